@@ -1,0 +1,14 @@
+/**
+ * The subcommands of `meshlet`. Each lives in its own module, loaded only when run, so
+ * `meshlet --help` stays fast and one command's dependencies never slow another.
+ */
+export interface CommandInfo {
+  /** One line for `meshlet --help`. */
+  summary: string;
+  /** Loads the module; its `run(argv)` returns the exit code. */
+  load: () => Promise<{ run: (argv: string[]) => Promise<number> }>;
+}
+
+export const commands: Record<string, CommandInfo> = {
+  version: { summary: 'Print the client version (and the operator and proxies\' when reachable)', load: () => import('./version.ts') },
+};

@@ -1,0 +1,49 @@
+/**
+ * The one error catalog. Each area keeps its entries in `common/errors/<area>.ts` (so parts
+ * can add codes without touching each other); this file merges them and is the only import
+ * the rest of the code uses. The same code appears in CRD status, webhook replies, proxy
+ * local replies (`x-meshlet-error`), NACKs and logs.
+ */
+import type { ErrorEntry } from './errors/types.ts';
+import { coreErrors } from './errors/core.ts';
+
+export type { ErrorEntry } from './errors/types.ts';
+
+const allEntries: readonly ErrorEntry[] = [...coreErrors];
+
+const byCode = new Map<string, ErrorEntry>();
+for (const entry of allEntries) byCode.set(entry.code, entry);
+
+/** Every catalog entry, in declaration order. */
+export function catalog(): readonly ErrorEntry[] {
+  return allEntries;
+}
+
+/** Looks a code up; throws on an unknown code so a typo fails the first test that hits it. */
+export function errorEntry(code: string): ErrorEntry {
+  const entry = byCode.get(code);
+  if (entry === undefined) throw new Error(`unknown error code ${code}: add it to common/errors/`);
+  return entry;
+}
+
+/** An Error that carries a catalog code, for throwing across layers. */
+export class MeshletError extends Error {
+  readonly code: string;
+  readonly hint: string;
+  readonly path?: string;
+  constructor(code: string, detail?: string, path?: string) {
+    const entry = errorEntry(code);
+    super(detail === undefined ? entry.message : `${entry.message}: ${detail}`);
+    this.name = 'MeshletError';
+    this.code = code;
+    this.hint = entry.hint;
+    if (path !== undefined) this.path = path;
+  }
+}
+
+/** `<message> [CODE]` plus the hint on a second line: how the CLI prints errors. */
+export function formatError(code: string, detail?: string): string {
+  const entry = errorEntry(code);
+  const head = detail === undefined ? entry.message : `${entry.message}: ${detail}`;
+  return `${head} [${code}]\n  hint: ${entry.hint}`;
+}
