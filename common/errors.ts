@@ -6,10 +6,11 @@
  */
 import type { ErrorEntry } from './errors/types.ts';
 import { coreErrors } from './errors/core.ts';
+import { securityErrors } from './errors/security.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors];
+const allEntries: readonly ErrorEntry[] = [...coreErrors, ...securityErrors];
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);
