@@ -6,11 +6,12 @@
  */
 import type { ErrorEntry } from './errors/types.ts';
 import { coreErrors } from './errors/core.ts';
+import { webhookErrors } from './errors/webhook.ts';
 import { securityErrors } from './errors/security.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors, ...securityErrors];
+const allEntries: readonly ErrorEntry[] = [...coreErrors, ...securityErrors, ...webhookErrors];
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);
