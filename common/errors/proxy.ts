@@ -1,0 +1,17 @@
+import type { ErrorEntry } from './types.ts';
+
+/** Codes of the sidecar proxy: local replies (`x-meshlet-error`), NACKs and logs. */
+export const proxyErrors = [
+  { code: 'MESHLET_PROXY_NO_ROUTE', message: 'no route matched the request', hint: 'Check the VirtualService hosts and matches for this host and port (meshlet explain shows why nothing matched).' },
+  { code: 'MESHLET_PROXY_NO_HEALTHY_UPSTREAM', message: 'no healthy endpoint in the destination cluster', hint: 'The service has no ready endpoints (or the subset selects none): check the pods and the DestinationRule subsets.' },
+  { code: 'MESHLET_PROXY_UPSTREAM_CONNECT', message: 'could not connect to the upstream endpoint', hint: 'The endpoint refused or timed out the connection: check that the app listens on the target port.' },
+  { code: 'MESHLET_PROXY_UPSTREAM_RESET', message: 'the upstream closed the connection before a full response', hint: 'The app crashed or closed the connection mid-request; see its logs.' },
+  { code: 'MESHLET_PROXY_BAD_REQUEST', message: 'malformed request', hint: 'The client sent a request the proxy cannot parse (request line, headers, chunked body or Content-Length with Transfer-Encoding).' },
+  { code: 'MESHLET_PROXY_HEADERS_TOO_LARGE', message: 'request headers exceed 60 KiB', hint: 'Send smaller headers (cookies are the usual culprit); the limit is Envoy\'s 60 KiB.' },
+  { code: 'MESHLET_PROXY_REQUEST_TIMEOUT', message: 'the client did not send the request headers in time', hint: 'The client is too slow or idle; the proxy closes such connections (headers timeout).' },
+  { code: 'MESHLET_PROXY_CONFIG_COMPILE', message: 'snapshot could not be compiled', hint: 'A snapshot passed validation but the proxy could not build it; the proxy keeps its last good config. Report it with this message.' },
+  { code: 'MESHLET_PROXY_CONFIG_FETCH', message: 'could not fetch config from the operator', hint: 'The operator is unreachable or answered an error; the proxy keeps serving its last good config and retries with backoff.' },
+  { code: 'MESHLET_PROXY_NOT_READY', message: 'the proxy has no config yet', hint: 'Wait for the first snapshot from the operator (or pass --config-file).' },
+  { code: 'MESHLET_PROXY_BIND', message: 'could not bind a proxy port', hint: 'Another process holds the port, or the bind address is not on this host; use the port flags or --bind.' },
+  { code: 'MESHLET_PROXY_IDENTITY', message: 'proxy identity is incomplete', hint: 'Set POD_NAME and POD_NAMESPACE (downward API) or pass --pod and --namespace.' },
+] as const satisfies readonly ErrorEntry[];
