@@ -1,0 +1,82 @@
+/**
+ * The control plane's door: a proxy is accepted only with a valid service-account token
+ * (Authorization: Bearer) or a workload certificate issued by the mesh CA, and may only
+ * read what belongs to its own identity. Usable as the push server's `authenticate` hook.
+ */
+import type { TLSSocket } from 'node:tls';
+import { MeshletError } from '../../common/errors.ts';
+import { parseSpiffeUri, spiffeUri, uriSans } from '../../common/spiffe.ts';
+import type { TokenVerifier } from './token-verifier.ts';
+
+export interface ProxyCaller {
+  namespace: string;
+  serviceAccount: string;
+  spiffeId: string;
+  /** Pod name bound to the token, when known. */
+  podName?: string;
+  via: 'token' | 'certificate';
+}
+
+/** The part of a fastify/node request the check needs. */
+export interface AuthRequestLike {
+  headers: Record<string, string | string[] | undefined>;
+  raw?: { socket?: unknown };
+  socket?: unknown;
+}
+
+export interface AuthenticateOptions {
+  verifier: TokenVerifier;
+  trustDomain: string;
+}
+
+function bearer(headers: AuthRequestLike['headers']): string | undefined {
+  const h = headers.authorization;
+  const v = Array.isArray(h) ? h[0] : h;
+  const m = /^Bearer\s+(\S+)\s*$/i.exec(v ?? '');
+  return m?.[1];
+}
+
+/**
+ * Identity of the caller; throws MESHLET_SECURITY_UNAUTHENTICATED (answer 401) otherwise.
+ * A client certificate counts only when node verified it against the mesh root
+ * (`socket.authorized`), which needs the TLS server to `requestCert` with `ca` = root.
+ */
+export async function authenticateProxy(request: AuthRequestLike, opts: AuthenticateOptions): Promise<ProxyCaller> {
+  const token = bearer(request.headers);
+  if (token !== undefined) {
+    const subject = await opts.verifier.verify(token);
+    if (subject === undefined) throw new MeshletError('MESHLET_SECURITY_UNAUTHENTICATED', 'token rejected');
+    const caller: ProxyCaller = { ...subject, spiffeId: spiffeUri({ trustDomain: opts.trustDomain, ...subject }), via: 'token' };
+    return caller;
+  }
+  const socket = (request.raw?.socket ?? request.socket) as Partial<TLSSocket> | undefined;
+  if (socket?.authorized === true && typeof socket.getPeerCertificate === 'function') {
+    const uris = uriSans(socket.getPeerCertificate().subjectaltname);
+    const id = uris.length === 1 ? parseSpiffeUri(uris[0] as string) : undefined;
+    if (id !== undefined && id.trustDomain === opts.trustDomain) {
+      return { namespace: id.namespace, serviceAccount: id.serviceAccount, spiffeId: uris[0] as string, via: 'certificate' };
+    }
+  }
+  throw new MeshletError('MESHLET_SECURITY_UNAUTHENTICATED', 'no bearer token and no mesh client certificate');
+}
+
+/** Binds the options once: `(request) => Promise<ProxyCaller>`, the push server's hook. */
+export function createProxyAuthenticator(opts: AuthenticateOptions): (request: AuthRequestLike) => Promise<ProxyCaller> {
+  return (request) => authenticateProxy(request, opts);
+}
+
+/**
+ * May `caller` read the config of the proxy `target`? Only its own workload identity:
+ * same namespace and service account (and same pod when the token is pod-bound).
+ */
+export function mayReadProxyConfig(caller: ProxyCaller, target: { namespace: string; serviceAccount: string; podName?: string }): boolean {
+  if (caller.namespace !== target.namespace || caller.serviceAccount !== target.serviceAccount) return false;
+  return caller.podName === undefined || target.podName === undefined || caller.podName === target.podName;
+}
+
+/** Throws MESHLET_SECURITY_FORBIDDEN (answer 403) unless `mayReadProxyConfig`. */
+export function assertMayReadProxyConfig(caller: ProxyCaller, target: { namespace: string; serviceAccount: string; podName?: string }): void {
+  if (!mayReadProxyConfig(caller, target)) {
+    throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `${caller.spiffeId} asked for ${target.namespace}/${target.serviceAccount}`);
+  }
+}
