@@ -2,7 +2,7 @@
 // pinned kubectl and helm. See README.md for the API and the lifecycle choice.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { closeSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, mkdirSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
@@ -128,6 +128,8 @@ class ServerProcess {
   private child: ChildProcess | undefined;
   private watchdog: ChildProcess | undefined;
   private exited: Promise<void> = Promise.resolve();
+  /** Log size when the current run started: earlier runs' lines must not be misread. */
+  private logStart = 0;
 
   constructor(name: string, bin: string, args: string[], logPath: string) {
     this.name = name;
@@ -149,6 +151,7 @@ class ServerProcess {
     // Output straight to a file: no pipe keeps our event loop alive, and the
     // log survives for the failure message.
     const fd = openSync(this.logPath, 'a');
+    this.logStart = fstatSync(fd).size;
     try {
       const child = spawn(this.bin, this.args, { stdio: ['ignore', fd, fd], detached: false });
       this.child = child;
@@ -186,7 +189,11 @@ class ServerProcess {
   }
 
   portTaken(): boolean {
-    return /address already in use/i.test(this.logTail(200));
+    try {
+      return /address already in use/i.test(readFileSync(this.logPath).subarray(this.logStart).toString('utf8'));
+    } catch {
+      return false;
+    }
   }
 }
 
