@@ -1,0 +1,16 @@
+/**
+ * `npm run generate`: writes the CRD manifests, TypeScript types and validator tables from the
+ * schema source (crds/schema/) into crds/generated/. Never edit those files by hand;
+ * test/crds/generated.test.ts fails when they differ from a fresh generation.
+ */
+import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { generateAll } from './gen/all.ts';
+
+const dir = fileURLToPath(new URL('./generated/', import.meta.url));
+mkdirSync(dir, { recursive: true });
+const files = generateAll();
+for (const name of readdirSync(dir)) if (!files.has(name)) rmSync(join(dir, name));
+for (const [name, text] of files) writeFileSync(join(dir, name), text);
+process.stdout.write(`crds/generated: wrote ${[...files.keys()].join(', ')}\n`);
