@@ -12,17 +12,21 @@ export const DEFAULT_BINARIES: Binaries = { save: 'iptables-save', restore: 'ipt
 
 function exec(cmd: string, args: string[], input?: string): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => { out += d.toString(); });
-    child.stderr.on('data', (d: Buffer) => { err += d.toString(); });
+    child.stdout!.on('data', (d: Buffer) => { out += d.toString(); });
+    child.stderr!.on('data', (d: Buffer) => { err += d.toString(); });
     child.on('error', (e) => reject(new MeshletError('MESHLET_IPTABLES_APPLY', `${cmd}: ${e.message}`)));
     child.on('close', (code) => {
       if (code === 0) resolve(out);
       else reject(new MeshletError('MESHLET_IPTABLES_APPLY', `${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`));
     });
-    child.stdin.end(input ?? '');
+    if (child.stdin !== null) {
+      // A command that exits early surfaces through its exit code, not an EPIPE crash.
+      child.stdin.on('error', () => {});
+      child.stdin.end(input);
+    }
   });
 }
 
