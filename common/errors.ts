@@ -7,13 +7,14 @@
 import type { ErrorEntry } from './errors/types.ts';
 import { coreErrors } from './errors/core.ts';
 import { crdErrors } from './errors/crd.ts';
+import { operatorErrors } from './errors/operator.ts';
 import { proxyErrors } from './errors/proxy.ts';
 import { webhookErrors } from './errors/webhook.ts';
 import { securityErrors } from './errors/security.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...proxyErrors, ...securityErrors, ...webhookErrors];
+const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors];
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);

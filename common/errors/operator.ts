@@ -1,0 +1,16 @@
+import type { ErrorEntry } from './types.ts';
+
+/** Codes of the operator: sources, validation/status, translation and the push server. */
+export const operatorErrors = [
+  { code: 'MESHLET_OPERATOR_YAML_PARSE', message: 'file is not valid YAML', hint: 'Fix the YAML at the file:line shown; the other files keep being served.' },
+  { code: 'MESHLET_OPERATOR_OBJECT_INVALID', message: 'object failed validation and is not applied', hint: 'Fix the field at the path shown; proxies keep the last accepted version of the object.' },
+  { code: 'MESHLET_OPERATOR_OBJECT_SHAPE', message: 'document is not a Kubernetes object', hint: 'Every YAML document needs apiVersion, kind and metadata.name.' },
+  { code: 'MESHLET_OPERATOR_UNKNOWN_HOST', message: 'route destination host is not a service visible to this proxy', hint: 'Check the destination host, the service namespace and its exportTo; the route answers 503 until it resolves.' },
+  { code: 'MESHLET_OPERATOR_UNKNOWN_SUBSET', message: 'route destination subset is not defined by any DestinationRule visible to this proxy', hint: 'Add the subset to the DestinationRule of the host (workload, service or root namespace).' },
+  { code: 'MESHLET_OPERATOR_CUSTOM_UNSUPPORTED', message: 'AuthorizationPolicy action CUSTOM is not supported', hint: 'Use ALLOW, DENY or AUDIT; the policy is ignored.' },
+  { code: 'MESHLET_OPERATOR_INFORMER', message: 'watch of a Kubernetes resource failed; restarting with backoff', hint: 'Check the apiserver and RBAC; the operator keeps serving the last known state.' },
+  { code: 'MESHLET_OPERATOR_STATUS_WRITE', message: 'could not write the status of a mesh object', hint: 'Check RBAC for the status subresource; the write is retried on the next change.' },
+  { code: 'MESHLET_OPERATOR_UNAUTHENTICATED', message: 'proxy request could not be authenticated', hint: 'The proxy must present its identity (token or workload certificate).' },
+  { code: 'MESHLET_OPERATOR_BAD_REQUEST', message: 'bad config request', hint: 'GET /v1/config needs ?proxy=<pod>.<namespace>&version=<hash>.' },
+  { code: 'MESHLET_OPERATOR_PROXY_NACK', message: 'proxy rejected its config', hint: 'See the error the proxy sent; it keeps its last good config. `meshlet proxy-status` shows it.' },
+] as const satisfies readonly ErrorEntry[];

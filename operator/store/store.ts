@@ -1,0 +1,135 @@
+/**
+ * The one store both sources feed. It keeps, per object, the latest version seen, its
+ * validation messages and the last version that passed validation: the World is built
+ * from accepted versions only, so an invalid update leaves proxies on the previous one.
+ */
+import type { K8sObject, ObjectOrigin } from '../world/objects.ts';
+import { isMeshKind, objectKey } from '../world/objects.ts';
+import { stableStringify } from '../world/hash.ts';
+import { validateMeshObject, type ValidationMessage } from './validate.ts';
+
+export interface StoreEntry {
+  key: string;
+  /** The latest version seen. */
+  object: K8sObject;
+  origin: ObjectOrigin;
+  messages: ValidationMessage[];
+  /** The last version without error-level messages (what the World uses). */
+  accepted?: K8sObject;
+  /** Line of a field path, when the source knows it (local files). */
+  lineOf?: (path: string) => number | undefined;
+}
+
+export interface StoreChange {
+  /** Keys whose World-relevant content changed (add, update, delete). */
+  content: string[];
+  /** Mesh object keys whose status-relevant state may differ (includes `content`). */
+  status: string[];
+}
+
+export type Validator = (o: K8sObject) => ValidationMessage[];
+
+export interface Incoming {
+  object: K8sObject;
+  origin?: ObjectOrigin;
+  lineOf?: (path: string) => number | undefined;
+}
+
+/** What translation may see of an object: no status (mesh kinds), no server bookkeeping. */
+function worldView(o: K8sObject): K8sObject {
+  const { managedFields: _mf, resourceVersion: _rv, ...metadata } = o.metadata as K8sObject['metadata'] & { managedFields?: unknown };
+  const out: K8sObject = { ...o, metadata };
+  if (isMeshKind(o.kind)) delete out.status;
+  return out;
+}
+
+export class Store {
+  private readonly entries = new Map<string, StoreEntry>();
+  private readonly contentKeys = new Map<string, string>();
+  private readonly listeners: ((c: StoreChange) => void)[] = [];
+  private readonly validate: Validator;
+
+  constructor(validate: Validator = validateMeshObject) {
+    this.validate = validate;
+  }
+
+  onChange(fn: (c: StoreChange) => void): void {
+    this.listeners.push(fn);
+  }
+
+  private emit(c: StoreChange): void {
+    if (c.content.length === 0 && c.status.length === 0) return;
+    for (const l of this.listeners) l(c);
+  }
+
+  /** Adds or updates; returns nothing, listeners hear about real changes only. */
+  upsert(inc: Incoming): void {
+    const c: StoreChange = { content: [], status: [] };
+    this.apply(inc, c);
+    this.emit(c);
+  }
+
+  remove(key: string): void {
+    if (!this.entries.has(key)) return;
+    this.entries.delete(key);
+    this.contentKeys.delete(key);
+    this.emit({ content: [key], status: [] });
+  }
+
+  /** Replaces every entry for which `owns(key)` holds with `objects` (a relist, or a directory reload). */
+  replace(objects: Incoming[], owns: (key: string) => boolean): void {
+    const c: StoreChange = { content: [], status: [] };
+    const seen = new Set<string>();
+    for (const inc of objects) {
+      seen.add(objectKey(inc.object));
+      this.apply(inc, c);
+    }
+    for (const key of [...this.entries.keys()]) {
+      if (owns(key) && !seen.has(key)) {
+        this.entries.delete(key);
+        this.contentKeys.delete(key);
+        c.content.push(key);
+      }
+    }
+    this.emit(c);
+  }
+
+  private apply(inc: Incoming, c: StoreChange): void {
+    const obj = worldView(inc.object);
+    const key = objectKey(obj);
+    const prev = this.entries.get(key);
+    const messages = isMeshKind(obj.kind) ? this.validate(inc.object) : [];
+    const ok = !messages.some((m) => m.level === 'error');
+    const entry: StoreEntry = { key, object: inc.object, origin: inc.origin ?? {}, messages };
+    if (inc.lineOf !== undefined) entry.lineOf = inc.lineOf;
+    const accepted = ok ? obj : prev?.accepted;
+    if (accepted !== undefined) entry.accepted = accepted;
+    this.entries.set(key, entry);
+    const content = accepted === undefined ? '' : stableStringify(accepted);
+    if (this.contentKeys.get(key) !== content) {
+      this.contentKeys.set(key, content);
+      c.content.push(key);
+    }
+    if (isMeshKind(obj.kind)) c.status.push(key);
+  }
+
+  get(key: string): StoreEntry | undefined {
+    return this.entries.get(key);
+  }
+
+  all(): StoreEntry[] {
+    return [...this.entries.values()];
+  }
+
+  /** Accepted versions of every object: the input of buildWorld. */
+  acceptedObjects(): K8sObject[] {
+    const out: K8sObject[] = [];
+    for (const e of this.entries.values()) if (e.accepted !== undefined) out.push(e.accepted);
+    return out;
+  }
+
+  /** Objects whose latest version has errors. */
+  invalid(): StoreEntry[] {
+    return this.all().filter((e) => e.messages.some((m) => m.level === 'error'));
+  }
+}

@@ -1,0 +1,90 @@
+/**
+ * The World: one immutable, hashed, normalized view of everything translation reads.
+ * Built from raw objects by build.ts; identical inputs (in any order) give the same hash.
+ */
+import type { Protocol } from '../../common/snapshot.ts';
+import type { AuthorizationPolicySpec, DestinationRuleSpec, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
+
+export interface WorldMeta {
+  name: string;
+  namespace: string;
+  /** RFC 3339; orders merging (oldest first). Empty sorts first. */
+  creationTimestamp: string;
+  generation: number;
+  labels: Record<string, string>;
+}
+
+export interface MeshConfig<S> {
+  kind: string;
+  meta: WorldMeta;
+  spec: S;
+}
+
+export interface ServicePort {
+  name: string;
+  port: number;
+  /** Number, or a container port name resolved per endpoint. */
+  targetPort: number | string;
+  protocol: Protocol;
+}
+
+export interface WorldService {
+  meta: WorldMeta;
+  /** `<name>.<ns>.svc.cluster.local`. */
+  hostname: string;
+  ports: ServicePort[];
+  /** Absent: the service selects nothing by labels (endpoints come from slices only). */
+  selector?: Record<string, string>;
+  /** From the `networking.istio.io/exportTo` annotation; `*` by default. */
+  exportTo: string[];
+  /** A real cluster IP, when the Service has one. */
+  clusterIP?: string;
+}
+
+/** A workload instance: a Pod or a WorkloadEntry. */
+export interface WorldWorkload {
+  kind: 'Pod' | 'WorkloadEntry';
+  name: string;
+  namespace: string;
+  /** Owning workload (Deployment etc.), else the object name. */
+  workloadName: string;
+  labels: Record<string, string>;
+  serviceAccount: string;
+  /** Empty when not yet known. */
+  ip: string;
+  /** Named ports (container ports, or a WorkloadEntry's `ports`). */
+  namedPorts: Record<string, number>;
+  /** Runs a meshlet sidecar (so it has a SPIFFE identity and takes mTLS). */
+  hasSidecar: boolean;
+}
+
+/** One address behind a service, with the target port per service port name. */
+export interface WorldEndpoint {
+  address: string;
+  /** Service port name → target port on this address. */
+  ports: Record<string, number>;
+  ready: boolean;
+  zone?: string;
+  /** The Pod or WorkloadEntry behind the address, when known. */
+  workload?: WorldWorkload;
+  /** Provenance of the endpoint source (EndpointSlice or WorkloadEntry). */
+  source: { kind: string; namespace: string; name: string };
+}
+
+export interface World {
+  /** Content hash of everything below. */
+  hash: string;
+  rootNamespace: string;
+  namespaces: Record<string, { labels: Record<string, string> }>;
+  /** Sorted by namespace, name. */
+  services: WorldService[];
+  /** `ns/name` of the service → its endpoints, sorted by address. */
+  endpoints: Record<string, WorldEndpoint[]>;
+  /** Pods and WorkloadEntries, sorted by namespace, name. */
+  workloads: WorldWorkload[];
+  /** Each list sorted oldest first (creationTimestamp, then namespace, name). */
+  virtualServices: MeshConfig<VirtualServiceSpec>[];
+  destinationRules: MeshConfig<DestinationRuleSpec>[];
+  peerAuthentications: MeshConfig<PeerAuthenticationSpec>[];
+  authorizationPolicies: MeshConfig<AuthorizationPolicySpec>[];
+}
