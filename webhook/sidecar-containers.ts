@@ -90,8 +90,8 @@ export function proxyContainer(p: ProxyInputs): Container {
     command: ['meshlet'],
     args: ['proxy'],
     ports: [
-      { name: 'http-meshlet-prom', containerPort: v.ports.prometheus, protocol: 'TCP' },
-      { name: 'meshlet-health', containerPort: v.ports.health, protocol: 'TCP' },
+      { name: 'http-mesh-prom', containerPort: v.ports.prometheus, protocol: 'TCP' },
+      { name: 'mesh-health', containerPort: v.ports.health, protocol: 'TCP' },
     ],
     env,
     resources: v.proxy.resources,
