@@ -197,6 +197,16 @@ class ServerProcess {
   }
 }
 
+/** Whether `port` can be bound on 127.0.0.1 right now (a hint: another process may still race us). */
+function portFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.unref();
+    srv.once('error', () => resolve(false));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+  });
+}
+
 async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
@@ -383,7 +393,11 @@ class LocalCluster implements Cluster {
 
   private async startApiserverWithRetry(etcdUrl: string): Promise<void> {
     for (let attempt = 1; ; attempt++) {
-      const port = attempt === 1 && this.preferredPort !== undefined ? this.preferredPort : await freePort();
+      let port = attempt === 1 && this.preferredPort !== undefined ? this.preferredPort : await freePort();
+      if (!(await portFree(port))) {
+        this.log(`kube-apiserver port ${port} is taken; retrying on another port`);
+        port = await freePort();
+      }
       const proc = new ServerProcess('kube-apiserver', this.binaries.kubeApiserver, this.apiserverArgs(port, etcdUrl), join(this.dir, 'kube-apiserver.log'));
       this.apiserver = proc;
       this.port = port;
