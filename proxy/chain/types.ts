@@ -1,0 +1,137 @@
+/**
+ * The per-route handler chain. Every proxy feature (header edits, CORS, mirror today;
+ * metrics, tracing, authz, fault, timeout, retry, mTLS next) is a `Feature`: given the
+ * next handler and the compiled route, it returns a handler. Features are composed ONCE
+ * per route when a snapshot is applied (see compose.ts); the per-request cost is one
+ * function call per feature that applies to the route.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
+import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Cluster, HeaderOps, Route, RouteMatch, WeightedCluster } from '../../common/snapshot.ts';
+import type { Balancer, EndpointState } from '../balancer/index.ts';
+import type { RequestAttrs } from '../routing/attrs.ts';
+import type { PathRewriter } from '../routing/rewrite.ts';
+
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+/** What the proxy uses of a node:http or node:http2 (compat) response. */
+export interface DownstreamResponse {
+  readonly headersSent: boolean;
+  writeHead(status: number, headers: Headers): unknown;
+  write(chunk: Buffer): boolean;
+  end(): unknown;
+  end(chunk: Buffer | string): unknown;
+  addTrailers(trailers: Record<string, string>): void;
+  destroy(err?: Error): unknown;
+  once(event: 'drain' | 'close', cb: () => void): unknown;
+}
+
+/** Compile-time proof that both response kinds fit. */
+export type _ResponseFits = [ServerResponse extends DownstreamResponse ? true : never, Http2ServerResponse extends DownstreamResponse ? true : never];
+export type Headers = Record<string, string | string[]>;
+
+/** Why the proxy failed a request itself: the Envoy response flag and the catalog code. */
+export interface ProxyFailure {
+  /** Envoy response flag: UF, UC, UH, NR, UO, UT, URX, DI, FI, RBAC... */
+  flag: string;
+  /** `MESHLET_PROXY_*` catalog code, sent as `x-meshlet-error`. */
+  code: string;
+  /** HTTP status to answer with when nothing was sent yet. */
+  status: number;
+  /** Underlying error, for debug logs. */
+  cause?: Error;
+}
+
+/**
+ * Where the upstream response goes. The terminal calls it; the default sink writes to the
+ * downstream response. A feature that must see or hold the response (metrics, retry)
+ * wraps `ctx.sink` before calling `next`.
+ */
+export interface ResponseSink {
+  /** Status line and headers (hop-by-hop already removed). */
+  start(status: number, headers: Headers): void;
+  /** A body chunk; returns false to ask the source to pause until `resume` is called. */
+  data(chunk: Buffer, resume: () => void): boolean;
+  /** End of body with optional trailers (gRPC's grpc-status lives here). */
+  end(trailers: Headers | undefined): void;
+  /** The upstream failed; `started` tells whether `start` was already called. */
+  fail(failure: ProxyFailure, started: boolean): void;
+}
+
+/** A cluster ready for traffic: endpoints with state, balancer, connection options. */
+export interface ClusterRuntime {
+  cluster: Cluster;
+  endpoints: EndpointState[];
+  balancer: Balancer;
+  /** HTTP/2 (h2c, or h2 over TLS with ALPN) to the endpoints. */
+  h2: boolean;
+  /** The consistent-hash key of a request, when the policy hashes. */
+  hashKey: ((ctx: RequestContext) => string | undefined) | undefined;
+  /** Source address for upstream connections (127.0.0.6 for inbound). */
+  localAddress?: string | undefined;
+  /** For `auto` clusters: the HTTP/2 variant used when the downstream speaks HTTP/2. */
+  h2Twin?: ClusterRuntime;
+}
+
+/** Header edits compiled once (names lower-case). */
+export interface CompiledHeaderOps {
+  set: [string, string][];
+  add: [string, string][];
+  remove: string[];
+}
+
+/** One weighted destination, resolved. */
+export interface DestinationRuntime {
+  weighted: WeightedCluster;
+  cluster: ClusterRuntime;
+  request: CompiledHeaderOps | undefined;
+  response: CompiledHeaderOps | undefined;
+}
+
+/** What every feature gets at compose time. */
+export interface RouteRuntime {
+  route: Route;
+  /** Name of the virtual host the route belongs to. */
+  virtualHost: string;
+  destinations: DestinationRuntime[];
+  rewritePath: PathRewriter | undefined;
+  /** Shadow targets with their share of requests (0–100). */
+  mirrors: { cluster: ClusterRuntime; percentage: number }[];
+  /** Compiled route-level header ops. */
+  requestHeaders: CompiledHeaderOps | undefined;
+  responseHeaders: CompiledHeaderOps | undefined;
+}
+
+/** Per-request state handed down the chain. Built once per request; features mutate it. */
+export interface RequestContext {
+  readonly req: DownstreamRequest;
+  readonly res: DownstreamResponse;
+  readonly attrs: RequestAttrs;
+  readonly direction: 'inbound' | 'outbound';
+  /** Downstream peer address. */
+  readonly remoteAddress: string;
+  /** `performance.now()` when the request arrived. */
+  readonly startTime: number;
+  /** The matched route (undefined for passthrough/inbound-without-routes). */
+  route: RouteRuntime | undefined;
+  /** Which RouteMatch matched (prefix rewrites need it). */
+  match: RouteMatch | undefined;
+  /** The chosen destination (set before the chain runs). */
+  destination: DestinationRuntime | undefined;
+  /** Upstream request line path (with query) and headers, edited by features. */
+  path: string;
+  headers: Headers;
+  /** Comma-separated Envoy response flags, sent as `x-meshlet-flags` on local replies. */
+  flags: string;
+  /** The endpoint the terminal picked (for metrics/outlier detection). */
+  endpoint: EndpointState | undefined;
+  /** Where the response goes; features may wrap it. */
+  sink: ResponseSink;
+  /** Request body to send upstream when a feature replaced it (mirror tee); else the downstream request. */
+  body?: Readable | null;
+}
+
+export type Handler = (ctx: RequestContext) => void;
+
+/** A feature: `(next) => handler`, with the compiled route available at compose time. */
+export type Feature = (next: Handler, route: RouteRuntime) => Handler;

@@ -1,0 +1,90 @@
+/**
+ * Entry of every HTTP request (HTTP/1.1 and HTTP/2): find the listener and route in the
+ * current snapshot, build the context, pick the destination and run the route's chain.
+ */
+import type { Random } from '../balancer/types.ts';
+import type { DownstreamRequest, DownstreamResponse, RequestContext } from '../chain/types.ts';
+import { matchRoute } from '../routing/match.ts';
+import { inboundListener, outboundListener, type RouteEntry, type SnapshotRuntime } from '../runtime/compile-snapshot.ts';
+import { getConnMeta } from './conn-meta.ts';
+import { downstreamSink } from './downstream-sink.ts';
+import { upstreamHeaders } from './headers.ts';
+import { localReply } from './local-reply.ts';
+import { NodeAttrs, authorityPort } from './node-attrs.ts';
+
+export interface ProxyState {
+  /** The applied snapshot; replaced atomically, read once per request. */
+  current: SnapshotRuntime | undefined;
+  random: Random;
+  /** Debug logger for unexpected errors (never per request at info). */
+  onError: (err: Error) => void;
+}
+
+export function findRoute(rt: SnapshotRuntime, direction: 'inbound' | 'outbound', dstAddress: string | undefined, dstPort: number | undefined, attrs: NodeAttrs): { entry: RouteEntry; match: RequestContext['match'] } | undefined {
+  const listener = direction === 'outbound' ? outboundListener(rt, dstAddress, attrs.port) : inboundListener(rt, dstPort ?? attrs.port);
+  if (listener === undefined) return undefined;
+  if (listener.table !== undefined) {
+    const r = matchRoute(listener.table, attrs);
+    if (!r.ok) return undefined;
+    const entry = rt.routes.get(r.route.route);
+    return entry === undefined ? undefined : { entry, match: r.match };
+  }
+  return listener.appRoute === undefined ? undefined : { entry: listener.appRoute, match: undefined };
+}
+
+export function handleRequest(state: ProxyState, req: DownstreamRequest, res: DownstreamResponse): void {
+  try {
+    const h2 = 'stream' in req;
+    const meta = getConnMeta(req.socket);
+    const direction = meta?.direction ?? 'outbound';
+    let target = req.url ?? '/';
+    let scheme = meta?.scheme ?? 'http';
+    let authority = (h2 ? req.headers[':authority'] : req.headers.host) ?? '';
+    if (target.charCodeAt(0) !== 47 /* '/' */ && (target.startsWith('http://') || target.startsWith('https://'))) {
+      // Explicit proxy (absolute-form): the URI names the destination.
+      const u = new URL(target);
+      scheme = u.protocol === 'https:' ? 'https' : 'http';
+      authority = u.host;
+      target = `${u.pathname}${u.search}`;
+    }
+    if (authority === '') {
+      localReply(res, 400, '', 'MESHLET_PROXY_BAD_REQUEST');
+      return;
+    }
+    const rt = state.current;
+    if (rt === undefined) {
+      localReply(res, 503, 'NC', 'MESHLET_PROXY_NOT_READY');
+      return;
+    }
+    const port = meta?.dstPort ?? authorityPort(authority, scheme);
+    const attrs = new NodeAttrs(req.method ?? 'GET', target, authority, scheme, port, req.headers);
+    const found = findRoute(rt, direction, meta?.dstAddress, meta?.dstPort, attrs);
+    if (found === undefined) {
+      localReply(res, 404, 'NR', 'MESHLET_PROXY_NO_ROUTE');
+      return;
+    }
+    const remoteAddress = req.socket.remoteAddress ?? '';
+    const ctx: RequestContext = {
+      req,
+      res,
+      attrs,
+      direction,
+      remoteAddress,
+      startTime: performance.now(),
+      route: found.entry.runtime,
+      match: found.match,
+      destination: found.entry.pick?.pick(state.random),
+      path: target,
+      headers: upstreamHeaders(req.headers, authority, remoteAddress, scheme),
+      flags: '',
+      endpoint: undefined,
+      sink: undefined as unknown as RequestContext['sink'],
+    };
+    ctx.sink = downstreamSink(ctx);
+    found.entry.handler(ctx);
+  } catch (err) {
+    state.onError(err as Error);
+    if (!res.headersSent) localReply(res, 500, '', 'MESHLET_CORE_INTERNAL');
+    else res.destroy();
+  }
+}

@@ -1,0 +1,21 @@
+/** Replies the proxy makes itself: they always carry `x-meshlet-flags` and `x-meshlet-error`. */
+import { errorEntry } from '../../common/errors.ts';
+import type { DownstreamResponse, Headers } from '../chain/types.ts';
+
+export function localReply(res: DownstreamResponse, status: number, flag: string, code: string, extra?: Headers): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  const body = `${errorEntry(code).message}\n`;
+  const headers: Headers = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-meshlet-error': code, ...extra };
+  if (flag !== '') headers['x-meshlet-flags'] = flag;
+  res.writeHead(status, headers);
+  res.end(body);
+}
+
+/** A raw HTTP/1.1 error response for a socket the HTTP parser gave up on. */
+export function rawLocalReply(status: number, reason: string, code: string): string {
+  const body = `${errorEntry(code).message}\n`;
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-meshlet-error: ${code}\r\nconnection: close\r\n\r\n${body}`;
+}

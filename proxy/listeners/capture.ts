@@ -1,0 +1,94 @@
+/**
+ * The capture listeners (15001 outbound, 15006 inbound). Each connection: read the original
+ * destination, pick the virtual listener, then by declared protocol or by sniffing the first
+ * bytes hand the socket to the HTTP/1.1 server, the h2c server, or a TCP/TLS pipe.
+ * Unknown destinations pass through as TCP (Istio's ALLOW_ANY).
+ */
+import type { Server as HttpServer } from 'node:http';
+import type { Http2Server } from 'node:http2';
+import { createServer, type Server, type Socket } from 'node:net';
+import { setConnMeta } from '../http/conn-meta.ts';
+import type { ProxyState } from '../http/handle-request.ts';
+import { inboundListener, outboundListener, type ListenerRuntime } from '../runtime/compile-snapshot.ts';
+import { pipeTcp, pipeToCluster, tcpCluster } from '../tcp/tcp-proxy.ts';
+import { originalDst } from './original-dst.ts';
+import { peek } from './peek.ts';
+import { classify, parseSni, type Sniffed } from './sniff.ts';
+
+export interface CaptureOptions {
+  direction: 'outbound' | 'inbound';
+  state: ProxyState;
+  http1: HttpServer;
+  h2c: Http2Server;
+  /** Wait for first bytes on `auto` ports before assuming a server-first protocol. */
+  sniffTimeoutMs: number;
+  /** Wait for first bytes on declared HTTP ports (a silent client is dropped). */
+  firstByteTimeoutMs: number;
+  appHost: string;
+  inboundSource: string | undefined;
+}
+
+const decideProtocol = (buf: Buffer): Sniffed | undefined => {
+  const c = classify(buf);
+  return c === 'need-more' ? undefined : c;
+};
+
+export function createCaptureServer(o: CaptureOptions): Server {
+  const source = o.appHost.startsWith('127.') ? o.inboundSource : undefined;
+
+  const passthrough = (socket: Socket, host: string, port: number): void => {
+    if (o.direction === 'inbound') pipeTcp(socket, o.appHost, port, source);
+    else pipeTcp(socket, host, port);
+  };
+
+  const toTcp = (socket: Socket, l: ListenerRuntime | undefined, dst: { address: string; port: number } | undefined, sni: string | null): void => {
+    if (l !== undefined && l.appCluster !== undefined && l.tcpRoutes.length === 0) {
+      pipeToCluster(socket, l.appCluster, o.state.random);
+      return;
+    }
+    const cl = l === undefined ? undefined : tcpCluster(l, dst?.port ?? l.listener.port, sni, o.state.random);
+    if (cl !== undefined) pipeToCluster(socket, cl, o.state.random);
+    else if (dst !== undefined) passthrough(socket, dst.address, dst.port);
+    else socket.destroy();
+  };
+
+  const toHttp = (socket: Socket, kind: 'http1' | 'h2c'): void => {
+    if (kind === 'h2c') o.h2c.emit('connection', socket);
+    else o.http1.emit('connection', socket);
+    socket.resume();
+  };
+
+  return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
+    socket.on('error', () => socket.destroy());
+    const dst = originalDst(socket);
+    setConnMeta(socket, { direction: o.direction, dstAddress: dst?.address, dstPort: dst?.port, scheme: 'http' });
+    const rt = o.state.current;
+    const l = rt === undefined || dst === undefined ? undefined : o.direction === 'outbound' ? outboundListener(rt, dst.address, dst.port) : inboundListener(rt, dst.port);
+    if (rt !== undefined && dst !== undefined && l === undefined) {
+      passthrough(socket, dst.address, dst.port);
+      return;
+    }
+    const protocol = l?.listener.protocol;
+    if (protocol === 'tcp') {
+      toTcp(socket, l, dst, null);
+      return;
+    }
+    const sniffing = protocol === 'auto' || protocol === 'tls';
+    peek(socket, decideProtocol, sniffing && dst !== undefined ? o.sniffTimeoutMs : o.firstByteTimeoutMs, (kind) => {
+      if (socket.destroyed) return;
+      if (kind === 'h2c') return toHttp(socket, 'h2c');
+      if (kind === 'tls') {
+        peek(socket, (b) => parseSni(b), o.firstByteTimeoutMs, (sni) => toTcp(socket, l, dst, sni ?? null));
+        return;
+      }
+      // Server-first (no bytes in time) or non-HTTP bytes on a port that may carry TCP.
+      if ((kind === null || kind === 'tcp') && sniffing && dst !== undefined) return toTcp(socket, l, dst, null);
+      if (kind === null) {
+        socket.destroy();
+        return;
+      }
+      // HTTP, or garbage on an HTTP port: the HTTP parser answers 400 to the latter.
+      toHttp(socket, 'http1');
+    });
+  });
+}

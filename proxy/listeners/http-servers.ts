@@ -1,0 +1,58 @@
+/**
+ * The HTTP/1.1 and h2c servers the capture listeners hand sockets to. They never listen
+ * themselves. Limits follow Envoy: 60 KiB of request headers (431 above), a headers
+ * timeout against slowloris, strict parsing (CL+TE, bad chunking → 400).
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
+import { handleRequest, type ProxyState } from '../http/handle-request.ts';
+import { rawLocalReply } from '../http/local-reply.ts';
+import { handleUpgrade } from '../http/upgrade.ts';
+
+/** Envoy's default max request headers size. */
+export const MAX_HEADER_BYTES = 60 * 1024;
+
+export interface HttpServerOptions {
+  state: ProxyState;
+  /** Time allowed to receive the full request headers (slowloris defence). */
+  headersTimeoutMs: number;
+  /** Idle keep-alive timeout of downstream connections. */
+  keepAliveTimeoutMs: number;
+}
+
+function onClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (socket.writable && socket.bytesWritten === 0) {
+    if (err.code === 'HPE_HEADER_OVERFLOW') socket.write(rawLocalReply(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE'));
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.write(rawLocalReply(408, 'Request Timeout', 'MESHLET_PROXY_REQUEST_TIMEOUT'));
+    else if (err.code !== 'ECONNRESET') socket.write(rawLocalReply(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST'));
+  }
+  socket.destroy();
+}
+
+export function createHttp1Server(opts: HttpServerOptions): Server {
+  const server = createServer(
+    {
+      maxHeaderSize: MAX_HEADER_BYTES,
+      headersTimeout: opts.headersTimeoutMs,
+      requestTimeout: 0,
+      keepAliveTimeout: opts.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(opts.headersTimeoutMs / 4))),
+      insecureHTTPParser: false,
+    },
+    (req: IncomingMessage, res: ServerResponse) => handleRequest(opts.state, req, res),
+  );
+  server.on('clientError', onClientError);
+  server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(opts.state, req, socket, head));
+  return server;
+}
+
+export function createH2cServer(opts: HttpServerOptions): Http2Server {
+  const server = createH2Server({ maxSessionMemory: 64, settings: { maxHeaderListSize: MAX_HEADER_BYTES + 4096 } }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    handleRequest(opts.state, req, res);
+  });
+  server.on('sessionError', () => undefined);
+  server.on('session', (session) => session.on('error', () => undefined));
+  server.setTimeout(0);
+  return server;
+}

@@ -1,0 +1,92 @@
+/**
+ * Route tables compiled once per snapshot into predicate lists. Pure: no I/O, no clock;
+ * `meshlet explain` reuses it with attrs built from the command line.
+ */
+import type { Route, RouteMatch, RouteTable, StringMatch, VirtualHost } from '../../common/snapshot.ts';
+import type { RequestAttrs } from './attrs.ts';
+import { buildDomainIndex, type DomainIndex } from './domains.ts';
+import { compileStringMatch, type Matcher } from './string-match.ts';
+
+type Predicate = (a: RequestAttrs) => boolean;
+
+/** One RouteMatch as a conjunction of predicates. */
+export interface CompiledMatch {
+  /** The source match (undefined for a route without matches, which matches everything). */
+  source: RouteMatch | undefined;
+  /** Every field set must hold. */
+  test: Predicate;
+}
+
+export interface CompiledRoute {
+  route: Route;
+  /** Position in its virtual host. */
+  index: number;
+  /** Any one suffices; a route without matches gets one always-true entry. */
+  matches: CompiledMatch[];
+}
+
+export interface CompiledVirtualHost {
+  vhost: VirtualHost;
+  routes: CompiledRoute[];
+}
+
+export interface CompiledRouteTable {
+  table: RouteTable;
+  domains: DomainIndex<CompiledVirtualHost>;
+}
+
+function headerPredicates(map: Record<string, StringMatch> | undefined, invert: boolean, out: Predicate[]): void {
+  if (map === undefined) return;
+  for (const [rawName, m] of Object.entries(map)) {
+    const name = rawName.toLowerCase();
+    const test: Matcher = compileStringMatch(m);
+    // withoutHeaders (inverted): an absent header does not match, so the inverted test holds.
+    out.push(invert ? (a) => { const v = a.header(name); return v === undefined || !test(v); } : (a) => { const v = a.header(name); return v !== undefined && test(v); });
+  }
+}
+
+/** Compiles one Istio HTTPMatchRequest into a single predicate (fields ANDed). */
+export function compileMatch(m: RouteMatch): CompiledMatch {
+  const preds: Predicate[] = [];
+  if (m.uri !== undefined) {
+    const t = compileStringMatch(m.uri, m.ignoreUriCase === true);
+    preds.push((a) => t(a.path));
+  }
+  if (m.scheme !== undefined) {
+    const t = compileStringMatch(m.scheme);
+    preds.push((a) => t(a.scheme));
+  }
+  if (m.method !== undefined) {
+    const t = compileStringMatch(m.method);
+    preds.push((a) => t(a.method));
+  }
+  if (m.authority !== undefined) {
+    const t = compileStringMatch(m.authority);
+    preds.push((a) => t(a.authority));
+  }
+  if (m.port !== undefined) {
+    const port = m.port;
+    preds.push((a) => a.port === port);
+  }
+  headerPredicates(m.headers, false, preds);
+  headerPredicates(m.withoutHeaders, true, preds);
+  if (m.queryParams !== undefined) {
+    for (const [name, qm] of Object.entries(m.queryParams)) {
+      const t = compileStringMatch(qm);
+      preds.push((a) => { const v = a.queryParam(name); return v !== undefined && t(v); });
+    }
+  }
+  // sourceLabels / sourceNamespace were applied by translation for this proxy: nothing to test here.
+  const test: Predicate = preds.length === 0 ? () => true : preds.length === 1 ? preds[0]! : (a) => { for (const p of preds) if (!p(a)) return false; return true; };
+  return { source: m, test };
+}
+
+export function compileRoute(route: Route, index: number): CompiledRoute {
+  const matches = route.match.length === 0 ? [{ source: undefined, test: () => true }] : route.match.map(compileMatch);
+  return { route, index, matches };
+}
+
+export function compileRouteTable(table: RouteTable): CompiledRouteTable {
+  const vhosts = table.virtualHosts.map((vhost) => ({ vhost, routes: vhost.routes.map(compileRoute) }));
+  return { table, domains: buildDomainIndex(vhosts.map((v) => ({ domains: v.vhost.domains, value: v }))) };
+}

@@ -1,0 +1,69 @@
+/** Clusters compiled once per snapshot: endpoint states, balancer, hash key, protocol. */
+import type { Cluster, EndpointSet, LoadBalancer, Locality, Endpoint } from '../../common/snapshot.ts';
+import { createBalancer, type EndpointState } from '../balancer/index.ts';
+import type { ClusterRuntime, RequestContext } from '../chain/types.ts';
+
+function cookieValue(header: string | undefined, name: string): string | undefined {
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
+  }
+  return undefined;
+}
+
+/** The consistent-hash key of a request for a cluster's `hashOn`, compiled once. */
+export function compileHashKey(lb: LoadBalancer): ((ctx: RequestContext) => string | undefined) | undefined {
+  if (lb.policy !== 'RING_HASH' && lb.policy !== 'MAGLEV') return undefined;
+  const h = lb.hashOn;
+  if (h === undefined) return undefined;
+  switch (h.kind) {
+    case 'header': {
+      const name = h.name.toLowerCase();
+      return (ctx) => ctx.attrs.header(name);
+    }
+    case 'cookie':
+      return (ctx) => cookieValue(ctx.attrs.header('cookie'), h.name);
+    case 'sourceIp':
+      return (ctx) => ctx.remoteAddress;
+    case 'queryParameter':
+      return (ctx) => ctx.attrs.queryParam(h.name);
+  }
+}
+
+function states(endpoints: Endpoint[]): EndpointState[] {
+  return endpoints.map((endpoint) => ({ endpoint, key: `${endpoint.address}:${endpoint.port}`, active: 0 }));
+}
+
+function build(cluster: Cluster, endpoints: Endpoint[], h2: boolean, locality: Locality | undefined, localAddress?: string): ClusterRuntime {
+  const eps = states(endpoints);
+  return { cluster, endpoints: eps, balancer: createBalancer(cluster.loadBalancer, eps, locality), h2, hashKey: compileHashKey(cluster.loadBalancer), localAddress };
+}
+
+/**
+ * Builds a cluster runtime. `auto` clusters speak the downstream's protocol: they carry an
+ * HTTP/2 twin (own endpoint states, own pools) that the terminal uses for HTTP/2 requests.
+ */
+export function compileCluster(cluster: Cluster, set: EndpointSet | undefined, locality: Locality | undefined, localAddress?: string): ClusterRuntime {
+  const endpoints = set?.endpoints ?? [];
+  const h2 = cluster.protocol === 'http2' || cluster.protocol === 'grpc';
+  const rt = build(cluster, endpoints, h2, locality, localAddress);
+  if (cluster.protocol === 'auto') rt.h2Twin = build(cluster, endpoints, true, locality, localAddress);
+  return rt;
+}
+
+/** A cluster for the inbound app port: one endpoint, reached from `source` (127.0.0.6). */
+export function appCluster(name: string, host: string, port: number, protocol: Cluster['protocol'], provenance: Cluster['provenance'], source: string | undefined): ClusterRuntime {
+  const cluster: Cluster = {
+    name,
+    service: name,
+    port,
+    protocol,
+    loadBalancer: { policy: 'ROUND_ROBIN' },
+    connectionPool: { maxConnections: 0, connectTimeoutMs: 10_000, http1MaxPendingRequests: 0, http2MaxRequests: 0, maxRequestsPerConnection: 0, maxRetries: 0, idleTimeoutMs: 3_600_000, maxConcurrentStreams: 0 },
+    tls: { mode: 'DISABLE' },
+    endpointSet: name,
+    provenance,
+  };
+  return compileCluster(cluster, { name, endpoints: [{ address: host, port, labels: {}, weight: 1, healthy: true }], provenance }, undefined, source);
+}

@@ -1,0 +1,51 @@
+/** Raw TCP (and TLS passthrough) forwarding: route selection by port/SNI, then a two-way pipe. */
+import { connect, type Socket } from 'node:net';
+import type { Random } from '../balancer/types.ts';
+import type { ClusterRuntime } from '../chain/types.ts';
+import type { ListenerRuntime } from '../runtime/compile-snapshot.ts';
+import { hash32 } from '../balancer/hash.ts';
+
+function sniMatches(hosts: string[], sni: string): boolean {
+  for (const h of hosts) {
+    const l = h.toLowerCase();
+    if (l === '*' || l === sni || (l.startsWith('*.') && sni.endsWith(l.slice(1)))) return true;
+  }
+  return false;
+}
+
+/** The cluster of the first TCP/TLS route matching the port and (for TLS) the SNI. */
+export function tcpCluster(l: ListenerRuntime, port: number, sni: string | null, random: Random): ClusterRuntime | undefined {
+  for (const r of l.tcpRoutes) {
+    if (r.route.port !== undefined && r.route.port !== port) continue;
+    if (r.route.sniHosts !== undefined && r.route.sniHosts.length > 0 && (sni === null || !sniMatches(r.route.sniHosts, sni))) continue;
+    return r.pick.pick(random).cluster;
+  }
+  return undefined;
+}
+
+/** Pipes `socket` to host:port; either side closing or failing closes the other. */
+export function pipeTcp(socket: Socket, host: string, port: number, localAddress?: string): void {
+  const up = connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }), allowHalfOpen: true });
+  up.setNoDelay(true);
+  const kill = (): void => {
+    socket.destroy();
+    up.destroy();
+  };
+  up.once('error', kill);
+  socket.once('error', kill);
+  socket.once('close', () => up.destroy());
+  up.once('close', () => socket.destroy());
+  socket.pipe(up);
+  up.pipe(socket);
+  socket.resume();
+}
+
+/** Forwards a connection to an endpoint of the cluster (consistent hash on the source IP when configured). */
+export function pipeToCluster(socket: Socket, cl: ClusterRuntime, random: Random): void {
+  const ep = cl.balancer.pick(random, cl.hashKey === undefined ? undefined : hash32(socket.remoteAddress ?? ''));
+  if (ep === undefined) {
+    socket.destroy();
+    return;
+  }
+  pipeTcp(socket, ep.endpoint.address, ep.endpoint.port, cl.localAddress);
+}

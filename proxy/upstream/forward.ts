@@ -1,0 +1,88 @@
+/** The chain's terminal: pick an endpoint, forward through its undici pool, stream back. */
+import type { Dispatcher } from 'undici';
+import type { Handler, ProxyFailure, RequestContext, ResponseSink, Headers } from '../chain/types.ts';
+import type { EndpointState } from '../balancer/index.ts';
+import type { Random } from '../balancer/types.ts';
+import { stripResponseHopByHop } from '../http/headers.ts';
+import { hash32 } from '../balancer/hash.ts';
+import type { PoolRegistry } from './pools.ts';
+
+const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET_CONNECT']);
+
+/** Maps an undici error to an Envoy flag: connect failures are UF, everything else UC. */
+export function failureOf(err: Error & { code?: string }, started: boolean): ProxyFailure {
+  if (!started && err.code !== undefined && CONNECT_CODES.has(err.code)) return { flag: 'UF', code: 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503, cause: err };
+  if (err.code === 'UND_ERR_ABORTED') return { flag: 'DC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503, cause: err };
+  return { flag: 'UC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503, cause: err };
+}
+
+class UpstreamHandler implements Dispatcher.DispatchHandler {
+  private started = false;
+  private readonly sink: ResponseSink;
+  private readonly ep: EndpointState;
+  private readonly ctx: RequestContext;
+  private done = false;
+  constructor(ctx: RequestContext, ep: EndpointState) {
+    this.ctx = ctx;
+    this.sink = ctx.sink;
+    this.ep = ep;
+  }
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    // The client went away: stop the upstream request too.
+    this.ctx.res.once('close', () => {
+      if (!this.done) controller.abort(Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' }));
+    });
+  }
+  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+    if (status < 200) return; // 1xx: Node answers 100-continue itself; others are dropped.
+    this.started = true;
+    this.sink.start(status, stripResponseHopByHop(headers as Headers));
+  }
+  onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (!this.sink.data(chunk, () => c.resume())) c.pause();
+  }
+  onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
+    this.finish();
+    this.sink.end(trailers as Headers);
+  }
+  onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
+    if (this.done) return;
+    this.finish();
+    this.sink.fail(failureOf(err, this.started), this.started);
+  }
+  private finish(): void {
+    this.done = true;
+    this.ep.active--;
+  }
+}
+
+/** Whether the downstream request carries a body to stream upstream. */
+export function hasBody(ctx: RequestContext): boolean {
+  const req = ctx.req;
+  if ('stream' in req) return !req.stream.endAfterHeaders;
+  const h = req.headers;
+  return h['transfer-encoding'] !== undefined || (h['content-length'] !== undefined && h['content-length'] !== '0');
+}
+
+/** Builds the terminal handler. `random` drives the balancers (tests inject it). */
+export function forwardTerminal(pools: PoolRegistry, random: Random): Handler {
+  return (ctx) => {
+    const base = ctx.destination!.cluster;
+    const cl = base.h2Twin !== undefined && 'stream' in ctx.req ? base.h2Twin : base;
+    let hash: number | undefined;
+    if (cl.hashKey !== undefined) {
+      const key = cl.hashKey(ctx);
+      if (key !== undefined) hash = hash32(key);
+    }
+    const ep = cl.balancer.pick(random, hash);
+    if (ep === undefined) {
+      ctx.sink.fail({ flag: 'UH', code: 'MESHLET_PROXY_NO_HEALTHY_UPSTREAM', status: 503 }, false);
+      return;
+    }
+    ctx.endpoint = ep;
+    ep.active++;
+    const pool = pools.get(cl, ep);
+    const body = ctx.body !== undefined ? ctx.body : hasBody(ctx) ? ctx.req : null;
+    pool.dispatch({ path: ctx.path, method: ctx.attrs.method as Dispatcher.HttpMethod, headers: ctx.headers as Record<string, string>, body }, new UpstreamHandler(ctx, ep));
+  };
+}

@@ -1,0 +1,78 @@
+/**
+ * One undici Pool per endpoint (and per protocol), kept across snapshot swaps so a new
+ * config does not drop warm connections; pools no longer referenced are closed gracefully.
+ */
+import { readFileSync } from 'node:fs';
+import { Pool } from 'undici';
+import type { Cluster } from '../../common/snapshot.ts';
+import type { EndpointState } from '../balancer/index.ts';
+
+/** What a pool is built for: a cluster, its protocol and the source address to bind. */
+export interface PoolTarget {
+  cluster: Cluster;
+  h2: boolean;
+  localAddress?: string | undefined;
+}
+
+export interface PoolOptions {
+  /** Extra CA bundle (PEM file) trusted for `SIMPLE` TLS upstreams. */
+  caFile?: string;
+}
+
+export class PoolRegistry {
+  private readonly pools = new Map<string, Pool>();
+  private readonly ca: string | undefined;
+
+  constructor(opts: PoolOptions = {}) {
+    this.ca = opts.caFile === undefined ? undefined : readFileSync(opts.caFile, 'utf8');
+  }
+
+  /** The pool of an endpoint of a cluster; the key is cached on the endpoint state. */
+  get(cl: PoolTarget, ep: EndpointState): Pool {
+    const key = (ep.poolKey ??= PoolRegistry.keyOf(cl, ep));
+    let pool = this.pools.get(key);
+    if (pool === undefined) {
+      pool = this.create(ep, cl.cluster, cl.h2, cl.localAddress);
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  static keyOf(cl: PoolTarget, ep: EndpointState): string {
+    const c = cl.cluster;
+    return `${cl.h2 ? 'h2' : 'h1'}|${c.tls.mode === 'SIMPLE' ? `tls:${c.tls.sni ?? ''}` : 'plain'}|${ep.key}|${c.connectionPool.connectTimeoutMs}|${cl.localAddress ?? ''}`;
+  }
+
+  private create(ep: EndpointState, cluster: Cluster, h2: boolean, localAddress: string | undefined): Pool {
+    const tls = cluster.tls.mode === 'SIMPLE';
+    const host = ep.endpoint.address.includes(':') ? `[${ep.endpoint.address}]` : ep.endpoint.address;
+    const cp = cluster.connectionPool;
+    return new Pool(`${tls ? 'https' : 'http'}://${host}:${ep.endpoint.port}`, {
+      // Timeouts of requests belong to the route (timeout/retry features), not the pool.
+      headersTimeout: 0,
+      bodyTimeout: 0,
+      connectTimeout: cp.connectTimeoutMs > 0 ? cp.connectTimeoutMs : 10_000,
+      keepAliveTimeout: Math.min(cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : 60_000, 600_000),
+      ...(cp.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: cp.maxRequestsPerConnection } : {}),
+      allowH2: h2,
+      ...(localAddress === undefined ? {} : { localAddress }),
+      ...(h2 && !tls ? { useH2c: true } : {}),
+      ...(tls ? { connect: { servername: cluster.tls.sni ?? ep.endpoint.address, ...(this.ca === undefined ? {} : { ca: this.ca }), ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'] } } : {}),
+    });
+  }
+
+  /** Closes pools whose keys are not in `keep` (in-flight requests finish first). */
+  retain(keep: Set<string>): void {
+    for (const [key, pool] of this.pools) {
+      if (keep.has(key)) continue;
+      this.pools.delete(key);
+      pool.close().catch(() => undefined);
+    }
+  }
+
+  async closeAll(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.allSettled(all.map((p) => p.close()));
+  }
+}
