@@ -55,7 +55,7 @@ function walk(v: unknown, n: TableNode, path: string, c: Collector): void {
       for (const r of d.r ?? []) if (v[r] === undefined || v[r] === null) c.error('MESHLET_CRD_REQUIRED', at(path, r), `${r} is required`);
       for (const g of d.o ?? []) {
         const set = g.filter((k) => v[k] !== undefined && v[k] !== null);
-        if (set.length > 1) c.error('MESHLET_CRD_ONE_OF', at(path, set[1] as string), `only one of ${set.join(', ')} may be set`);
+        if (set.length > 1) c.error('MESHLET_CRD_ONE_OF', path, `only one of ${set.join(', ')} may be set`);
       }
       return;
     }

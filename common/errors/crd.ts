@@ -49,6 +49,7 @@ export const crdErrors = [
   { code: 'MESHLET_CRD_AP_WILDCARD', message: 'invalid wildcard', hint: 'Use "*" at most once, and only at the start or the end of a value (e.g. "*.example.com", "/api/*").' },
   { code: 'MESHLET_CRD_AP_WHEN_KEY', message: 'unknown condition key', hint: 'Use a known attribute: request.headers[name], source.ip, remote.ip, source.namespace, source.principal, request.auth.*, destination.ip, destination.port, connection.sni.' },
   { code: 'MESHLET_CRD_AP_VALUE', message: 'invalid condition value', hint: 'Give values (or notValues); IPs must be IPs/CIDRs, ports 1-65535.' },
+  { code: 'MESHLET_CRD_REVIEW_MALFORMED', message: 'malformed AdmissionReview', hint: 'The /validate endpoint takes an admission.k8s.io/v1 AdmissionReview with request.uid and request.object; check the webhook configuration (admissionReviewVersions: [v1]).' },
   { code: 'MESHLET_CRD_NOT_ENFORCED', message: 'field accepted but not enforced by meshlet yet', hint: 'The field is stored and kept, but the mesh does not act on it yet; see crds/README.md.' },
   { code: 'MESHLET_CRD_DEPRECATED', message: 'deprecated field', hint: 'Use the replacement named in the Istio API reference.' },
 ] as const satisfies readonly ErrorEntry[];

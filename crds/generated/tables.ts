@@ -726,7 +726,8 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "o",
      "ref": "Subset"
-    }
+    },
+    "mi": 256
    },
    "exportTo": {
     "t": "a",
@@ -766,7 +767,8 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "o",
      "ref": "PortTrafficPolicy"
-    }
+    },
+    "mi": 64
    },
    "tunnel": {
     "t": "o",

@@ -171,7 +171,7 @@ export function checkHttpRoute(h: Obj, path: string, c: Collector): void {
     if (others.length > 0) c.error('MESHLET_CRD_HTTP_CONFLICT', path, `directResponse cannot be combined with ${others.join(', ')}`);
   }
   if (!hasRoute && !has('redirect') && !has('directResponse') && !has('delegate')) c.error('MESHLET_CRD_HTTP_NO_ACTION', path, 'needs a route, redirect, directResponse or delegate');
-  if (has('mirror') && has('mirrors')) c.error('MESHLET_CRD_MIRROR', at(path, 'mirrors'), 'mirror and mirrors are exclusive');
+  if (has('mirror') && has('mirrors')) c.error('MESHLET_CRD_MIRROR', path, 'mirror and mirrors are exclusive');
 
   list(h.match).forEach((m, i) => {
     if (isObj(m)) checkMatch(m, idx(at(path, 'match'), i), c);

@@ -102,7 +102,7 @@ const trafficPolicy = obj('TrafficPolicy', 'Traffic policies to apply for a spec
   portLevelSettings: arr('Traffic policies specific to individual ports.', obj('PortTrafficPolicy', 'Traffic policies that apply to specific ports of the service.', {
     port: portSelector,
     ...policyProps(),
-  })),
+  }), { maxItems: 64 }),
   tunnel: obj('TunnelSettings', 'Configuration of tunneling TCP over other transport or application layers.', {
     protocol: str('Specifies which protocol to use for tunneling the downstream connection (CONNECT or POST).'),
     targetHost: str('Specifies a host to which the downstream connection is tunneled.'),
@@ -120,7 +120,7 @@ export const destinationRuleSpec = obj('DestinationRuleSpec', 'DestinationRule d
     name: str('Name of the subset (DNS-1123 label).'),
     labels: labels('Labels apply a filter over the endpoints of a service in the service registry.'),
     trafficPolicy,
-  }, { required: ['name'] })),
+  }, { required: ['name'] }), { maxItems: 256 }),
   exportTo: strings('A list of namespaces to which this destination rule is exported.'),
   workloadSelector,
 }, { required: ['host'] });
