@@ -3,7 +3,7 @@
 // go/ (Go module proxy) and caches them. Only the build path needs Go.
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -73,6 +73,8 @@ export async function ensureBinaries(options: EnsureOptions = {}): Promise<Binar
   try {
     const missing = BINARIES.filter((spec) => !isCurrent(dir, spec));
     if (missing.length === 0) return pathsIn(dir);
+    // Half-written outputs of a build that was killed; we hold the lock, so none is live.
+    for (const f of readdirSync(dir)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
     log(`building ${missing.map((s) => `${s.name} ${s.version}`).join(', ')} into ${dir} (first run only; takes several minutes)`);
     const go = await checkGo();
     log(`using ${go.version} (${go.path})`);

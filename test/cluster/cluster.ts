@@ -17,14 +17,14 @@ import {
 } from '@kubernetes/client-node';
 import type { V1CustomResourceDefinition, V1LabelSelector, V1RuleWithOperations } from '@kubernetes/client-node';
 import { parseAllDocuments, stringify } from 'yaml';
-import { HarnessError, defaultLog, ensureBinaries, formatDuration, run } from './binaries.ts';
+import { HarnessError, cachedBinaries, defaultLog, ensureBinaries, formatDuration, run } from './binaries.ts';
 import type { BinaryPaths, RunResult } from './binaries.ts';
 import { createCA, createSigningKey } from './certs.ts';
 import type { CertificateAuthority, KeyPairPem } from './certs.ts';
 import { startWatchdog, trackChild, trackDir, untrackDir } from './reaper.ts';
 
 export type { BinaryPaths, RunResult };
-export { HarnessError };
+export { HarnessError, cachedBinaries, ensureBinaries };
 
 export interface StartClusterOptions {
   /** CRD manifests (files, directories of .yaml/.yml/.json, or objects) to install and wait for. */
@@ -182,7 +182,7 @@ class ServerProcess {
     try {
       const all = readFileSync(this.logPath, 'utf8').split('\n');
       if (all.at(-1) === '') all.pop();
-      return all.slice(-lines).join('\n');
+      return all.length === 0 ? '(log is empty: the process had not written anything yet)' : all.slice(-lines).join('\n');
     } catch {
       return '(no log)';
     }
