@@ -64,6 +64,8 @@ export function renderInjected(pod: Pod, o: RenderOptions): Pod {
     spec.containers = [proxy, ...rewrite.containers];
   }
   spec.volumes = [...(spec.volumes ?? []), ...sidecarVolumes()];
+  // A projected token needs a service account; the ServiceAccount admission plugin would set this same default.
+  if (spec.serviceAccountName === undefined && typeof spec.serviceAccount !== 'string') spec.serviceAccountName = 'default';
 
   if (Object.keys(rewrite.probes).length > 0) annotations[ANN.appProbes] = JSON.stringify(rewrite.probes);
   if (scrape.appMetrics !== null) annotations[ANN.appMetrics] = JSON.stringify(scrape.appMetrics);

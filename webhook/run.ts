@@ -60,7 +60,8 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
   const namespaces = new NamespaceCache({ fetch: namespaceFetcher(opts.kubeConfig) });
 
   let certManager: WebhookCertManager | undefined;
-  let app: FastifyInstance | undefined;
+  // The rotation callback needs the server, which needs the first certificate: a late-bound slot.
+  const slot: { app?: FastifyInstance } = {};
   let tls = opts.tls;
   if (tls === undefined) {
     certManager = new WebhookCertManager({
@@ -69,32 +70,32 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
       hosts: opts.certHosts,
       mutating: opts.mutatingConfigurations,
       validating: opts.validatingConfigurations,
-      onRotate: (next) => { if (app !== undefined) setServingCertificate(app, next); },
+      onRotate: (next) => { if (slot.app !== undefined) setServingCertificate(slot.app, next); },
     });
     tls = await certManager.start();
   }
   const isNative = native;
-  app = await createWebhookServer({
+  const app = await createWebhookServer({
     tls,
     log,
     plugins: opts.plugins,
     maxBodyBytes: opts.maxBodyBytes,
     deps: { namespace: (n) => namespaces.get(n), values: () => template.current(), native: () => isNative, metrics: createInjectionMetrics(opts.registry), log },
   });
+  slot.app = app;
   await app.listen({ host: opts.host ?? '0.0.0.0', port: opts.port ?? PORTS.webhook });
   const address = app.server.address();
   const port = typeof address === 'object' && address !== null ? address.port : (opts.port ?? PORTS.webhook);
   log.info({ port, nativeSidecars: native }, 'sidecar injector listening');
-  const running = app;
   return {
-    app: running,
+    app,
     port,
     certManager,
     native,
     async close() {
       certManager?.stop();
       template.stop();
-      await running.close();
+      await app.close();
     },
   };
 }

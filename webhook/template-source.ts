@@ -5,7 +5,7 @@
  * apply until the ConfigMap is read, and when it does not exist.
  */
 import { CoreV1Api, Watch, type KubeConfig, type V1ConfigMap } from '@kubernetes/client-node';
-import { MeshletError } from '../common/errors.ts';
+import type { MeshletError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { INSTALL_NAMESPACE, TEMPLATE_CONFIGMAP } from './constants.ts';
 import { DEFAULT_VALUES, templateVersion, valuesFromConfigMap, type SidecarValues } from './values.ts';

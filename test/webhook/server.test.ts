@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
 import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { createLogger } from '../../common/log.ts';
@@ -62,7 +63,7 @@ function post(path: string, body: string | Buffer, ca = cert.caPem, contentType 
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, method: 'POST', ca, agent: false, headers: { 'content-type': contentType } }, (res) => {
       let data = '';
-      const peer = (res.socket as import('node:tls').TLSSocket).getPeerX509Certificate?.()?.fingerprint256 ?? '';
+      const peer = (res.socket as TLSSocket).getPeerX509Certificate?.()?.fingerprint256 ?? '';
       res.on('data', (d: Buffer) => { data += d.toString(); });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: data === '' ? {} : JSON.parse(data) as Record<string, unknown>, peerCert: peer }));
     });
