@@ -13,5 +13,7 @@ export const commands: Record<string, CommandInfo> = {
   'init-iptables': { summary: 'Install the pod traffic-capture nat rules (the meshlet-init container)', load: () => import('./init-iptables.ts') },
   webhook: { summary: 'Run the sidecar injector webhook alone (normally served by the operator)', load: () => import('./webhook.ts') },
   proxy: { summary: 'Run the sidecar proxy (listeners, routing, load balancing)', load: () => import('./proxy.ts') },
+  operator: { summary: 'Run the control plane: watch mesh objects, write status, push config to proxies', load: () => import('./operator.ts') },
+  'proxy-status': { summary: 'List connected proxies and whether they run the latest config (SYNCED/STALE/NACK)', load: () => import('./proxy-status.ts') },
   version: { summary: 'Print the client version (and the operator and proxies\' when reachable)', load: () => import('./version.ts') },
 };

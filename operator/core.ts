@@ -1,0 +1,163 @@
+/**
+ * The operator's core, independent of where objects come from and how proxies connect:
+ * store changes are debounced into one new immutable World, every known proxy's snapshot
+ * is recomputed, and long-poll requests of proxies whose snapshot changed are answered.
+ */
+import type { Logger } from '../common/log.ts';
+import { Store, type StoreChange } from './store/store.ts';
+import { Debouncer } from './store/debounce.ts';
+import { realTimers, type Timers } from './store/timers.ts';
+import { buildWorld } from './world/build.ts';
+import type { World } from './world/types.ts';
+import { ProxyRegistry, type ProxyStatusRow } from './push/proxies.ts';
+import type { ProxyClaim } from './translate/index.ts';
+import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+
+export interface CoreOptions {
+  log: Logger;
+  store?: Store;
+  timers?: Timers;
+  metrics?: OperatorMetrics;
+  rootNamespace?: string;
+  /** Longest a config request is held before 304 (30 s). */
+  holdMs?: number;
+  debounceQuietMs?: number;
+  debounceMaxMs?: number;
+}
+
+export interface ConfigParams {
+  version?: string;
+  ack?: string;
+  nack?: string;
+  error?: string;
+}
+
+export type ConfigAnswer = { status: 200; version: string; body: string } | { status: 304 };
+
+export class OperatorCore {
+  readonly store: Store;
+  readonly metrics: OperatorMetrics;
+  readonly proxies = new ProxyRegistry();
+  readonly log: Logger;
+  private readonly timers: Timers;
+  private readonly debouncer: Debouncer;
+  private readonly holdMs: number;
+  private readonly rootNamespace: string | undefined;
+  private readonly worldListeners: ((w: World) => void)[] = [];
+  private current: World;
+  private closed = false;
+
+  constructor(opts: CoreOptions) {
+    this.log = opts.log;
+    this.store = opts.store ?? new Store();
+    this.timers = opts.timers ?? realTimers;
+    this.metrics = opts.metrics ?? createOperatorMetrics();
+    this.holdMs = opts.holdMs ?? 30_000;
+    this.rootNamespace = opts.rootNamespace;
+    this.current = this.build();
+    this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
+    this.store.onChange((c) => this.onStoreChange(c));
+  }
+
+  get world(): World {
+    return this.current;
+  }
+
+  onWorld(fn: (w: World) => void): void {
+    this.worldListeners.push(fn);
+  }
+
+  private build(): World {
+    return buildWorld(this.store.acceptedObjects(), this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace });
+  }
+
+  private onStoreChange(c: StoreChange): void {
+    if (c.content.length > 0) this.debouncer.trigger();
+    const byKind = new Map<string, number>();
+    for (const e of this.store.invalid()) byKind.set(e.object.kind, (byKind.get(e.object.kind) ?? 0) + 1);
+    this.metrics.invalidObjects.reset();
+    for (const [kind, n] of byKind) this.metrics.invalidObjects.set({ kind }, n);
+  }
+
+  /** Builds the World now if changes are pending (tests, shutdown). */
+  flush(): void {
+    this.debouncer.flush();
+  }
+
+  private rebuild(firstChangeAt: number): void {
+    if (this.closed) return;
+    const world = this.build();
+    if (world.hash === this.current.hash) return;
+    this.current = world;
+    this.metrics.services.set(world.services.length);
+    this.metrics.virtualServices.set(world.virtualServices.length);
+    const t0 = performance.now();
+    const changed = this.proxies.onWorld(world, firstChangeAt);
+    this.metrics.pushTime.observe((performance.now() - t0) / 1000);
+    this.log.debug({ world: world.hash, proxiesChanged: changed }, 'world rebuilt');
+    this.proxies.prune(this.timers.now(), 10 * 60_000);
+    for (const l of this.worldListeners) l(world);
+  }
+
+  /** One config request of the push protocol (DESIGN.md §3), after authentication. */
+  async config(claim: ProxyClaim, p: ConfigParams, signal?: AbortSignal): Promise<ConfigAnswer> {
+    const now = this.timers.now();
+    const s = this.proxies.touch(claim, this.current, now);
+    if (p.ack !== undefined) {
+      s.ackedVersion = p.ack;
+      if (s.nack !== undefined && s.nack.version !== p.ack) s.nack = undefined;
+      if (p.ack === s.snapshot.version && s.pendingSince !== undefined) {
+        this.metrics.convergence.observe(Math.max(0, now - s.pendingSince) / 1000);
+        s.pendingSince = undefined;
+      }
+    }
+    if (p.nack !== undefined) {
+      const error = p.error ?? 'unknown error';
+      if (s.nack?.version !== p.nack) {
+        this.metrics.rejects.inc({ type: 'snapshot' });
+        this.log.warn({ code: 'MESHLET_OPERATOR_PROXY_NACK', proxy: s.id, version: p.nack, error }, `proxy ${s.id} rejected config ${p.nack}: ${error}`);
+      }
+      s.nack = { version: p.nack, error };
+    }
+    // A NACKed version is not sent again: the proxy waits for the next change (as istiod does).
+    const wants = (): boolean => s.snapshot.version !== p.version && s.nack?.version !== s.snapshot.version;
+    if (!wants()) {
+      await new Promise<void>((resolve) => {
+        const done = (): void => {
+          clearTimeout(timer);
+          s.waiters.delete(done);
+          signal?.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, this.holdMs);
+        s.waiters.add(done);
+        signal?.addEventListener('abort', done);
+        this.updateConnected();
+      });
+      s.lastSeen = this.timers.now();
+      this.updateConnected();
+      if (!wants() || signal?.aborted === true) return { status: 304 };
+    }
+    s.sentVersion = s.snapshot.version;
+    this.metrics.pushes.inc({ type: 'snapshot' });
+    return { status: 200, version: s.snapshot.version, body: s.body };
+  }
+
+  private connectedWindowMs(): number {
+    return this.holdMs + 5000;
+  }
+
+  updateConnected(): void {
+    this.metrics.connected.set(this.proxies.connectedCount(this.timers.now(), this.connectedWindowMs()));
+  }
+
+  proxyStatus(): ProxyStatusRow[] {
+    return this.proxies.rows(this.timers.now(), this.connectedWindowMs());
+  }
+
+  close(): void {
+    this.closed = true;
+    this.debouncer.cancel();
+    for (const s of this.proxies.states.values()) for (const w of [...s.waiters]) w();
+  }
+}

@@ -1,0 +1,93 @@
+/**
+ * The push server (15012, HTTPS): `GET /v1/config?proxy=<pod>.<ns>&version=<hash>`
+ * [&ack=<hash> | &nack=<hash>&error=<code: text>] per DESIGN.md §3. Who the proxy is comes
+ * from a pluggable `authenticate` hook; the default trusts the request's own claims
+ * (query/headers), to be replaced by token/certificate checks (operator/ca/).
+ */
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { MeshletError } from '../../common/errors.ts';
+import type { OperatorCore, ConfigParams } from '../core.ts';
+import { parseProxyId, type ProxyClaim } from '../translate/index.ts';
+
+/** Returns the proven claim for the proxy asked about, or throws a MeshletError (→ 401/403). */
+export type ProxyAuthenticator = (request: FastifyRequest, requested: { name: string; namespace: string }) => Promise<ProxyClaim> | ProxyClaim;
+
+function one(v: unknown): string | undefined {
+  if (Array.isArray(v)) return one(v[0]);
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** `a=b,c=d` → {a: 'b', c: 'd'}. */
+export function parseLabels(text: string | undefined): Record<string, string> | undefined {
+  if (text === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const part of text.split(',')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+
+/** Default hook: the claim as the proxy states it (query `sa`, `labels`, `ip`, `workload`, or x-meshlet-* headers). */
+export const claimFromRequest: ProxyAuthenticator = (request, requested) => {
+  const q = request.query as Record<string, unknown>;
+  const h = request.headers;
+  const claim: ProxyClaim = { name: requested.name, namespace: requested.namespace };
+  const sa = one(q.sa) ?? one(h['x-meshlet-service-account']);
+  const labels = parseLabels(one(q.labels) ?? one(h['x-meshlet-pod-labels']));
+  const ip = one(q.ip) ?? one(h['x-meshlet-pod-ip']);
+  const workload = one(q.workload) ?? one(h['x-meshlet-workload']);
+  if (sa !== undefined) claim.serviceAccount = sa;
+  if (labels !== undefined) claim.labels = labels;
+  if (ip !== undefined) claim.ip = ip;
+  if (workload !== undefined) claim.workload = workload;
+  return claim;
+};
+
+export interface PushServerOptions {
+  tls: { key: string; cert: string; ca?: string; requestCert?: boolean };
+  authenticate?: ProxyAuthenticator;
+}
+
+function errorStatus(code: string): number {
+  if (code.endsWith('_FORBIDDEN')) return 403;
+  if (code.endsWith('_UNAUTHENTICATED')) return 401;
+  return code === 'MESHLET_OPERATOR_BAD_REQUEST' ? 400 : 500;
+}
+
+/** Builds (does not start) the HTTPS app; callers may register more routes (e.g. /v1/certificates). */
+export function buildPushApp(core: OperatorCore, opts: PushServerOptions): FastifyInstance {
+  const authenticate = opts.authenticate ?? claimFromRequest;
+  const https: Record<string, unknown> = { key: opts.tls.key, cert: opts.tls.cert, allowHTTP1: true };
+  if (opts.tls.ca !== undefined) https.ca = opts.tls.ca;
+  if (opts.tls.requestCert === true) {
+    https.requestCert = true;
+    https.rejectUnauthorized = false; // a token is enough; a cert is checked by the hook
+  }
+  const app = Fastify({ https, logger: false, requestTimeout: 0, keepAliveTimeout: 65_000 } as never) as unknown as FastifyInstance;
+  app.get('/v1/config', async (request, reply) => {
+    const q = request.query as Record<string, unknown>;
+    const id = one(q.proxy) ?? (one(request.headers['x-meshlet-pod-name']) !== undefined ? `${one(request.headers['x-meshlet-pod-name'])}.${one(request.headers['x-meshlet-pod-namespace']) ?? 'default'}` : undefined);
+    const requested = id === undefined ? undefined : parseProxyId(id);
+    try {
+      if (requested === undefined) throw new MeshletError('MESHLET_OPERATOR_BAD_REQUEST', 'missing or malformed proxy id');
+      const claim = await authenticate(request, requested);
+      const params: ConfigParams = {};
+      for (const k of ['version', 'ack', 'nack', 'error'] as const) {
+        const v = one(q[k]);
+        if (v !== undefined) params[k] = v;
+      }
+      const abort = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
+      const answer = await core.config(claim, params, abort.signal);
+      if (answer.status === 304) return reply.code(304).send();
+      return reply.code(200).header('content-type', 'application/json').header('x-meshlet-version', answer.version).send(answer.body);
+    } catch (err) {
+      const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_CORE_INTERNAL', (err as Error).message);
+      return reply.code(errorStatus(e.code)).header('x-meshlet-error', e.code).send({ code: e.code, message: e.message, hint: e.hint });
+    }
+  });
+  return app;
+}

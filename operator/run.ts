@@ -1,0 +1,91 @@
+/**
+ * Starts a whole operator: core + one source (local directory or Kubernetes) + push server
+ * (15012, HTTPS) + monitoring server (15014). `meshlet operator` and `meshlet local` call this.
+ */
+import { writeFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from '../common/log.ts';
+import { OperatorCore } from './core.ts';
+import { buildPushApp, type ProxyAuthenticator } from './push/server.ts';
+import { issuePushServingCert } from './push/serving-cert.ts';
+import { buildDebugApp } from './debug/server.ts';
+import { LocalDirSource } from './sources/local-dir.ts';
+import type { Timers } from './store/timers.ts';
+
+export interface RunOptions {
+  log: Logger;
+  /** Directory for local mode; else Kubernetes. */
+  local?: string;
+  /** Kubeconfig path (default: KUBECONFIG / in-cluster). */
+  kubeconfig?: string;
+  address?: string;
+  pushPort?: number;
+  monitorPort?: number;
+  /** Where to write the push server's CA certificate (PEM), so clients can trust it. */
+  caFile?: string;
+  /** Serving cert/key to use instead of a generated one. */
+  tls?: { key: string; cert: string; ca?: string };
+  authenticate?: ProxyAuthenticator;
+  holdMs?: number;
+  timers?: Timers;
+  /** Identity for leader election (defaults to hostname + pid). */
+  identity?: string;
+  /** Lease timings (ms) for status-writer election. */
+  lease?: { durationMs?: number; renewMs?: number; retryMs?: number };
+  /** Do not write status (read-only replica). */
+  noStatus?: boolean;
+}
+
+export interface RunningOperator {
+  core: OperatorCore;
+  pushApp: FastifyInstance;
+  debugApp: FastifyInstance;
+  pushPort: number;
+  monitorPort: number;
+  caPem: string;
+  caFile?: string;
+  stop(): Promise<void>;
+}
+
+function portOf(app: FastifyInstance): number {
+  const a = app.server.address();
+  return typeof a === 'object' && a !== null ? a.port : 0;
+}
+
+export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
+  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }) });
+  const stops: (() => Promise<void> | void)[] = [];
+  if (opts.local !== undefined) {
+    const src = new LocalDirSource(opts.local, core.store, opts.log);
+    src.start();
+    stops.push(() => src.stop());
+  } else {
+    const { startKubeSources } = await import('./sources/kube-run.ts');
+    stops.push(await startKubeSources(core, opts));
+  }
+  core.flush();
+  const serving = opts.tls ?? (await issuePushServingCert().then((c) => ({ key: c.keyPem, cert: c.certPem, ca: c.caPem })));
+  const caPem = serving.ca ?? serving.cert;
+  if (opts.caFile !== undefined) writeFileSync(opts.caFile, caPem);
+  const pushApp = buildPushApp(core, { tls: serving, ...(opts.authenticate === undefined ? {} : { authenticate: opts.authenticate }) });
+  const debugApp = buildDebugApp(core);
+  const host = opts.address ?? '0.0.0.0';
+  await pushApp.listen({ host, port: opts.pushPort ?? 15012 });
+  await debugApp.listen({ host, port: opts.monitorPort ?? 15014 });
+  const running: RunningOperator = {
+    core,
+    pushApp,
+    debugApp,
+    pushPort: portOf(pushApp),
+    monitorPort: portOf(debugApp),
+    caPem,
+    async stop() {
+      core.close();
+      for (const s of stops.reverse()) await s();
+      await pushApp.close();
+      await debugApp.close();
+    },
+  };
+  if (opts.caFile !== undefined) running.caFile = opts.caFile;
+  return running;
+}
