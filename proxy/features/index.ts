@@ -9,7 +9,8 @@ import { corsFeature } from './cors.ts';
 import { headerOpsFeature } from './header-ops.ts';
 import { mirrorFeature } from './mirror.ts';
 import { rewriteFeature } from './rewrite.ts';
+import { proxyTelemetry, telemetryFeature } from '../telemetry/index.ts';
 
 export function builtinFeatures(pools: PoolRegistry, random: Random): Feature[] {
-  return [corsFeature, rewriteFeature, headerOpsFeature, mirrorFeature(pools, random)];
+  return [telemetryFeature(proxyTelemetry), corsFeature, rewriteFeature, headerOpsFeature, mirrorFeature(pools, random)];
 }

@@ -1,0 +1,131 @@
+/**
+ * Metric families whose children are plain number slots, registered in a prom-client
+ * Registry (which formats them on scrape). prom-client's own `labels()` children re-hash
+ * and re-validate the whole label set on every `inc()`; with Istio's 25 labels that is the
+ * dominant per-request cost, so the hot path here is one addition (counter) or a bucket
+ * search plus three additions (histogram). Children are created on first use of a label set
+ * and live as long as the family (counters must never go backwards).
+ */
+import type { MetricObjectWithValues, MetricValue, MetricValueWithName, Registry } from 'prom-client';
+
+type Labels = Record<string, string>;
+
+function keyOf(labels: Labels): string {
+  let k = '';
+  for (const name in labels) k += `${labels[name]}\u0000`;
+  return k;
+}
+
+export class CounterChild {
+  value = 0;
+  readonly labels: Labels;
+  constructor(labels: Labels) {
+    this.labels = labels;
+  }
+  inc(n = 1): void {
+    this.value += n;
+  }
+}
+
+export class CounterFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'counter';
+  readonly aggregator = 'sum';
+  readonly #children = new Map<string, CounterChild>();
+  constructor(name: string, help: string) {
+    this.name = name;
+    this.help = help;
+  }
+  /** The child for a label set; label order must be the same for every call of a family. */
+  child(labels: Labels): CounterChild {
+    const k = keyOf(labels);
+    let c = this.#children.get(k);
+    if (c === undefined) this.#children.set(k, (c = new CounterChild(labels)));
+    return c;
+  }
+  get size(): number {
+    return this.#children.size;
+  }
+  async get(): Promise<MetricObjectWithValues<MetricValue<string>>> {
+    const values: MetricValue<string>[] = [];
+    for (const c of this.#children.values()) values.push({ value: c.value, labels: c.labels });
+    return { name: this.name, help: this.help, type: 'counter' as never, aggregator: 'sum', values };
+  }
+  reset(): void {
+    for (const c of this.#children.values()) c.value = 0;
+  }
+}
+
+export class HistogramChild {
+  readonly labels: Labels;
+  readonly #bounds: readonly number[];
+  /** Non-cumulative counts per bucket; the last slot is +Inf. */
+  readonly counts: Float64Array;
+  sum = 0;
+  count = 0;
+  constructor(labels: Labels, bounds: readonly number[]) {
+    this.labels = labels;
+    this.#bounds = bounds;
+    this.counts = new Float64Array(bounds.length + 1);
+  }
+  observe(v: number): void {
+    const b = this.#bounds;
+    let i = 0;
+    while (i < b.length && v > b[i]!) i++;
+    this.counts[i]! += 1;
+    this.sum += v;
+    this.count += 1;
+  }
+}
+
+export class HistogramFamily {
+  readonly name: string;
+  readonly help: string;
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  readonly buckets: readonly number[];
+  readonly #children = new Map<string, HistogramChild>();
+  constructor(name: string, help: string, buckets: readonly number[]) {
+    this.name = name;
+    this.help = help;
+    this.buckets = buckets;
+  }
+  child(labels: Labels): HistogramChild {
+    const k = keyOf(labels);
+    let c = this.#children.get(k);
+    if (c === undefined) this.#children.set(k, (c = new HistogramChild(labels, this.buckets)));
+    return c;
+  }
+  get size(): number {
+    return this.#children.size;
+  }
+  async get(): Promise<MetricObjectWithValues<MetricValueWithName<string>>> {
+    const values: MetricValueWithName<string>[] = [];
+    const bucketName = `${this.name}_bucket`;
+    const les = this.buckets.map(String);
+    for (const c of this.#children.values()) {
+      let acc = 0;
+      for (let i = 0; i < les.length; i++) {
+        acc += c.counts[i]!;
+        values.push({ metricName: bucketName, value: acc, labels: { ...c.labels, le: les[i]! } });
+      }
+      values.push({ metricName: bucketName, value: c.count, labels: { ...c.labels, le: '+Inf' } });
+      values.push({ metricName: `${this.name}_sum`, value: c.sum, labels: c.labels });
+      values.push({ metricName: `${this.name}_count`, value: c.count, labels: c.labels });
+    }
+    return { name: this.name, help: this.help, type: 'histogram' as never, aggregator: 'sum', values };
+  }
+  reset(): void {
+    for (const c of this.#children.values()) {
+      c.counts.fill(0);
+      c.sum = 0;
+      c.count = 0;
+    }
+  }
+}
+
+/** Registers a family in a prom-client registry (it duck-types metrics by get/name/type). */
+export function register(registry: Registry, family: CounterFamily | HistogramFamily): void {
+  registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0]);
+}

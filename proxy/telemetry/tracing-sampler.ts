@@ -1,0 +1,56 @@
+/**
+ * Sampling and ids. ParentBased(TraceIdRatio): a parent's decision is kept, a root trace is
+ * sampled when its trace id falls under the ratio (deterministic per trace id, so every
+ * proxy of a trace agrees). The ratio can change on each snapshot without rebuilding the
+ * provider. Ids come from an injectable random source so tests can be exact.
+ */
+import { ParentBasedSampler, RandomIdGenerator, TraceIdRatioBasedSampler, type IdGenerator, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
+import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
+
+/** A random source in [0, 1), like Math.random. */
+export type Random = () => number;
+
+/** Root decision for a trace id at `percent` (0–100), the same rule the SDK sampler applies. */
+export function ratioSampled(traceId: string, percent: number): boolean {
+  return new TraceIdRatioBasedSampler(percent / 100).shouldSample({} as Context, traceId).decision === 2;
+}
+
+/** ParentBased(TraceIdRatio) whose ratio is replaced on config change. */
+export class MeshSampler implements Sampler {
+  #inner: Sampler;
+  #percent: number;
+  constructor(percent: number) {
+    this.#percent = percent;
+    this.#inner = MeshSampler.#build(percent);
+  }
+  static #build(percent: number): Sampler {
+    return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(Math.min(100, Math.max(0, percent)) / 100) });
+  }
+  get percent(): number {
+    return this.#percent;
+  }
+  setPercent(percent: number): void {
+    if (percent === this.#percent) return;
+    this.#percent = percent;
+    this.#inner = MeshSampler.#build(percent);
+  }
+  shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attrs: Attributes, links: Link[]): SamplingResult {
+    return this.#inner.shouldSample(ctx, traceId, name, kind, attrs, links);
+  }
+  toString(): string {
+    return `MeshSampler{${this.#percent}%}`;
+  }
+}
+
+function hex32(random: Random): string {
+  return Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
+}
+
+/** Ids from `random` (tests), or the SDK's crypto-quality generator. */
+export function idGenerator(random?: Random): IdGenerator {
+  if (random === undefined) return new RandomIdGenerator();
+  return {
+    generateTraceId: () => `${hex32(random)}${hex32(random)}${hex32(random)}${hex32(random)}`,
+    generateSpanId: () => `${hex32(random)}${hex32(random)}`,
+  };
+}

@@ -1,0 +1,143 @@
+/**
+ * Distributed tracing in the proxy: a SERVER span per inbound request, a CLIENT span per
+ * outbound one, parented on the incoming W3C or B3 context, and the new span's context
+ * written to the upstream request so the next hop continues the trace (apps only forward
+ * the headers). Spans go through the OpenTelemetry SDK: a BatchSpanProcessor with a bounded
+ * queue (full queue → spans dropped, never a request delayed) and the OTLP/HTTP JSON
+ * exporter, which runs off the request path; an unreachable collector costs a failed export
+ * per batch and nothing else.
+ */
+import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { ProxyIdentity } from '../../common/snapshot.ts';
+import { extractParent, injectContext } from './tracing-headers.ts';
+import { MeshSampler, idGenerator, ratioSampled, type Random } from './tracing-sampler.ts';
+
+export interface TracingOptions {
+  /** Random source for trace/span ids (tests); crypto by default. */
+  random?: Random;
+  /** Batch delay; 1 s by default (tests use less). */
+  scheduledDelayMs?: number;
+  /** Bounded queue; spans beyond it are dropped. 2048 by default. */
+  maxQueueSize?: number;
+  /** Exporter timeout per batch, 2 s by default. */
+  exportTimeoutMs?: number;
+  /** Exporter override (tests, benchmarks); OTLP/HTTP JSON otherwise. */
+  exporter?: (url: string) => SpanExporter;
+}
+
+export interface TracingSettings {
+  samplingPercent: number;
+  otlpEndpoint?: string;
+}
+
+/** `http://collector:4318` → `http://collector:4318/v1/traces`; a full path is kept. */
+export function tracesUrl(endpoint: string): string {
+  const u = new URL(endpoint);
+  if (u.pathname === '/' || u.pathname === '') u.pathname = '/v1/traces';
+  return u.toString();
+}
+
+export interface SpanStart {
+  kind: 'server' | 'client';
+  /** Envoy-style operation name, e.g. `reviews.default.svc.cluster.local:9080/*`. */
+  name: string;
+  attributes: Attributes;
+}
+
+export class Tracing {
+  readonly #opts: TracingOptions;
+  readonly #sampler = new MeshSampler(1);
+  #provider: BasicTracerProvider | undefined;
+  #tracer: Tracer | undefined;
+  #endpoint: string | undefined;
+  #identity = '';
+
+  constructor(opts: TracingOptions = {}) {
+    this.#opts = opts;
+  }
+
+  /** True when spans are produced (an endpoint is configured). */
+  get enabled(): boolean {
+    return this.#tracer !== undefined;
+  }
+
+  get samplingPercent(): number {
+    return this.#sampler.percent;
+  }
+
+  /** Applies a snapshot's settings; rebuilds the SDK pipeline only when the endpoint or identity changes. */
+  configure(s: TracingSettings, id: ProxyIdentity): void {
+    this.#sampler.setPercent(s.samplingPercent);
+    const key = `${id.workload}.${id.namespace}`;
+    if (s.otlpEndpoint === this.#endpoint && key === this.#identity) return;
+    const old = this.#provider;
+    this.#endpoint = s.otlpEndpoint;
+    this.#identity = key;
+    this.#provider = undefined;
+    this.#tracer = undefined;
+    if (old !== undefined) void old.shutdown().catch(() => undefined);
+    if (s.otlpEndpoint === undefined || s.otlpEndpoint === '') return;
+    const url = tracesUrl(s.otlpEndpoint);
+    const timeout = this.#opts.exportTimeoutMs ?? 2000;
+    const exporter = this.#opts.exporter?.(url) ?? new OTLPTraceExporter({ url, timeoutMillis: timeout, concurrencyLimit: 2 });
+    const app = id.labels.app ?? id.labels['app.kubernetes.io/name'] ?? id.workload;
+    this.#provider = new BasicTracerProvider({
+      resource: resourceFromAttributes({ 'service.name': `${app}.${id.namespace}`, 'k8s.namespace.name': id.namespace, 'k8s.pod.name': id.id.split('.')[0] ?? id.id, 'istio.canonical_service': app }),
+      sampler: this.#sampler,
+      idGenerator: idGenerator(this.#opts.random),
+      spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: this.#opts.maxQueueSize ?? 2048, maxExportBatchSize: 512, scheduledDelayMillis: this.#opts.scheduledDelayMs ?? 1000, exportTimeoutMillis: timeout })],
+    });
+    this.#tracer = this.#provider.getTracer('meshlet-proxy');
+  }
+
+  /**
+   * Starts a span parented on the context in `headers` and rewrites the propagation headers
+   * in place (they are the upstream request's). Undefined when tracing is off.
+   */
+  start(headers: Record<string, string | string[] | undefined>, s: SpanStart): Span | undefined {
+    const tracer = this.#tracer;
+    if (tracer === undefined) return undefined;
+    const parent = extractParent(headers);
+    let ctx = ROOT_CONTEXT;
+    if (parent !== undefined) {
+      // A B3 parent may defer the decision: decide like a root, on the trace id.
+      const sampled = parent.sampled ?? ratioSampled(parent.traceId, this.#sampler.percent);
+      ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: sampled ? 1 : 0, isRemote: true });
+    }
+    const span = tracer.startSpan(s.name, { kind: s.kind === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes: s.attributes }, ctx);
+    const sc = span.spanContext();
+    const inj: Parameters<typeof injectContext>[1] = { traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & 1) === 1, b3Single: parent?.format === 'b3' };
+    if (parent !== undefined) inj.parentSpanId = parent.spanId;
+    if (parent?.traceState !== undefined) inj.traceState = parent.traceState;
+    injectContext(headers, inj);
+    return span;
+  }
+
+  /** Ends a span with the response outcome. */
+  end(span: Span, o: { status: number; flags: string; responseBytes: number; requestBytes: number; upstreamHost?: string }): void {
+    if (!span.isRecording()) return;
+    span.setAttribute('http.status_code', String(o.status));
+    span.setAttribute('response_flags', o.flags === '' ? '-' : o.flags);
+    span.setAttribute('response_size', String(o.responseBytes));
+    span.setAttribute('request_size', String(o.requestBytes));
+    if (o.upstreamHost !== undefined) span.setAttribute('upstream_host', o.upstreamHost);
+    if (o.status >= 500 || o.status === 0) span.setStatus({ code: SpanStatusCode.ERROR });
+    span.end();
+  }
+
+  /** Exports what is queued (tests, graceful exit). */
+  async flush(): Promise<void> {
+    await this.#provider?.forceFlush();
+  }
+
+  async shutdown(): Promise<void> {
+    const p = this.#provider;
+    this.#provider = undefined;
+    this.#tracer = undefined;
+    this.#endpoint = undefined;
+    await p?.shutdown();
+  }
+}
