@@ -19,6 +19,8 @@ for (const f of fixtures) {
     const msgs = f.objects.flatMap((o) => validateObject(o));
     const errors = msgs.filter((m) => m.level === 'error');
     if (f.valid) assert.deepEqual(errors, [], `valid fixture has errors:\n${show(errors)}`);
+    const unexpected = errors.filter((m) => !f.expect.some((e) => e.code === m.code));
+    assert.deepEqual(unexpected, [], `errors not announced by "# expect:" lines:\n${show(unexpected)}`);
     for (const e of f.expect) assert.ok(errors.some((m) => m.code === e.code && m.path === e.path), `expected error ${e.code} at ${e.path}, got:\n${show(msgs)}`);
     for (const w of f.warn) assert.ok(msgs.some((m) => m.level === 'warning' && m.code === w.code && m.path === w.path), `expected warning ${w.code} at ${w.path}, got:\n${show(msgs)}`);
     for (const m of msgs) assert.ok(m.path !== '' && m.message !== '' && /^MESHLET_[A-Z]+_[A-Z_]+$/.test(m.code), `bad message ${JSON.stringify(m)}`);
