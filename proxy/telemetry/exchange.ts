@@ -69,7 +69,9 @@ export class Exchange implements ResponseSink {
           this.#peer = first(p);
           delete headers[PEER_HEADER];
         }
-      } else {
+      } else if (this.#peer !== undefined) {
+        // Answer only a sidecar that sent its own (Istio does the same): clients outside
+        // the mesh would have nobody to strip it.
         headers[PEER_HEADER] = this.#rt.peerHeader;
       }
     }
