@@ -28,9 +28,10 @@ export const ISTIO_NS_LABEL = { key: 'istio-injection', value: 'enabled' } as co
 
 /** Volume names and mount paths the proxy reads (contract with proxy/, see webhook/README.md). */
 export const VOLUMES = {
-  token: { name: 'meshlet-token', mountPath: '/var/run/secrets/meshlet/tokens', file: 'meshlet-token' },
-  podinfo: { name: 'meshlet-podinfo', mountPath: '/etc/meshlet/pod' },
-  caRoot: { name: 'meshlet-ca-root', mountPath: '/var/run/secrets/meshlet/ca', configMap: 'meshlet-ca-root' },
+  // The paths `meshlet proxy` reads by default (cli/commands/proxy.ts, proxy/identity.ts).
+  token: { name: 'meshlet-token', mountPath: '/var/run/secrets/tokens', file: 'meshlet-token' },
+  podinfo: { name: 'meshlet-podinfo', mountPath: '/etc/podinfo' },
+  caRoot: { name: 'meshlet-ca-root', mountPath: '/var/run/secrets/meshlet/ca', configMap: 'meshlet-ca-root', file: 'root-cert.pem' },
   data: { name: 'meshlet-data', mountPath: '/var/lib/meshlet' },
 } as const;
 

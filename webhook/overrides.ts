@@ -4,6 +4,7 @@
  * is refused with the annotation named) rather than silently ignored.
  */
 import { MeshletError } from '../common/errors.ts';
+import { isCidr, isPortList, splitList } from './lists.ts';
 import { LOG_LEVELS, isQuantity, type SidecarValues } from './values.ts';
 
 type Kind = 'quantity' | 'ports' | 'inboundPorts' | 'ranges' | 'includeRanges' | 'logLevel' | 'concurrency';
@@ -28,23 +29,6 @@ export const MESHLET_OVERRIDE_PREFIX = 'sidecar.meshlet.io/';
 export interface SidecarSettings {
   values: SidecarValues;
   includeInboundPorts: string;
-}
-
-const PORT_LIST = /^\s*(\d{1,5}\s*(,\s*\d{1,5}\s*)*)?$/;
-const CIDR = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/;
-
-export function isPortList(v: string): boolean {
-  return PORT_LIST.test(v) && splitList(v).every((p) => Number(p) >= 1 && Number(p) <= 65535);
-}
-
-export function isCidr(v: string): boolean {
-  const m = CIDR.exec(v);
-  if (m === null) return false;
-  return m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32;
-}
-
-export function splitList(v: string): string[] {
-  return v.split(',').map((s) => s.trim()).filter((s) => s !== '');
 }
 
 function valid(kind: Kind, v: string): boolean {

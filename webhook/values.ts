@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { parse as parseYaml } from 'yaml';
 import { MeshletError } from '../common/errors.ts';
 import { INSTALL_NAMESPACE, PORTS } from './constants.ts';
+import { isCidrList, isPortList } from './lists.ts';
 
 /** Bumped whenever render.ts changes what it injects, so status annotations tell templates apart. */
 export const TEMPLATE_REVISION = 1;
@@ -76,6 +77,10 @@ export function checkValues(v: SidecarValues): string[] {
     if (!Number.isInteger(port) || port < 1 || port > 65535) errs.push(`ports.${name}: must be a port number`);
   }
   if (typeof v.operatorAddress !== 'string' || !/^[^:\s]+:\d+$/.test(v.operatorAddress)) errs.push('operatorAddress: must be host:port');
+  const t = v.traffic;
+  for (const k of ['excludeOutboundPorts', 'excludeInboundPorts'] as const) if (typeof t?.[k] !== 'string' || !isPortList(t[k])) errs.push(`traffic.${k}: must be comma-separated ports`);
+  if (typeof t?.excludeOutboundIPRanges !== 'string' || !isCidrList(t.excludeOutboundIPRanges)) errs.push('traffic.excludeOutboundIPRanges: must be comma-separated IPv4 CIDRs');
+  if (typeof t?.includeOutboundIPRanges !== 'string' || (t.includeOutboundIPRanges.trim() !== '*' && !isCidrList(t.includeOutboundIPRanges))) errs.push('traffic.includeOutboundIPRanges: must be * or comma-separated IPv4 CIDRs');
   if (!Number.isInteger(v.holdTimeoutSeconds) || v.holdTimeoutSeconds < 1) errs.push('holdTimeoutSeconds: must be a positive integer');
   return errs;
 }

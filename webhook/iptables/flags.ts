@@ -1,6 +1,6 @@
 /** Parses `meshlet init-iptables` flag values into CaptureOptions; throws MESHLET_IPTABLES_BAD_FLAG naming the flag. */
 import { MeshletError } from '../../common/errors.ts';
-import { isCidr, isPortList, splitList } from '../overrides.ts';
+import { isCidr, isPortList, splitList } from '../lists.ts';
 import { PORTS, PROXY_GID, PROXY_UID } from '../constants.ts';
 import type { CaptureOptions } from './rules.ts';
 
