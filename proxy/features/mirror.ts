@@ -14,6 +14,7 @@ import { hasBody } from '../upstream/forward.ts';
 const MAX_SHADOW_BUFFER = 1 << 20;
 
 const discard: Dispatcher.DispatchHandler = {
+  onRequestStart() {},
   onResponseStart() {},
   onResponseData() {},
   onResponseEnd() {},

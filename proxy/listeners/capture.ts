@@ -53,9 +53,12 @@ export function createCaptureServer(o: CaptureOptions): Server {
   };
 
   const toHttp = (socket: Socket, kind: 'http1' | 'h2c'): void => {
+    // The h2 session drains the pushed-back preface itself on the next tick; resuming here would lose it.
     if (kind === 'h2c') o.h2c.emit('connection', socket);
-    else o.http1.emit('connection', socket);
-    socket.resume();
+    else {
+      o.http1.emit('connection', socket);
+      socket.resume();
+    }
   };
 
   return createServer({ allowHalfOpen: true, noDelay: true }, (socket) => {
