@@ -15,5 +15,6 @@ export const commands: Record<string, CommandInfo> = {
   proxy: { summary: 'Run the sidecar proxy (listeners, routing, load balancing)', load: () => import('./proxy.ts') },
   operator: { summary: 'Run the control plane: watch mesh objects, write status, push config to proxies', load: () => import('./operator.ts') },
   'proxy-status': { summary: 'List connected proxies and whether they run the latest config (SYNCED/STALE/NACK)', load: () => import('./proxy-status.ts') },
+  validate: { summary: 'Validate Istio YAML offline (file:line kind/namespace/name path: reason [CODE])', load: () => import('./validate.ts') },
   version: { summary: 'Print the client version (and the operator and proxies\' when reachable)', load: () => import('./version.ts') },
 };
