@@ -3,7 +3,7 @@
  * any route plugins the caller registers (the operator adds /validate from webhook/validate.ts).
  * Bad input is a 400 with a catalog code, never a crash; the certificate can be swapped live.
  */
-import { fastify, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback } from 'fastify';
+import { fastify, LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback } from 'fastify';
 import { MeshletError, errorEntry } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { handleReview, type AdmissionDeps } from './admission.ts';
@@ -49,7 +49,8 @@ export async function createWebhookServer(opts: WebhookServerOptions): Promise<F
     https: { key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' },
     bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
     loggerInstance: opts.log,
-    disableRequestLogging: true,
+    // No per-request logging at info (project convention); errors are logged by the handler below.
+    logController: new LogController({ disableRequestLogging: true }),
     return503OnClosing: true,
   });
   app.setErrorHandler((err, req, reply) => {
