@@ -34,7 +34,7 @@ export interface AccessLogEntry {
 export interface AccessLogOptions {
   /** File path or file descriptor; stdout (1) by default. */
   dest?: string | number;
-  /** Bytes buffered before a write; 4096 by default (0 writes on every line, still async). */
+  /** Bytes buffered before a write; 0 by default: lines still batch while a write is in flight, and none waits for traffic to flush it. */
   minLength?: number;
 }
 
@@ -56,7 +56,7 @@ export class AccessLog {
   configure(enabled: boolean): void {
     this.#enabled = enabled;
     if (enabled && this.#logger === undefined) {
-      this.#dest = pino.destination({ dest: this.#opts.dest ?? 1, sync: false, minLength: this.#opts.minLength ?? 4096, mkdir: true });
+      this.#dest = pino.destination({ dest: this.#opts.dest ?? 1, sync: false, minLength: this.#opts.minLength ?? 0, mkdir: true });
       // No level/time/pid noise: the entry carries its own start_time, like Envoy's.
       this.#logger = pino({ base: undefined, timestamp: false, messageKey: 'msg', formatters: { level: () => ({}) } }, this.#dest);
     }

@@ -35,6 +35,8 @@ export interface Workload {
   lines: string[];
   /** Status the app answers with; tests flip it. */
   status: number;
+  /** stderr of the proxy so far. */
+  err: string;
 }
 
 const NS = 'default';
@@ -152,8 +154,9 @@ export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, bas
       await new Promise<void>((r) => w.app.listen(PORT, a.appIp, () => r()));
       w.proxy = spawn(process.execPath, [join(here, 'proxy-main.ts'), JSON.stringify({ bind: a.proxyIp, snapshotFile: file, appHost: a.appIp, statsPort: w.statsPort })], { stdio: ['ignore', 'pipe', 'pipe'] });
       workloads.push(w);
-      let err = '';
-      w.proxy.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+      w.err = '';
+      w.proxy.stderr!.on('data', (d: Buffer) => (w.err += d.toString()));
+      const err = { toString: () => w.err };
       const lines = createInterface({ input: w.proxy.stdout! });
       await new Promise<void>((resolve, reject) => {
         const t = setTimeout(() => reject(new Error(`proxy ${a.spec.service} did not start: ${err}`)), 20_000);
@@ -178,8 +181,10 @@ export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, bas
     byService: (s) => workloads.find((w) => w.spec.service === s)!,
     async setTelemetry(t) {
       for (const [i, a] of all.entries()) writeFileSync(join(dir, `${a.spec.service}.json`), JSON.stringify(snapshotFor(a.spec, all, base - 1 + i, t)));
+      const before = workloads.map((w) => w.err.split('reloaded').length);
       for (const w of workloads) w.proxy.kill('SIGHUP');
-      await new Promise((r) => setTimeout(r, 300));
+      for (let i = 0; i < 100 && workloads.some((w, k) => w.err.split('reloaded').length === before[k]); i++) await new Promise((r) => setTimeout(r, 50));
+      for (const w of workloads) if (!w.err.includes('"ok":true')) throw new Error(`reload failed: ${w.err}`);
     },
     stop,
   };
