@@ -92,7 +92,7 @@ describe('rendered objects', () => {
     assert.equal(at(pod, 'securityContext', 'runAsNonRoot'), true);
     assert.deepEqual(at(c, 'securityContext'), { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
     assert.equal(at(c, 'livenessProbe', 'httpGet', 'port'), 15014);
-    assert.equal(at(c, 'readinessProbe', 'httpGet', 'path'), '/readyz');
+    assert.equal(at(c, 'readinessProbe', 'httpGet', 'path'), '/ready');
     assert.deepEqual(at(c, 'resources', 'requests'), { cpu: '200m', memory: '256Mi' });
     assert.equal(pod.affinity, undefined);
     assert.equal(at(dep, 'spec', 'replicas'), 1);
