@@ -4,7 +4,7 @@
  * (SonicBoom, `sync: false`): lines are buffered and flushed by the event loop, so a slow
  * disk or pipe never blocks a request. Fields follow Envoy's default JSON format names.
  */
-import { pino, type Logger } from 'pino';
+import { pino } from 'pino';
 
 export interface AccessLogEntry {
   start_time: string;
@@ -40,7 +40,6 @@ export interface AccessLogOptions {
 
 export class AccessLog {
   readonly #opts: AccessLogOptions;
-  #logger: Logger | undefined;
   #dest: ReturnType<typeof pino.destination> | undefined;
   #enabled = false;
 
@@ -55,15 +54,12 @@ export class AccessLog {
   /** Turns the log on or off; the destination is opened on first use and kept. */
   configure(enabled: boolean): void {
     this.#enabled = enabled;
-    if (enabled && this.#logger === undefined) {
-      this.#dest = pino.destination({ dest: this.#opts.dest ?? 1, sync: false, minLength: this.#opts.minLength ?? 0, mkdir: true });
-      // No level/time/pid noise: the entry carries its own start_time, like Envoy's.
-      this.#logger = pino({ base: undefined, timestamp: false, messageKey: 'msg', formatters: { level: () => ({}) } }, this.#dest);
-    }
+    if (enabled && this.#dest === undefined) this.#dest = pino.destination({ dest: this.#opts.dest ?? 1, sync: false, minLength: this.#opts.minLength ?? 0, mkdir: true });
   }
 
   write(e: AccessLogEntry): void {
-    if (this.#enabled) this.#logger?.info(e);
+    // The entry is the whole line (no level/pid/time wrapper: it carries start_time, like Envoy's).
+    if (this.#enabled) this.#dest?.write(`${JSON.stringify(e)}\n`);
   }
 
   /** Flushes buffered lines (tests, graceful exit). */
@@ -76,7 +72,6 @@ export class AccessLog {
   close(): Promise<void> {
     const d = this.#dest;
     this.#dest = undefined;
-    this.#logger = undefined;
     if (d === undefined) return Promise.resolve();
     return new Promise((resolve) => {
       d.once('close', () => resolve());

@@ -9,6 +9,7 @@ import type { Headers, ProxyFailure, RequestContext, ResponseSink } from '../cha
 import type { AccessLog } from './access-log.ts';
 import type { ClusterBindings, HttpOutcome } from './metrics.ts';
 import { PEER_HEADER } from './peer-metadata.ts';
+import { extractParent } from './tracing-headers.ts';
 import { outboundPeerTls, type PeerTls } from './peer-tls.ts';
 import type { Tracing } from './tracing.ts';
 
@@ -139,7 +140,7 @@ export class Exchange implements ResponseSink {
         route_provenance: rt.provenance,
         authority: ctx.attrs.authority,
         x_request_id: first(ctx.headers['x-request-id']) ?? null,
-        trace_id: this.#span?.spanContext().traceId ?? null,
+        trace_id: this.#span?.spanContext().traceId ?? extractParent(ctx.headers)?.traceId ?? null,
         peer_principal: tls.principal ?? null,
         downstream_remote_address: ctx.remoteAddress,
         direction: ctx.direction,
