@@ -90,9 +90,10 @@ export function syncCrds(generatedDir = GENERATED_DIR, chartDir = CHART_CRDS_DIR
 }
 
 function describe(d: SyncDiff): string {
-  return [['missing', d.missing], ['changed', d.changed], ['not generated', d.extra]]
+  const parts: Array<[string, string[]]> = [['missing', d.missing], ['changed', d.changed], ['not generated', d.extra]];
+  return parts
     .filter(([, list]) => list.length > 0)
-    .map(([what, list]) => `${what}: ${(list as string[]).join(', ')}`)
+    .map(([what, list]) => `${what}: ${list.join(', ')}`)
     .join('; ');
 }
 
