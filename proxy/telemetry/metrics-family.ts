@@ -10,6 +10,8 @@ import type { MetricObjectWithValues, MetricValue, MetricValueWithName, Registry
 
 type Labels = Record<string, string>;
 
+const noop = (): void => undefined;
+
 function keyOf(labels: Labels): string {
   let k = '';
   for (const name in labels) k += `${labels[name]}\u0000`;
@@ -50,7 +52,7 @@ export class CounterFamily {
   async get(): Promise<MetricObjectWithValues<MetricValue<string>>> {
     const values: MetricValue<string>[] = [];
     for (const c of this.#children.values()) values.push({ value: c.value, labels: c.labels });
-    return { name: this.name, help: this.help, type: 'counter' as never, aggregator: 'sum', values };
+    return { name: this.name, help: this.help, type: 'counter' as never, aggregator: 'sum', collect: noop, values };
   }
   reset(): void {
     for (const c of this.#children.values()) c.value = 0;
@@ -114,7 +116,7 @@ export class HistogramFamily {
       values.push({ metricName: `${this.name}_sum`, value: c.sum, labels: c.labels });
       values.push({ metricName: `${this.name}_count`, value: c.count, labels: c.labels });
     }
-    return { name: this.name, help: this.help, type: 'histogram' as never, aggregator: 'sum', values };
+    return { name: this.name, help: this.help, type: 'histogram' as never, aggregator: 'sum', collect: noop, values };
   }
   reset(): void {
     for (const c of this.#children.values()) {

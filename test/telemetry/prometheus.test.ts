@@ -18,7 +18,7 @@ let mesh: Mesh;
 let prom: Prometheus;
 let relay: Server;
 let relayStats: { port: number; close: () => Promise<void> };
-let caDir: { cleanup: () => void };
+let caDir: { dir: string; cleanup: () => void };
 const N = 15;
 const TCP = 4;
 
@@ -35,7 +35,7 @@ before(async () => {
 
   // An mTLS TCP server side (destination reporter) counting with the proxy's TCP binding.
   caDir = tempDir('tel-ca');
-  const ca = await testCa((caDir as { dir: string }).dir);
+  const ca = await testCa(caDir.dir);
   const server = await issue(ca, 'default', 'db');
   const client = await issue(ca, 'default', 'frontend');
   const t = new ProxyTelemetry({ metrics: { processMetrics: false } });
