@@ -154,3 +154,14 @@ test('an update that breaks a rule is refused and the stored object is kept', as
   const got = await cluster.kubectl(['get', '-n', ns, 'virtualservice', 'upd', '-o', 'jsonpath={.spec.http[0].route}']);
   assert.equal(JSON.parse(got.stdout).length, 1);
 });
+
+test('a 1,000-route VirtualService passes the apiserver (CEL cost budget) and the webhook', async () => {
+  const ns = await freshNamespace();
+  const { bigVirtualService } = await import('./big-vs.ts');
+  const vs = bigVirtualService(1000);
+  (vs.metadata as { namespace?: string }).namespace = ns;
+  const r = await cluster.kubectl(['apply', '--server-side', '-f', '-'], { input: JSON.stringify(vs) });
+  assert.equal(r.code, 0, r.stderr);
+  const got = await cluster.kubectl(['get', '-n', ns, 'virtualservice', 'big', '-o', 'jsonpath={.spec.http[999].name}']);
+  assert.equal(got.stdout, 'r999');
+});

@@ -25,3 +25,10 @@ test('every CRD serves its versions with one schema, stores v1, and needs no con
     assert.equal(schemas.size, 1, `${name}: versions have different schemas`);
   }
 });
+
+test('crds/README.md lists exactly the fields the schema source marks unenforced', async () => {
+  const { withUnenforcedSection } = await import('../../crds/gen/unenforced.ts');
+  const { kinds } = await import('../../crds/schema/kinds.ts');
+  const readme = readFileSync(new URL('../../crds/README.md', import.meta.url), 'utf8');
+  assert.ok(readme === withUnenforcedSection(readme, kinds), 'run `npm run generate`: the unenforced-fields table in crds/README.md is stale');
+});
