@@ -64,7 +64,12 @@ export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
     stops.push(await startKubeSources(core, opts));
   }
   core.flush();
-  const serving = opts.tls ?? (await issuePushServingCert().then((c) => ({ key: c.keyPem, cert: c.certPem, ca: c.caPem })));
+  let serving: { key: string; cert: string; ca?: string };
+  if (opts.tls !== undefined) serving = opts.tls;
+  else {
+    const c = await issuePushServingCert();
+    serving = { key: c.keyPem, cert: c.certPem, ca: c.caPem };
+  }
   const caPem = serving.ca ?? serving.cert;
   if (opts.caFile !== undefined) writeFileSync(opts.caFile, caPem);
   const pushApp = buildPushApp(core, { tls: serving, ...(opts.authenticate === undefined ? {} : { authenticate: opts.authenticate }) });

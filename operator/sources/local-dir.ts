@@ -54,7 +54,7 @@ export function loadLocalWorld(dir: string, opts: BuildOptions = {}): { world: W
 
 /** Formats every current problem of the directory as `file:line: reason` lines, with codes. */
 export function describeProblems(store: Store, problems: LoadProblem[]): { code: string; file: string; line: number; text: string }[] {
-  const out = problems.map((p) => ({ code: p.code, file: p.file, line: p.line, text: `${p.file}:${p.line}: ${p.reason}` }));
+  const out: { code: string; file: string; line: number; text: string }[] = problems.map((p) => ({ code: p.code as string, file: p.file, line: p.line, text: `${p.file}:${p.line}: ${p.reason}` }));
   for (const e of store.invalid()) {
     const file = e.origin.file ?? '<unknown>';
     for (const m of e.messages.filter((x) => x.level === 'error')) {

@@ -6,6 +6,7 @@
  */
 import { RE2JS } from 're2js';
 import type { K8sObject } from '../world/objects.ts';
+import { validateObject } from '../../crds/validate.ts';
 import { parseDurationMs } from '../translate/duration.ts';
 import type { AuthorizationPolicySpec, DestinationRuleSpec, IstioHTTPRoute, IstioStringMatch, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
 
@@ -98,8 +99,18 @@ function authorizationPolicy(m: Msgs, s: AuthorizationPolicySpec): void {
   if (s.action === 'CUSTOM') m.warn('spec.action', 'CUSTOM is not supported; the policy is ignored', 'MESHLET_OPERATOR_CUSTOM_UNSUPPORTED');
 }
 
-/** Validation messages for one object (empty for kinds meshlet does not own). */
+/**
+ * Validation messages for one object (empty for kinds meshlet does not own): the CRD
+ * validator's (schema and Istio rules) plus these, without repeating a path it reported.
+ */
 export function validateMeshObject(o: K8sObject): ValidationMessage[] {
+  const crd = validateObject(o);
+  const seen = new Set(crd.map((m) => `${m.level}:${m.path}`));
+  return [...crd, ...operatorChecks(o).filter((m) => !seen.has(`${m.level}:${m.path}`))];
+}
+
+/** The checks translation depends on. */
+export function operatorChecks(o: K8sObject): ValidationMessage[] {
   const m = new Msgs();
   const spec = o.spec;
   if (spec !== undefined && (typeof spec !== 'object' || spec === null || Array.isArray(spec))) {
