@@ -5,7 +5,6 @@
  * calls it alone.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.ts';
 import { WebhookCertManager } from './cert-manager.ts';
@@ -13,7 +12,7 @@ import { readNativeSidecarSupport } from './cluster-version.ts';
 import { PORTS } from './constants.ts';
 import { createInjectionMetrics } from './metrics.ts';
 import { NamespaceCache, namespaceFetcher } from './namespace-cache.ts';
-import { createWebhookServer, setServingCertificate, type RoutePlugin, type TlsMaterial } from './server.ts';
+import { createWebhookServer, setServingCertificate, type RoutePlugin, type TlsMaterial, type WebhookApp } from './server.ts';
 import { TemplateSource } from './template-source.ts';
 
 export interface StartWebhookOptions {
@@ -39,7 +38,7 @@ export interface StartWebhookOptions {
 }
 
 export interface RunningWebhook {
-  app: FastifyInstance;
+  app: WebhookApp;
   /** Actual listening port (useful with port 0). */
   port: number;
   certManager?: WebhookCertManager;
@@ -61,7 +60,7 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
 
   let certManager: WebhookCertManager | undefined;
   // The rotation callback needs the server, which needs the first certificate: a late-bound slot.
-  const slot: { app?: FastifyInstance } = {};
+  const slot: { app?: WebhookApp } = {};
   let tls = opts.tls;
   if (tls === undefined) {
     certManager = new WebhookCertManager({

@@ -44,7 +44,8 @@ function classify(err: Error & { code?: string; statusCode?: number }): { status
   return { status: 500, body: errorBody('MESHLET_CORE_INTERNAL') };
 }
 
-export async function createWebhookServer(opts: WebhookServerOptions): Promise<FastifyInstance> {
+// Return type inferred: fastify over node:https with the pino logger (exported as WebhookApp).
+export async function createWebhookServer(opts: WebhookServerOptions) {
   const app = fastify({
     https: { key: opts.tls.key, cert: opts.tls.cert, minVersion: 'TLSv1.2' },
     bodyLimit: opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
@@ -68,7 +69,10 @@ export async function createWebhookServer(opts: WebhookServerOptions): Promise<F
   return app;
 }
 
+/** The server createWebhookServer returns (fastify over node:https with the pino logger). */
+export type WebhookApp = Awaited<ReturnType<typeof createWebhookServer>>;
+
 /** Swaps the serving certificate for new connections (rotation), keeping open ones. */
-export function setServingCertificate(app: FastifyInstance, tls: TlsMaterial): void {
+export function setServingCertificate(app: Pick<FastifyInstance, 'server'> | WebhookApp, tls: TlsMaterial): void {
   (app.server as unknown as { setSecureContext: (o: TlsMaterial) => void }).setSecureContext(tls);
 }

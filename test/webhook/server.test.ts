@@ -5,29 +5,30 @@ import { request } from 'node:https';
 import { X509Certificate } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import { Registry } from 'prom-client';
-import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { createLogger } from '../../common/log.ts';
 import { createInjectionMetrics } from '../../webhook/metrics.ts';
 import { applyPatch } from '../../webhook/patch-apply.ts';
 import type { PatchOp } from '../../webhook/patch.ts';
 import type { NamespaceInfo, Pod } from '../../webhook/pod-types.ts';
-import { createWebhookServer, setServingCertificate } from '../../webhook/server.ts';
+import { createWebhookServer, setServingCertificate, type WebhookApp } from '../../webhook/server.ts';
 import { issueServingCert, type ServingCert } from '../../webhook/serving-cert.ts';
 import { DEFAULT_VALUES } from '../../webhook/values.ts';
 import { webPod } from './helpers/pods.ts';
+import { validatePlugin } from '../../webhook/validate.ts';
 
 const namespaces: Record<string, NamespaceInfo> = {
   shop: { name: 'shop', labels: { 'sidecar.inject': 'true' }, annotations: {} },
   plain: { name: 'plain', labels: {}, annotations: {} },
 };
 
-let app: FastifyInstance;
+let app: WebhookApp;
 let port = 0;
 let cert: ServingCert;
 const registry = new Registry();
 
-const validate: FastifyPluginAsync = async (f) => {
-  f.post('/validate', async () => ({ validated: true }));
+const extra: FastifyPluginAsync = async (f) => {
+  f.post('/extra', async () => ({ extra: true }));
 };
 
 before(async () => {
@@ -36,7 +37,7 @@ before(async () => {
     tls: { key: cert.keyPem, cert: cert.certPem },
     log: createLogger({ component: 'webhook-test', level: 'silent' }),
     maxBodyBytes: 64 * 1024,
-    plugins: [validate],
+    plugins: [extra, validatePlugin],
     deps: {
       namespace: async (n) => {
         const ns = namespaces[n];
@@ -163,10 +164,13 @@ test('outcomes are counted in meshlet_sidecar_injection_total{result,reason}', a
   assert.match(text, /meshlet_sidecar_injection_total\{result="error",reason="namespace-lookup"\} 1/);
 });
 
-test('extra route plugins are served beside /inject', async () => {
-  const r = await post('/validate', '{}');
+test('extra route plugins are served beside /inject, including the CRD /validate plugin', async () => {
+  const r = await post('/extra', '{}');
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { validated: true });
+  assert.deepEqual(r.body, { extra: true });
+  const v = await post('/validate', '{}');
+  assert.equal(v.status, 400);
+  assert.equal(v.body.code, 'MESHLET_CRD_REVIEW_MALFORMED');
 });
 
 test('the serving certificate can be swapped live', async () => {

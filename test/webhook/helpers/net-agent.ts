@@ -34,8 +34,8 @@ if (mode === 'listen') {
   server.listen(Number(a), '0.0.0.0', () => process.stdout.write('ready\n'));
 } else if (mode === 'connect') {
   if (c !== undefined && c !== '' && c !== '-') {
-    process.setgid(Number(c));
-    process.setuid(Number(c));
+    process.setgid?.(Number(c));
+    process.setuid?.(Number(c));
   }
   const sock = connect({ host: a, port: Number(b), ...(d !== undefined ? { localAddress: d } : {}) });
   let data = '';
