@@ -11,10 +11,11 @@ import { operatorErrors } from './errors/operator.ts';
 import { proxyErrors } from './errors/proxy.ts';
 import { webhookErrors } from './errors/webhook.ts';
 import { securityErrors } from './errors/security.ts';
+import { telemetryErrors } from './errors/telemetry.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors];
+const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors];
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);
