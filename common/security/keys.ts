@@ -11,7 +11,8 @@ export const SIGN_ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
 /** Algorithm parameters WebCrypto needs to import and sign with a key of this type. */
 export interface KeyAlgorithms {
   importAlg: webcrypto.EcKeyImportParams | webcrypto.RsaHashedImportParams;
-  signAlg: webcrypto.EcdsaParams | webcrypto.AlgorithmIdentifier;
+  /** Signature algorithm: name plus hash (what @peculiar/x509 takes as signingAlgorithm). */
+  signAlg: { name: string; hash: string };
 }
 
 function algorithmsFor(pem: string): KeyAlgorithms {
@@ -22,7 +23,7 @@ function algorithmsFor(pem: string): KeyAlgorithms {
     if (namedCurve === undefined) throw new Error(`unsupported EC curve ${curve ?? '?'}`);
     return { importAlg: { name: 'ECDSA', namedCurve }, signAlg: { name: 'ECDSA', hash: namedCurve === 'P-256' ? 'SHA-256' : 'SHA-384' } };
   }
-  if (key.asymmetricKeyType === 'rsa') return { importAlg: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signAlg: { name: 'RSASSA-PKCS1-v1_5' } };
+  if (key.asymmetricKeyType === 'rsa') return { importAlg: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, signAlg: { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } };
   throw new Error(`unsupported key type ${key.asymmetricKeyType ?? '?'}`);
 }
 

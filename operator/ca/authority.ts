@@ -6,7 +6,7 @@
 import type { webcrypto } from 'node:crypto';
 import { x509 } from '../../common/security/x509.ts';
 import { MeshletError } from '../../common/errors.ts';
-import { generateP256, exportPrivateKeyPem, importSigningKey, randomSerial, splitPemCerts, SIGN_ECDSA_SHA256, type KeyAlgorithms } from './keys.ts';
+import { generateP256, exportPrivateKeyPem, importSigningKey, randomSerial, splitPemCerts, SIGN_ECDSA_SHA256, type KeyAlgorithms } from '../../common/security/keys.ts';
 import type { CaMaterial, CaOrigin, CaStore } from './material.ts';
 
 export interface CaOptions {
@@ -101,7 +101,7 @@ export class CertificateAuthority {
     if (ca.rootCerts.length === 0) throw new MeshletError('MESHLET_SECURITY_CA_LOAD', 'root-cert.pem holds no certificate');
     // The key must belong to ca-cert.pem: sign a probe and verify with the cert's public key.
     const probe = await x509.X509CertificateGenerator.create({
-      subject: 'CN=probe', issuer: ca.caCert.subject, publicKey: ca.caCert.publicKey, signingKey: ca.#key, signingAlgorithm: ca.#signAlgFull(),
+      subject: 'CN=probe', issuer: ca.caCert.subject, publicKey: ca.caCert.publicKey, signingKey: ca.#key, signingAlgorithm: ca.#signAlg,
     });
     if (!(await probe.verify({ publicKey: ca.caCert.publicKey, signatureOnly: true }))) {
       throw new MeshletError('MESHLET_SECURITY_CA_LOAD', 'ca-key.pem does not match ca-cert.pem');
@@ -111,10 +111,6 @@ export class CertificateAuthority {
     const anchored = await Promise.all(ca.rootCerts.map((r) => top.verify({ publicKey: r.publicKey, signatureOnly: true }).catch(() => false)));
     if (!anchored.includes(true)) throw new MeshletError('MESHLET_SECURITY_CA_LOAD', 'cert-chain.pem does not chain to root-cert.pem');
     return ca;
-  }
-
-  #signAlgFull(): webcrypto.AlgorithmIdentifier | webcrypto.EcdsaParams {
-    return this.#signAlg.name === 'ECDSA' ? this.#signAlg : { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' } as unknown as webcrypto.AlgorithmIdentifier;
   }
 
   /** The trust anchor(s) PEM that proxies verify peers with. */
@@ -159,7 +155,7 @@ export class CertificateAuthority {
       notAfter: new Date(end),
       publicKey: csr.publicKey,
       signingKey: this.#key,
-      signingAlgorithm: this.#signAlgFull(),
+      signingAlgorithm: this.#signAlg,
       extensions,
     });
     const certPem = `${cert.toString('pem')}\n`;

@@ -1,0 +1,93 @@
+/**
+ * Inbound side of mesh mTLS on one capture port. The first byte tells a TLS ClientHello
+ * (record type 0x16, handshake) from plaintext, so PERMISSIVE accepts both on the same port;
+ * STRICT closes plaintext connections before a byte reaches the app; DISABLE never
+ * terminates TLS (a client's TLS goes through to the app untouched).
+ * Rotation: `rotate(cert)` calls `tlsServer.setSecureContext`, which only affects new
+ * handshakes, so live connections are never dropped.
+ */
+import type { Socket } from 'node:net';
+import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { MtlsMode } from '../../common/snapshot.ts';
+import { secureContextOptions, serverTlsOptions } from './tls-contexts.ts';
+import type { WorkloadCert } from './workload-cert.ts';
+
+export const TLS_HANDSHAKE_RECORD = 0x16;
+
+export type InboundKind = 'mtls' | 'plaintext';
+
+export interface InboundMtlsOptions {
+  cert: WorkloadCert;
+  /** Effective PeerAuthentication mode for a destination (app) port. */
+  modeFor: (port: number) => MtlsMode;
+  /** A verified mTLS connection: the peer cert is on `socket.getPeerCertificate()`. */
+  onMtls: (socket: TLSSocket, port: number) => void;
+  /** A plaintext connection (PERMISSIVE/DISABLE), bytes intact. */
+  onPlaintext: (socket: Socket, port: number) => void;
+  /** A connection refused (STRICT plaintext, failed handshake): for metrics/logs. */
+  onRefused?: (reason: 'plaintext-in-strict' | 'handshake-failed', port: number, err?: Error) => void;
+}
+
+/** What the first byte says, for a given mode: what to do with the connection. */
+export function classifyFirstByte(firstByte: number, mode: MtlsMode): InboundKind | 'refuse' {
+  if (mode === 'DISABLE') return 'plaintext';
+  const tls = firstByte === TLS_HANDSHAKE_RECORD;
+  if (tls) return 'mtls';
+  return mode === 'STRICT' ? 'refuse' : 'plaintext';
+}
+
+export class InboundMtls {
+  readonly tlsServer: TlsServer;
+  readonly #opts: InboundMtlsOptions;
+  readonly #ports = new WeakMap<Socket, number>();
+
+  constructor(opts: InboundMtlsOptions) {
+    this.#opts = opts;
+    this.tlsServer = createTlsServer(serverTlsOptions(opts.cert));
+    this.tlsServer.on('secureConnection', (s: TLSSocket) => opts.onMtls(s, this.#portOf(s)));
+    this.tlsServer.on('tlsClientError', (err: Error, s: TLSSocket) => {
+      opts.onRefused?.('handshake-failed', this.#portOf(s), err);
+      s.destroy();
+    });
+  }
+
+  #portOf(s: TLSSocket): number {
+    const raw = (s as unknown as { _parent?: Socket })._parent;
+    return (raw === undefined ? undefined : this.#ports.get(raw)) ?? s.localPort ?? 0;
+  }
+
+  /** Takes an accepted connection for destination `port` and dispatches it. */
+  handle(socket: Socket, port: number): void {
+    const mode = this.#opts.modeFor(port);
+    if (mode === 'DISABLE') {
+      this.#opts.onPlaintext(socket, port);
+      return;
+    }
+    socket.once('data', (chunk: Buffer) => {
+      socket.pause();
+      const kind = classifyFirstByte(chunk[0] ?? 0, mode);
+      if (kind === 'refuse') {
+        this.#opts.onRefused?.('plaintext-in-strict', port);
+        socket.destroy();
+        return;
+      }
+      socket.unshift(chunk);
+      if (kind === 'plaintext') {
+        // Listeners attach synchronously; resume() delivers the unshifted bytes on the next tick.
+        this.#opts.onPlaintext(socket, port);
+        socket.resume();
+        return;
+      }
+      this.#ports.set(socket, port);
+      // The TLS wrap takes over the handle and replays the buffered ClientHello itself
+      // (node's initRead); resuming the raw socket here would steal it.
+      this.tlsServer.emit('connection', socket);
+    });
+    socket.on('error', () => socket.destroy());
+  }
+
+  /** New certificate for new handshakes; live connections keep the old one until they close. */
+  rotate(cert: WorkloadCert): void {
+    this.tlsServer.setSecureContext(secureContextOptions(cert));
+  }
+}

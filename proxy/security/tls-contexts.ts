@@ -1,0 +1,118 @@
+/**
+ * TLS contexts for mesh mTLS. Server: requires a client cert chained to the mesh root.
+ * Client: presents the workload cert and accepts the server only if its URI SAN is EXACTLY
+ * the expected SPIFFE ID (not a DNS name check). Sessions are cached per expected identity:
+ * a resumed TLS 1.3 session does not run checkServerIdentity again, so a session
+ * established with identity X must never be offered when Y is expected.
+ */
+import { createSecureContext, connect, type ConnectionOptions, type PeerCertificate, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
+import { MeshletError } from '../../common/errors.ts';
+import { parseSpiffeUri, uriSans } from '../../common/spiffe.ts';
+import type { WorkloadCert } from './workload-cert.ts';
+
+/** Options for `tls.createServer` (mTLS, client cert required and verified). */
+export function serverTlsOptions(cert: WorkloadCert): TlsOptions {
+  return {
+    ...secureContextOptions(cert),
+    requestCert: true,
+    rejectUnauthorized: true,
+    minVersion: 'TLSv1.2',
+    ALPNProtocols: ['h2', 'http/1.1'],
+  };
+}
+
+/** What `tlsServer.setSecureContext()` takes on rotation (live connections keep theirs). */
+export function secureContextOptions(cert: WorkloadCert): { key: string; cert: string; ca: string } {
+  return { key: cert.keyPem, cert: cert.certChainPem, ca: cert.rootCertPem };
+}
+
+/**
+ * The exact-identity check. `expected` undefined (ISTIO_MUTUAL with no known identity)
+ * accepts any workload identity of the trust domain.
+ */
+export function checkPeerIdentity(cert: Pick<PeerCertificate, 'subjectaltname'>, expected: string | undefined, trustDomain: string): Error | undefined {
+  const uris = uriSans(cert.subjectaltname);
+  if (expected !== undefined) {
+    if (uris.includes(expected)) return undefined;
+    return new MeshletError('MESHLET_SECURITY_PEER_IDENTITY', `expected ${expected}, got ${uris.join(',') || 'no URI SAN'}`);
+  }
+  if (uris.some((u) => parseSpiffeUri(u)?.trustDomain === trustDomain)) return undefined;
+  return new MeshletError('MESHLET_SECURITY_PEER_IDENTITY', `expected an identity of ${trustDomain}, got ${uris.join(',') || 'no URI SAN'}`);
+}
+
+export interface MtlsTarget {
+  host: string;
+  port: number;
+  /** Expected SPIFFE ID of the server. */
+  identity: string | undefined;
+  /** SNI to send, if any (never an IP). */
+  servername?: string;
+  /** ALPN to offer; http/1.1 by default. */
+  alpn?: string[];
+}
+
+/** Client side of mesh mTLS: contexts per cert generation, sessions per expected identity. */
+export class MtlsClient {
+  readonly #getCert: () => WorkloadCert | undefined;
+  readonly #trustDomain: string;
+  #ctx: { generation: number; context: SecureContext } | undefined;
+  readonly #sessions = new Map<string, Buffer>();
+  readonly #maxSessions: number;
+
+  constructor(getCert: () => WorkloadCert | undefined, trustDomain: string, opts: { maxSessions?: number } = {}) {
+    this.#getCert = getCert;
+    this.#trustDomain = trustDomain;
+    this.#maxSessions = opts.maxSessions ?? 1024;
+  }
+
+  #context(): SecureContext {
+    const cert = this.#getCert();
+    if (cert === undefined) throw new MeshletError('MESHLET_SECURITY_CERT_FETCH', 'no workload certificate yet');
+    // A new generation (rotation) builds a new context; connections already open keep theirs.
+    if (this.#ctx?.generation !== cert.generation) {
+      this.#ctx = { generation: cert.generation, context: createSecureContext({ ...secureContextOptions(cert), minVersion: 'TLSv1.2' }) };
+      this.#sessions.clear();
+    }
+    return this.#ctx.context;
+  }
+
+  static sessionKey(t: MtlsTarget): string {
+    return `${t.identity ?? '*'}|${t.host}|${t.port}|${t.servername ?? ''}`;
+  }
+
+  /** Connection options for `tls.connect` (or an undici `connect` function). */
+  connectOptions(t: MtlsTarget): ConnectionOptions {
+    const expected = t.identity;
+    const td = this.#trustDomain;
+    const opts: ConnectionOptions = {
+      host: t.host,
+      port: t.port,
+      secureContext: this.#context(),
+      rejectUnauthorized: true,
+      ALPNProtocols: t.alpn ?? ['http/1.1'],
+      checkServerIdentity: (_host, cert) => checkPeerIdentity(cert, expected, td),
+      session: this.#sessions.get(MtlsClient.sessionKey(t)),
+    };
+    if (t.servername !== undefined) opts.servername = t.servername;
+    return opts;
+  }
+
+  /** Opens an mTLS connection and remembers its session under the expected identity. */
+  connect(t: MtlsTarget): TLSSocket {
+    const key = MtlsClient.sessionKey(t);
+    const socket = connect(this.connectOptions(t));
+    socket.on('session', (session: Buffer) => {
+      if (this.#sessions.size >= this.#maxSessions && !this.#sessions.has(key)) {
+        const oldest = this.#sessions.keys().next().value;
+        if (oldest !== undefined) this.#sessions.delete(oldest);
+      }
+      this.#sessions.set(key, session);
+    });
+    return socket;
+  }
+
+  /** Number of cached sessions (tests, admin). */
+  get cachedSessions(): number {
+    return this.#sessions.size;
+  }
+}

@@ -1,0 +1,135 @@
+/**
+ * The proxy's workload certificate: key generated in memory (never written), CSR sent with
+ * the projected token, renewed at half-life. Clock and timers are injectable so tests can
+ * drive rotation without waiting. Listeners are told of each new cert so the inbound TLS
+ * server can `setSecureContext` and client pools can switch contexts for new connections.
+ */
+import { createHash, X509Certificate } from 'node:crypto';
+import type { Logger } from '../../common/log.ts';
+import { x509 } from '../../common/security/x509.ts';
+import { exportPrivateKeyPem, generateP256, SIGN_ECDSA_SHA256 } from '../../common/security/keys.ts';
+
+export interface WorkloadCert {
+  keyPem: string;
+  /** Leaf followed by the CA chain. */
+  certChainPem: string;
+  rootCertPem: string;
+  identity: string;
+  serial: string;
+  notBefore: Date;
+  notAfter: Date;
+  /** Increments with every new cert; lets caches tell generations apart. */
+  generation: number;
+}
+
+/** What the operator answers to `POST /v1/certificates`. */
+export interface IssuedCertificate {
+  certChain: string;
+  rootCert: string;
+}
+
+export type Scheduler = (fn: () => void, delayMs: number) => () => void;
+
+export interface CertManagerOptions {
+  /** Sends the CSR (PEM) with the token; returns the issued chain. */
+  request: (csrPem: string) => Promise<IssuedCertificate>;
+  now?: () => number;
+  schedule?: Scheduler;
+  /** First retry delay after a failed renewal, doubled up to 5 min. */
+  retryBaseMs?: number;
+  log?: Logger;
+}
+
+const realSchedule: Scheduler = (fn, ms) => {
+  const t = setTimeout(fn, ms);
+  t.unref();
+  return () => clearTimeout(t);
+};
+
+/** A fresh P-256 key (PKCS#8 PEM, in memory only) and a CSR for it. */
+export async function newKeyAndCsr(): Promise<{ keyPem: string; csrPem: string }> {
+  const keys = await generateP256();
+  // The CA ignores the subject and SANs; the CSR only proves possession of the key.
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'O=meshlet', keys, signingAlgorithm: SIGN_ECDSA_SHA256 });
+  return { keyPem: await exportPrivateKeyPem(keys.privateKey), csrPem: csr.toString('pem') };
+}
+
+/** Reads identity, serial and validity from an issued chain. */
+export function describeLeaf(certChainPem: string): { identity: string; serial: string; notBefore: Date; notAfter: Date; sha256: string } {
+  const leaf = new X509Certificate(certChainPem);
+  const uri = /URI:([^,]+)/.exec(leaf.subjectAltName ?? '')?.[1] ?? '';
+  return {
+    identity: uri, serial: leaf.serialNumber.toLowerCase(), notBefore: new Date(leaf.validFrom), notAfter: new Date(leaf.validTo),
+    sha256: createHash('sha256').update(leaf.raw).digest('hex'),
+  };
+}
+
+export class WorkloadCertManager {
+  readonly #opts: CertManagerOptions;
+  readonly #now: () => number;
+  readonly #schedule: Scheduler;
+  readonly #listeners: ((c: WorkloadCert) => void)[] = [];
+  #current: WorkloadCert | undefined;
+  #cancel: (() => void) | undefined;
+  #failures = 0;
+  #stopped = false;
+
+  constructor(opts: CertManagerOptions) {
+    this.#opts = opts;
+    this.#now = opts.now ?? Date.now;
+    this.#schedule = opts.schedule ?? realSchedule;
+  }
+
+  /** Obtains the first certificate (throws when it cannot) and schedules renewals. */
+  async start(): Promise<WorkloadCert> {
+    return this.rotateNow();
+  }
+
+  current(): WorkloadCert | undefined {
+    return this.#current;
+  }
+
+  onRotate(fn: (c: WorkloadCert) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** Fetches a new certificate now; on failure keeps the current one and retries with backoff. */
+  async rotateNow(): Promise<WorkloadCert> {
+    this.#cancel?.();
+    try {
+      const { keyPem, csrPem } = await newKeyAndCsr();
+      const issued = await this.#opts.request(csrPem);
+      const leaf = describeLeaf(issued.certChain);
+      const cert: WorkloadCert = {
+        keyPem, certChainPem: issued.certChain, rootCertPem: issued.rootCert, identity: leaf.identity, serial: leaf.serial,
+        notBefore: leaf.notBefore, notAfter: leaf.notAfter, generation: (this.#current?.generation ?? 0) + 1,
+      };
+      this.#current = cert;
+      this.#failures = 0;
+      this.#scheduleAt(this.renewAt(cert));
+      for (const fn of this.#listeners) fn(cert);
+      return cert;
+    } catch (err) {
+      this.#failures += 1;
+      const delay = Math.min((this.#opts.retryBaseMs ?? 1000) * 2 ** (this.#failures - 1), 300_000);
+      this.#opts.log?.warn({ code: 'MESHLET_SECURITY_CERT_FETCH', err: (err as Error).message, retryInMs: delay }, 'workload certificate fetch failed');
+      if (!this.#stopped) this.#cancel = this.#schedule(() => void this.rotateNow().catch(() => undefined), delay);
+      throw err;
+    }
+  }
+
+  /** Half-life of the certificate: when renewal is due. */
+  renewAt(cert: WorkloadCert): number {
+    return cert.notBefore.getTime() + (cert.notAfter.getTime() - cert.notBefore.getTime()) / 2;
+  }
+
+  #scheduleAt(at: number): void {
+    if (this.#stopped) return;
+    this.#cancel = this.#schedule(() => void this.rotateNow().catch(() => undefined), Math.max(0, at - this.#now()));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#cancel?.();
+  }
+}
