@@ -1,12 +1,13 @@
 /**
- * Keeps the webhook's serving certificate valid with no manual step: issues one at start-up,
- * writes its CA into the caBundle of the webhook configurations, and issues the next one before
- * expiry. The bundle keeps the previous CA as well, so the apiserver trusts the old and the new
- * certificate while the server swaps.
+ * Keeps the webhook's serving certificate valid with no manual step: at start-up it adopts the
+ * certificate shared by the other replicas (cert-store.ts) or issues one, writes its CA into the
+ * caBundle of the webhook configurations, and issues the next one before expiry. The bundle
+ * keeps the previous CA as well, so the apiserver trusts old and new while replicas swap.
  */
 import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
 import { MeshletError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
+import type { CertStore } from './cert-store.ts';
 import { WEBHOOK_CONFIGURATION } from './constants.ts';
 import { issueServingCert, refreshDelayMs, serviceHosts, type ServingCert } from './serving-cert.ts';
 import type { TlsMaterial } from './server.ts';
@@ -24,9 +25,11 @@ export interface CertManagerOptions {
   /** MutatingWebhookConfigurations whose caBundle is written. Default: meshlet-sidecar-injector. */
   mutating?: string[];
   validating?: string[];
+  /** Shared storage for replicas; without it each process has a certificate of its own. */
+  store?: CertStore;
   /** Leaf lifetime; default 30 days, refreshed at two thirds. */
   validityMs?: number;
-  /** Delay before retrying a failed publish. Default 10 s. */
+  /** Delay before retrying a failed publish or rotation. Default 10 s. */
   retryMs?: number;
   /** Called with the new key and cert after the bundle that trusts them is written. */
   onRotate?: (tls: TlsMaterial) => void;
@@ -57,9 +60,10 @@ export class WebhookCertManager {
     return this.opts.timers ?? realTimers;
   }
 
-  /** The CA bundle PEM currently published (new CA first, then the previous one). */
+  /** The CA bundle PEM currently published (current CA first, then the previous one). */
   bundlePem(): string {
-    return [this.current?.caPem, this.previousCa].filter((x) => x !== undefined).join('');
+    const cas = [this.current?.caPem, this.previousCa].filter((x): x is string => x !== undefined);
+    return [...new Set(cas)].join('');
   }
 
   tls(): TlsMaterial {
@@ -71,25 +75,33 @@ export class WebhookCertManager {
     return this.current?.notAfter;
   }
 
-  /** Issues the first certificate and publishes it; publish failures are retried in the background. */
+  /** Obtains the first certificate and publishes it; failures past this point are retried in the background. */
   async start(): Promise<TlsMaterial> {
-    await this.issue();
+    try {
+      await this.obtain();
+    } catch (err) {
+      // The shared Secret is unusable (RBAC, missing namespace): serve a certificate of our own.
+      this.opts.log.error({ code: 'MESHLET_WEBHOOK_CERT', err: (err as Error).message }, 'cannot share the webhook certificate through its Secret; using one of this replica only');
+      this.current = await this.issue();
+    }
     try {
       await this.publish();
-      this.schedule(refreshDelayMs(this.current!.notBefore, this.current!.notAfter, this.now()));
+      this.scheduleRefresh();
     } catch (err) {
       this.fail(err);
     }
     return this.tls();
   }
 
-  /** Issues a new certificate now, publishes the bundle, then hands it to the server. */
+  /** Rotates now (or adopts what another replica rotated to), publishes, then hands it to the server. */
   async refresh(): Promise<TlsMaterial> {
-    this.previousCa = this.current?.caPem;
-    await this.issue();
+    const before = this.current?.certPem;
+    await this.obtain(true);
     await this.publish();
-    this.opts.onRotate?.(this.tls());
-    this.opts.log.info({ notAfter: this.current!.notAfter.toISOString() }, 'webhook serving certificate rotated');
+    if (this.current?.certPem !== before) {
+      this.opts.onRotate?.(this.tls());
+      this.opts.log.info({ notAfter: this.current!.notAfter.toISOString() }, 'webhook serving certificate rotated');
+    }
     return this.tls();
   }
 
@@ -98,23 +110,58 @@ export class WebhookCertManager {
     if (this.timer !== undefined) this.timers.clear(this.timer);
   }
 
-  private async issue(): Promise<void> {
-    this.current = await issueServingCert(this.opts.hosts ?? serviceHosts(), new Date(this.now()), this.opts.validityMs ?? 30 * 24 * 3600_000);
+  private issue(): Promise<ServingCert> {
+    return issueServingCert(this.opts.hosts ?? serviceHosts(), new Date(this.now()), this.opts.validityMs ?? 30 * 24 * 3600_000);
+  }
+
+  private due(c: ServingCert): boolean {
+    return refreshDelayMs(c.notBefore, c.notAfter, this.now()) === 0;
+  }
+
+  /** Adopts the stored certificate while it is not due, else issues one and stores it (a lost race adopts the winner's). */
+  private async obtain(rotating = false): Promise<void> {
+    const store = this.opts.store;
+    if (store === undefined) {
+      const next = await this.issue();
+      this.previousCa = rotating ? this.current?.caPem : undefined;
+      this.current = next;
+      return;
+    }
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const stored = await store.load();
+      if (stored !== null && !this.due(stored.cert)) {
+        this.current = stored.cert;
+        this.previousCa = stored.previousCaPem;
+        return;
+      }
+      const next = await this.issue();
+      const res = await store.save(next, stored?.cert.caPem, stored?.version);
+      if (res.ok) {
+        this.current = next;
+        this.previousCa = stored?.cert.caPem;
+        return;
+      }
+    }
+    throw new MeshletError('MESHLET_WEBHOOK_CERT', 'the shared certificate Secret kept changing under us');
   }
 
   private fail(err: unknown): void {
     const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_WEBHOOK_CERT', (err as Error).message);
-    this.opts.log.error({ code: e.code, err: e.message }, 'publishing the webhook CA bundle failed; retrying');
-    this.schedule(this.opts.retryMs ?? 10_000, true);
+    this.opts.log.error({ code: e.code, err: e.message }, 'webhook certificate step failed; retrying');
+    this.schedule(this.opts.retryMs ?? 10_000, () => this.publish());
   }
 
-  private schedule(ms: number, republishOnly = false): void {
+  private scheduleRefresh(): void {
+    const c = this.current!;
+    this.schedule(refreshDelayMs(c.notBefore, c.notAfter, this.now()), () => this.refresh().then(() => undefined));
+  }
+
+  private schedule(ms: number, step: () => Promise<void>): void {
     if (this.stopped) return;
     if (this.timer !== undefined) this.timers.clear(this.timer);
     this.timer = this.timers.set(() => {
       this.timer = undefined;
-      const step = republishOnly ? this.publish().then(() => this.schedule(refreshDelayMs(this.current!.notBefore, this.current!.notAfter, this.now()))) : this.refresh().then(() => this.schedule(refreshDelayMs(this.current!.notBefore, this.current!.notAfter, this.now())));
-      step.catch((err: unknown) => this.fail(err));
+      step().then(() => this.scheduleRefresh(), (err: unknown) => this.fail(err));
     }, ms);
   }
 
@@ -124,6 +171,7 @@ export class WebhookCertManager {
     for (const name of this.opts.mutating ?? [WEBHOOK_CONFIGURATION]) {
       await this.withConflictRetry(async () => {
         const cfg = await this.api.readMutatingWebhookConfiguration({ name });
+        if ((cfg.webhooks ?? []).every((w) => w.clientConfig.caBundle === caBundle)) return;
         for (const w of cfg.webhooks ?? []) w.clientConfig.caBundle = caBundle;
         await this.api.replaceMutatingWebhookConfiguration({ name, body: cfg });
       }, name);
@@ -131,6 +179,7 @@ export class WebhookCertManager {
     for (const name of this.opts.validating ?? []) {
       await this.withConflictRetry(async () => {
         const cfg = await this.api.readValidatingWebhookConfiguration({ name });
+        if ((cfg.webhooks ?? []).every((w) => w.clientConfig.caBundle === caBundle)) return;
         for (const w of cfg.webhooks ?? []) w.clientConfig.caBundle = caBundle;
         await this.api.replaceValidatingWebhookConfiguration({ name, body: cfg });
       }, name);

@@ -8,8 +8,9 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../common/log.ts';
 import { WebhookCertManager } from './cert-manager.ts';
+import { SecretCertStore } from './cert-store.ts';
 import { readNativeSidecarSupport } from './cluster-version.ts';
-import { PORTS } from './constants.ts';
+import { INSTALL_NAMESPACE, PORTS } from './constants.ts';
 import { createInjectionMetrics } from './metrics.ts';
 import { NamespaceCache, namespaceFetcher } from './namespace-cache.ts';
 import { createWebhookServer, setServingCertificate, type RoutePlugin, type TlsMaterial, type WebhookApp } from './server.ts';
@@ -29,6 +30,8 @@ export interface StartWebhookOptions {
   /** Webhook configurations whose caBundle is kept current. */
   mutatingConfigurations?: string[];
   validatingConfigurations?: string[];
+  /** Secret the replicas share the serving certificate through; null = none (one replica). Default meshlet-system/meshlet-webhook-tls. */
+  certSecret?: { namespace: string; name: string } | null;
   plugins?: readonly RoutePlugin[];
   /** Force native sidecars on or off instead of reading the apiserver version. */
   native?: boolean;
@@ -36,6 +39,8 @@ export interface StartWebhookOptions {
   templateName?: string;
   maxBodyBytes?: number;
 }
+
+export const DEFAULT_CERT_SECRET = { namespace: INSTALL_NAMESPACE, name: 'meshlet-webhook-tls' } as const;
 
 export interface RunningWebhook {
   app: WebhookApp;
@@ -62,6 +67,7 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
   // The rotation callback needs the server, which needs the first certificate: a late-bound slot.
   const slot: { app?: WebhookApp } = {};
   let tls = opts.tls;
+  const certSecret = opts.certSecret === undefined ? DEFAULT_CERT_SECRET : opts.certSecret;
   if (tls === undefined) {
     certManager = new WebhookCertManager({
       kubeConfig: opts.kubeConfig,
@@ -69,6 +75,7 @@ export async function startWebhook(opts: StartWebhookOptions): Promise<RunningWe
       hosts: opts.certHosts,
       mutating: opts.mutatingConfigurations,
       validating: opts.validatingConfigurations,
+      store: certSecret === null ? undefined : new SecretCertStore(opts.kubeConfig, certSecret.namespace, certSecret.name),
       onRotate: (next) => { if (slot.app !== undefined) setServingCertificate(slot.app, next); },
     });
     tls = await certManager.start();

@@ -22,6 +22,8 @@ Flags:
   --tls-cert-file PATH     serve this certificate (with --tls-key-file); no caBundle is written
   --tls-key-file PATH
   --cert-host NAME         SAN of the issued certificate; repeatable (default: the meshlet Service names)
+  --cert-secret NS/NAME    Secret the replicas share the issued certificate through
+                           (default meshlet-system/meshlet-webhook-tls; "" = none)
   --webhook-config NAME    MutatingWebhookConfiguration whose caBundle to keep current; repeatable
                            (default meshlet-sidecar-injector)
   --native-sidecars on|off|auto   native sidecars (default auto: apiserver >= 1.29)
@@ -45,6 +47,7 @@ export async function run(argv: string[]): Promise<number> {
     'tls-key-file': { type: 'string' },
     'cert-host': { type: 'string', multiple: true },
     'webhook-config': { type: 'string', multiple: true },
+    'cert-secret': { type: 'string' },
     'native-sidecars': { type: 'string' },
     'template-namespace': { type: 'string' },
     'template-configmap': { type: 'string' },
@@ -70,6 +73,12 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`meshlet webhook: --native-sidecars must be on, off or auto, got ${nativeFlag}\n`);
     return 2;
   }
+  const secretFlag = values['cert-secret'] as string | undefined;
+  const secretParts = secretFlag?.split('/');
+  if (secretFlag !== undefined && secretFlag !== '' && (secretParts?.length !== 2 || secretParts.some((x) => x === ''))) {
+    process.stderr.write(`meshlet webhook: --cert-secret must be NAMESPACE/NAME, got ${secretFlag}\n`);
+    return 2;
+  }
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const webhook = await startWebhook({
@@ -81,6 +90,7 @@ export async function run(argv: string[]): Promise<number> {
     tls: typeof certFile === 'string' && typeof keyFile === 'string' ? { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } : undefined,
     certHosts: (values['cert-host'] as string[] | undefined) ?? serviceHosts(),
     mutatingConfigurations: values['webhook-config'] as string[] | undefined,
+    certSecret: secretFlag === undefined ? undefined : secretFlag === '' ? null : { namespace: secretParts![0]!, name: secretParts![1]! },
     native: nativeFlag === 'auto' ? undefined : nativeFlag === 'on',
     templateNamespace: values['template-namespace'] as string | undefined,
     templateName: values['template-configmap'] as string | undefined,

@@ -59,6 +59,8 @@ before(async () => {
   metricsPort = await freePort();
   // The chart's shape, pointed at the local process; no caBundle: the webhook writes it.
   await cluster.kubeConfig().makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({ body: webhookConfiguration({ target: { url: `https://127.0.0.1:${port}` } }) });
+  // The install namespace holds the Secret the replicas share the serving certificate through.
+  await namespace('meshlet-system');
   await webhook.start(cluster.kubeconfigPath, port, metricsPort);
   await namespace('mesh', { 'sidecar.inject': 'true' });
   await namespace('istio-mesh', { 'istio-injection': 'enabled' });
@@ -164,7 +166,6 @@ describe('with the webhook running', () => {
   });
 
   test('the template ConfigMap is watched: new values apply to the next pods', async () => {
-    await namespace('meshlet-system');
     await core.createNamespacedConfigMap({ namespace: 'meshlet-system', body: { metadata: { name: 'meshlet-sidecar-injector' }, data: { values: 'image: registry.example/meshlet:canary\nproxy:\n  logLevel: debug\n  concurrency: 4\n' } } });
     let n = 0;
     const pod = await eventually(async () => {
@@ -187,6 +188,51 @@ describe('with the webhook running', () => {
     assert.match(text, /meshlet_sidecar_injection_total\{result="skipped",reason="pod-opt-out"\} 1/);
     assert.match(text, /meshlet_sidecar_injection_total\{result="skipped",reason="namespace-not-enabled"\} 1/);
     assert.match(text, /meshlet_sidecar_injection_total\{result="denied",reason="bad-override"\} 1/);
+  });
+});
+
+describe('re-running on its own output, host network, older clusters', () => {
+  test('a copy of an injected pod is stored as is: no second sidecar', async () => {
+    const injected = await stored('web', 'mesh');
+    const copy: Pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'web-copy', labels: injected.metadata?.labels, annotations: injected.metadata?.annotations }, spec: injected.spec };
+    delete copy.metadata!.annotations!['kubectl.kubernetes.io/last-applied-configuration'];
+    const r = await apply(copy, 'mesh');
+    assert.equal(r.code, 0, r.stderr);
+    const pod = await stored('web-copy', 'mesh');
+    assert.deepEqual(names(pod.spec?.initContainers), ['meshlet-init', 'meshlet-proxy']);
+    assert.deepEqual(pod.spec, injected.spec);
+    assert.equal(status(pod).result, 'injected');
+  });
+
+  test('a hostNetwork pod in a mesh namespace is skipped with the reason', async () => {
+    const p = webPod('host');
+    p.spec!.hostNetwork = true;
+    const r = await apply(p, 'mesh');
+    assert.equal(r.code, 0, r.stderr);
+    const pod = await stored('host', 'mesh');
+    assert.deepEqual(names(pod.spec?.containers), ['web']);
+    assert.deepEqual(status(pod), { result: 'skipped', reason: 'host-network' });
+  });
+
+  test('without native sidecars the proxy is the first container with a start hold', async () => {
+    const admission = cluster.kubeConfig().makeApiClient(AdmissionregistrationV1Api);
+    const bundleBefore = (await admission.readMutatingWebhookConfiguration({ name: 'meshlet-sidecar-injector' })).webhooks?.[0]?.clientConfig.caBundle;
+    await webhook.stop();
+    await webhook.start(cluster.kubeconfigPath, port, metricsPort, ['--native-sidecars', 'off']);
+    // A restarted (or second) replica adopts the certificate shared through the Secret: the bundle stays.
+    const secret = await core.readNamespacedSecret({ namespace: 'meshlet-system', name: 'meshlet-webhook-tls' });
+    assert.equal(secret.type, 'kubernetes.io/tls');
+    assert.equal((await admission.readMutatingWebhookConfiguration({ name: 'meshlet-sidecar-injector' })).webhooks?.[0]?.clientConfig.caBundle, bundleBefore);
+    const pod = await eventually(async () => {
+      const r = await apply(webPod(`legacy-${Date.now()}`), 'mesh');
+      assert.equal(r.code, 0, r.stderr);
+      const name = /pod\/(\S+) created/.exec(r.stdout)?.[1] ?? '';
+      return stored(name, 'mesh');
+    });
+    assert.deepEqual(names(pod.spec?.containers), ['meshlet-proxy', 'web']);
+    assert.deepEqual(names(pod.spec?.initContainers), ['meshlet-init']);
+    assert.ok((pod.spec!.containers[0]!.lifecycle as { postStart?: unknown }).postStart);
+    assert.equal(status(pod).mode, 'container');
   });
 });
 

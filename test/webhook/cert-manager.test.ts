@@ -4,10 +4,11 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { PassThrough } from 'node:stream';
-import { AdmissionregistrationV1Api } from '@kubernetes/client-node';
+import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../cluster/cluster.ts';
 import { createLogger } from '../../common/log.ts';
 import { WebhookCertManager, type Timers } from '../../webhook/cert-manager.ts';
+import { SecretCertStore } from '../../webhook/cert-store.ts';
 import { webhookConfiguration } from '../../webhook/configuration.ts';
 import type { TlsMaterial } from '../../webhook/server.ts';
 
@@ -113,4 +114,41 @@ test('a missing configuration is logged with MESHLET_WEBHOOK_CERT and retried un
   await timers.fire();
   for (const b of await bundles('cm-late')) assert.ok(signedBy(tls, b));
   mgr.stop();
+});
+
+test('replicas share one certificate through the Secret; one rotates, the other adopts it', async () => {
+  await cluster.kubeConfig().makeApiClient(CoreV1Api).createNamespace({ body: { metadata: { name: 'meshlet-system' } } });
+  await admission.createMutatingWebhookConfiguration({ body: inertConfig('cm-replicas') });
+  let now = Date.now();
+  const replica = (rotated: TlsMaterial[]) => {
+    const timers = manualTimers();
+    const mgr = new WebhookCertManager({
+      kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'silent' }), hosts: ['127.0.0.1'], mutating: ['cm-replicas'],
+      store: new SecretCertStore(cluster.kubeConfig(), 'meshlet-system', 'meshlet-webhook-tls'), validityMs: 3 * 3600_000,
+      now: () => now, timers, onRotate: (t) => rotated.push(t),
+    });
+    return { mgr, timers };
+  };
+  const rotA: TlsMaterial[] = [];
+  const rotB: TlsMaterial[] = [];
+  const a = replica(rotA);
+  const b = replica(rotB);
+  const [ta, tb] = await Promise.all([a.mgr.start(), b.mgr.start()]);
+  assert.equal(ta.cert, tb.cert, 'both replicas serve the same certificate');
+  const [bundle0] = await bundles('cm-replicas');
+  assert.ok(signedBy(ta, bundle0!));
+  // Time passes to the refresh point; A's timer fires first and rotates.
+  now += 2.5 * 3600_000;
+  await a.timers.fire();
+  assert.equal(rotA.length, 1);
+  const [bundle1] = await bundles('cm-replicas');
+  assert.ok(signedBy(rotA[0]!, bundle1!) && signedBy(ta, bundle1!), 'new and old trusted during the swap');
+  // B's timer fires a little later: it adopts A's certificate instead of issuing its own.
+  now += 60_000;
+  await b.timers.fire();
+  assert.equal(rotB.length, 1);
+  assert.equal(rotB[0]!.cert, rotA[0]!.cert);
+  assert.deepEqual(await bundles('cm-replicas'), [bundle1, bundle1, bundle1]);
+  a.mgr.stop();
+  b.mgr.stop();
 });
