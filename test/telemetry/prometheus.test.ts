@@ -13,6 +13,7 @@ import { startStatsServer } from '../../proxy/telemetry/metrics-server.ts';
 import { snapshotFor } from './harness/mesh.ts';
 import { issue, tempDir, testCa } from '../security/helpers.ts';
 import type { Cluster } from '../../common/snapshot.ts';
+import { graphFrom } from '../../operator/ui/plugin.ts';
 
 let mesh: Mesh;
 let prom: Prometheus;
@@ -123,4 +124,16 @@ test('mTLS TCP connections: both the seed label (security_policy) and Istio\'s (
   assert.equal(closed[0]?.value, TCP);
   const bytes = await prom.query('sum(istio_tcp_received_bytes_total)');
   assert.equal(bytes[0]?.value, TCP * 'ping'.length);
+});
+
+test('the service graph from Prometheus: calls, failing edge, mTLS marker', async () => {
+  const g = await graphFrom({ prometheusUrl: prom.url, promWindow: '1m' }, undefined);
+  assert.equal(g.source, 'prometheus');
+  assert.deepEqual(g.errors, []);
+  const edge = (s: string, t: string) => g.edges.find((e) => e.source === s && e.target === t);
+  assert.equal(edge('wl:default/frontend-v1', 'svc:ratings.default.svc.cluster.local')?.health, 'failing');
+  assert.equal(edge('wl:default/frontend-v1', 'svc:reviews.default.svc.cluster.local')?.health, 'healthy');
+  assert.ok((edge('unknown', 'svc:frontend.default.svc.cluster.local')?.rps ?? 0) > 0);
+  const bad = await graphFrom({ prometheusUrl: 'http://127.0.0.1:1' }, undefined);
+  assert.equal(bad.errors[0]?.code, 'MESHLET_TELEMETRY_PROMETHEUS_QUERY');
 });

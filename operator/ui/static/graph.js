@@ -7,7 +7,7 @@
   const svg = document.getElementById('graph');
   const statusEl = document.getElementById('status');
   const errorsEl = document.getElementById('errors');
-  const W = 170, H = 34, COL = 260, ROW = 80, PAD = 30;
+  const W = 170, H = 34, COL = 400, ROW = 80, PAD = 30;
 
   function el(name, attrs, parent) {
     const e = document.createElementNS(NS, name);
@@ -46,7 +46,7 @@
   function label(e) {
     const parts = [e.rps.toFixed(2) + ' rps', (e.successRate * 100).toFixed(1) + '%'];
     if (e.p99Ms !== null) parts.push('p99 ' + e.p99Ms.toFixed(1) + ' ms');
-    if (e.mtls) parts.push('\u{1F512}');
+    if (e.mtls) parts.push('mTLS');
     return parts.join(' · ');
   }
 
