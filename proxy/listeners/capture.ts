@@ -66,7 +66,8 @@ export function createCaptureServer(o: CaptureOptions): Server {
     const dst = originalDst(socket);
     setConnMeta(socket, { direction: o.direction, dstAddress: dst?.address, dstPort: dst?.port, scheme: 'http' });
     const rt = o.state.current;
-    const l = rt === undefined || dst === undefined ? undefined : o.direction === 'outbound' ? outboundListener(rt, dst.address, dst.port) : inboundListener(rt, dst.port);
+    // Without an original destination (local mode) only inbound can still pick its listener: the sole one.
+    const l = rt === undefined ? undefined : dst !== undefined ? (o.direction === 'outbound' ? outboundListener(rt, dst.address, dst.port) : inboundListener(rt, dst.port)) : o.direction === 'inbound' ? inboundListener(rt, undefined) : undefined;
     if (rt !== undefined && dst !== undefined && l === undefined) {
       passthrough(socket, dst.address, dst.port);
       return;
@@ -77,7 +78,7 @@ export function createCaptureServer(o: CaptureOptions): Server {
       return;
     }
     const sniffing = protocol === 'auto' || protocol === 'tls';
-    peek(socket, decideProtocol, sniffing && dst !== undefined ? o.sniffTimeoutMs : o.firstByteTimeoutMs, (kind) => {
+    peek(socket, decideProtocol, sniffing && l !== undefined ? o.sniffTimeoutMs : o.firstByteTimeoutMs, (kind) => {
       if (socket.destroyed) return;
       if (kind === 'h2c') return toHttp(socket, 'h2c');
       if (kind === 'tls') {
@@ -85,7 +86,7 @@ export function createCaptureServer(o: CaptureOptions): Server {
         return;
       }
       // Server-first (no bytes in time) or non-HTTP bytes on a port that may carry TCP.
-      if ((kind === null || kind === 'tcp') && sniffing && dst !== undefined) return toTcp(socket, l, dst, null);
+      if ((kind === null || kind === 'tcp') && sniffing && l !== undefined) return toTcp(socket, l, dst, null);
       if (kind === null) {
         socket.destroy();
         return;

@@ -3,7 +3,7 @@
  * config does not drop warm connections; pools no longer referenced are closed gracefully.
  */
 import { readFileSync } from 'node:fs';
-import { Pool } from 'undici';
+import { Pool, buildConnector } from 'undici';
 import type { Cluster } from '../../common/snapshot.ts';
 import type { EndpointState } from '../balancer/index.ts';
 
@@ -57,8 +57,17 @@ export class PoolRegistry {
       allowH2: h2,
       ...(localAddress === undefined ? {} : { localAddress }),
       ...(h2 && !tls ? { useH2c: true } : {}),
-      ...(tls ? { connect: { servername: cluster.tls.sni ?? ep.endpoint.address, ...(this.ca === undefined ? {} : { ca: this.ca }), ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'] } } : {}),
+      ...(tls ? { connect: this.tlsConnector(cluster.tls.sni ?? ep.endpoint.address, h2) } : {}),
     });
+  }
+
+  /**
+   * undici derives the TLS server name from each request's Host; the cluster's SNI must win
+   * (the Host is the mesh service name, the certificate names the upstream).
+   */
+  private tlsConnector(servername: string, h2: boolean): buildConnector.connector {
+    const inner = buildConnector({ ...(this.ca === undefined ? {} : { ca: this.ca }), allowH2: h2, ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'] } as buildConnector.BuildOptions);
+    return (opts, cb) => inner({ ...opts, servername }, cb);
   }
 
   /** Closes pools whose keys are not in `keep` (in-flight requests finish first). */
