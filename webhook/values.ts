@@ -102,7 +102,14 @@ export function valuesFromConfigMap(data: Record<string, string> | undefined): S
   return values;
 }
 
-/** `<revision>-<hash>`: changes when the values or the template code change. */
+const versions = new WeakMap<SidecarValues, string>();
+
+/** `<revision>-<hash>`: changes when the values or the template code change. Cached per values object (hot path). */
 export function templateVersion(v: SidecarValues): string {
-  return `${TEMPLATE_REVISION}-${createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 10)}`;
+  let version = versions.get(v);
+  if (version === undefined) {
+    version = `${TEMPLATE_REVISION}-${createHash('sha256').update(JSON.stringify(v)).digest('hex').slice(0, 10)}`;
+    versions.set(v, version);
+  }
+  return version;
 }
