@@ -34,8 +34,8 @@ export interface AuthzRequest {
   /** Path without the query string. */
   path?: string;
   host?: string;
-  /** Lower-case header names. */
-  headers?: Record<string, string | string[] | undefined>;
+  /** Header value by lower-case name (repeated headers joined with `,`). */
+  header?: (name: string) => string | undefined;
 }
 
 export interface AuthzDecision {
@@ -81,10 +81,7 @@ function field(values: readonly string[] | undefined, notValues: readonly string
 }
 
 const principal = (r: AuthzRequest): string | undefined => (r.principal === undefined ? undefined : principalOf(r.principal));
-const headerValue = (r: AuthzRequest, name: string): string | undefined => {
-  const v = r.headers?.[name];
-  return Array.isArray(v) ? v.join(',') : v;
-};
+const headerValue = (r: AuthzRequest, name: string): string | undefined => r.header?.(name);
 const hostNoPort = (h: string | undefined): string | undefined => (h === undefined ? undefined : h.replace(/:\d+$/, ''));
 const strs = (vs: readonly string[]): StrMatcher => anyOf(vs);
 
