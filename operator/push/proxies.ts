@@ -4,7 +4,8 @@
  */
 import type { ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
-import { translate, resolveProxy, type ProxyClaim } from '../translate/index.ts';
+import { resolveProxy, type ProxyClaim } from '../translate/index.ts';
+import { snapshotFor } from './snapshot-cache.ts';
 
 export type SyncStatus = 'SYNCED' | 'STALE' | 'NACK';
 
@@ -48,8 +49,8 @@ export class ProxyRegistry {
     let s = this.states.get(id);
     if (s === undefined) {
       const identity = resolveProxy(world, claim);
-      const snapshot = translate(world, identity);
-      s = { id, claim, identity, snapshot, body: JSON.stringify(snapshot), worldHash: world.hash, lastSeen: now, waiters: new Set() };
+      const { snapshot, body } = snapshotFor(world, identity);
+      s = { id, claim, identity, snapshot, body, worldHash: world.hash, lastSeen: now, waiters: new Set() };
       this.states.set(id, s);
     } else {
       s.claim = claim;
@@ -63,12 +64,12 @@ export class ProxyRegistry {
   refresh(s: ProxyState, world: World, changeAt: number | undefined): boolean {
     if (s.worldHash === world.hash) return false;
     const identity = resolveProxy(world, s.claim);
-    const snapshot = translate(world, identity);
+    const { snapshot, body } = snapshotFor(world, identity);
     s.worldHash = world.hash;
     s.identity = identity;
     if (snapshot.version === s.snapshot.version) return false;
     s.snapshot = snapshot;
-    s.body = JSON.stringify(snapshot);
+    s.body = body;
     if (changeAt !== undefined) s.pendingSince ??= changeAt;
     for (const wake of [...s.waiters]) wake();
     return true;

@@ -96,7 +96,6 @@ function peerAuthentication(m: Msgs, s: PeerAuthenticationSpec): void {
 
 function authorizationPolicy(m: Msgs, s: AuthorizationPolicySpec): void {
   if (s.action !== undefined && !['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'].includes(s.action)) m.error('spec.action', 'must be one of ALLOW, DENY, AUDIT, CUSTOM');
-  if (s.action === 'CUSTOM') m.warn('spec.action', 'CUSTOM is not supported; the policy is ignored', 'MESHLET_OPERATOR_CUSTOM_UNSUPPORTED');
 }
 
 /**

@@ -2,8 +2,13 @@
  * translate(world, proxy) → ProxySnapshot. Pure: no clock, environment, client or logger;
  * the same World and identity always give the same snapshot, whose version is the hash of
  * its content. Every item carries the provenance of the object that produced it.
+ *
+ * The outbound part (listeners, route tables, clusters, endpoints: nearly all of a
+ * snapshot) depends on the proxy only through its namespace and the labels some
+ * sourceLabels/workloadSelector look at, so it is computed once per `outboundKey` and
+ * shared (translateOutbound + assemble); the version hashes the parts' hashes.
  */
-import type { ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
+import type { Listener, ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { contentHash } from '../world/hash.ts';
 import { newContext } from './context.ts';
@@ -16,19 +21,61 @@ export { resolveProxy, parseProxyId, type ProxyClaim } from './identity.ts';
 
 const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
-export function translate(world: World, proxy: ProxyIdentity): ProxySnapshot {
+export interface OutboundPart {
+  listeners: Listener[];
+  routes: ProxySnapshot['routes'];
+  clusters: ProxySnapshot['clusters'];
+  endpoints: ProxySnapshot['endpoints'];
+  hash: string;
+}
+
+const relevantKeys = new WeakMap<World, string[]>();
+
+/** Label keys any outbound decision looks at (route sourceLabels, DestinationRule workloadSelector). */
+function labelKeysUsed(world: World): string[] {
+  let keys = relevantKeys.get(world);
+  if (keys === undefined) {
+    const set = new Set<string>();
+    for (const vs of world.virtualServices) {
+      for (const r of [...(vs.spec.http ?? []), ...(vs.spec.tcp ?? []), ...(vs.spec.tls ?? [])]) {
+        for (const m of r.match ?? []) for (const k of Object.keys(m.sourceLabels ?? {})) set.add(k);
+      }
+    }
+    for (const dr of world.destinationRules) for (const k of Object.keys(dr.spec.workloadSelector?.matchLabels ?? {})) set.add(k);
+    keys = [...set].sort();
+    relevantKeys.set(world, keys);
+  }
+  return keys;
+}
+
+/** Proxies with equal keys get the same outbound part. */
+export function outboundKey(world: World, proxy: ProxyIdentity): string {
+  return JSON.stringify([proxy.namespace, labelKeysUsed(world).map((k) => proxy.labels[k] ?? null)]);
+}
+
+export function translateOutbound(world: World, proxy: ProxyIdentity): OutboundPart {
   const ctx = newContext(world, proxy);
+  const out = buildOutbound(ctx);
+  const part = { listeners: out.listeners, routes: out.routes, clusters: [...ctx.clusters.values()].sort(byName), endpoints: [...ctx.endpointSets.values()].sort(byName) };
+  return { ...part, hash: contentHash(part) };
+}
+
+/** The per-proxy rest of a snapshot: identity, inbound listeners, security, telemetry. */
+export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listener[]; security: ProxySnapshot['security']; telemetry: ProxySnapshot['telemetry'] } {
   const self = findWorkload(world, proxy.id.slice(0, proxy.id.lastIndexOf('.')), proxy.namespace);
-  const outbound = buildOutbound(ctx);
-  const inbound = buildInbound(ctx, self);
-  const body: Omit<ProxySnapshot, 'version'> = {
-    proxy,
-    listeners: [...outbound.listeners, ...inbound],
-    routes: outbound.routes,
-    clusters: [...ctx.clusters.values()].sort(byName),
-    endpoints: [...ctx.endpointSets.values()].sort(byName),
+  return {
+    inbound: buildInbound(newContext(world, proxy), self),
     security: { peerAuthentication: peerAuthentication(world, proxy), authorization: authorization(world, proxy) },
     telemetry: { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } },
   };
-  return { version: contentHash(body), ...body };
+}
+
+export function assemble(world: World, proxy: ProxyIdentity, out: OutboundPart): ProxySnapshot {
+  const rest = proxyPart(world, proxy);
+  const version = contentHash({ outbound: out.hash, proxy, inbound: rest.inbound, security: rest.security, telemetry: rest.telemetry });
+  return { version, proxy, listeners: [...out.listeners, ...rest.inbound], routes: out.routes, clusters: out.clusters, endpoints: out.endpoints, security: rest.security, telemetry: rest.telemetry };
+}
+
+export function translate(world: World, proxy: ProxyIdentity): ProxySnapshot {
+  return assemble(world, proxy, translateOutbound(world, proxy));
 }

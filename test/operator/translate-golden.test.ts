@@ -13,6 +13,7 @@ import { parseYamlObjects } from '../../operator/sources/yaml-docs.ts';
 import { Store } from '../../operator/store/store.ts';
 import { buildWorld } from '../../operator/world/build.ts';
 import { translate, resolveProxy, type ProxyClaim } from '../../operator/translate/index.ts';
+import { snapshotFor } from '../../operator/push/snapshot-cache.ts';
 
 const ROOT = 'test/fixtures/translate';
 const update = process.env.UPDATE_GOLDEN === '1' || process.argv.includes('--update');
@@ -46,3 +47,15 @@ for (const name of scenarios) {
     assert.equal(text, readFileSync(outPath, 'utf8'), `${name}: snapshot differs from out.json (UPDATE_GOLDEN=1 to regenerate, then review)`);
   });
 }
+
+test('the push server body is byte-identical to JSON.stringify(translate(...)) for every scenario', () => {
+  for (const name of scenarios) {
+    const dir = join(ROOT, name);
+    const parsed = parseYamlObjects(readFileSync(join(dir, 'in.yaml'), 'utf8'), 'in.yaml');
+    const store = new Store();
+    store.replace(parsed.objects.map((o) => ({ object: o.object })), () => true);
+    const world = buildWorld(store.acceptedObjects());
+    const proxy = resolveProxy(world, JSON.parse(readFileSync(join(dir, 'proxy.json'), 'utf8')) as ProxyClaim);
+    assert.equal(snapshotFor(world, proxy).body, JSON.stringify(translate(world, proxy)), name);
+  }
+});
