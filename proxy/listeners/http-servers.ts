@@ -43,6 +43,9 @@ export function createHttp1Server(opts: HttpServerOptions): Server {
     (req: IncomingMessage, res: ServerResponse) => handleRequest(opts.state, req, res),
   );
   server.on('clientError', onClientError);
+  // This server never listens itself (sockets are handed over by the capture listeners), so start
+  // Node's connection tracking by hand: headersTimeout checks and closeIdleConnections need it.
+  server.emit('listening');
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(opts.state, req, socket, head));
   return server;
 }
