@@ -21,7 +21,7 @@ function walk(v: unknown, n: TableNode, path: string, c: Collector): void {
       if (typeof v !== 'string') return c.error('MESHLET_CRD_TYPE', path, `must be a string, got ${typeName(v)}`);
       if (n.e !== undefined && !n.e.includes(v)) return c.error('MESHLET_CRD_ENUM', path, `"${v}" is not one of ${n.e.join(', ')}`);
       if (n.ml !== undefined && v.length > n.ml) return c.error('MESHLET_CRD_RANGE', path, `longer than ${n.ml} characters`);
-      if (n.f === 'duration') checkDuration(v, path, c);
+      if (n.f === 'duration') checkDuration(v, path, c, n.z === true);
       return;
     case 'i':
       if (typeof v !== 'number' || !Number.isInteger(v)) return c.error('MESHLET_CRD_TYPE', path, `must be an integer, got ${typeName(v) === 'number' ? String(v) : typeName(v)}`);

@@ -6,7 +6,7 @@ interface Attrs {
   dep?: boolean;
 }
 export type TableNode =
-  | ({ t: 's'; e?: string[]; f?: 'duration'; ml?: number } & Attrs)
+  | ({ t: 's'; e?: string[]; f?: 'duration'; z?: boolean; ml?: number } & Attrs)
   | ({ t: 'i'; min: number; max: number } & Attrs)
   | ({ t: 'n'; min?: number; max?: number } & Attrs)
   | ({ t: 'b' } & Attrs)

@@ -14,7 +14,7 @@ import { checkAuthorizationPolicy, checkPeerAuthentication } from './rules/secur
 
 export type { ValidationMessage } from './messages.ts';
 
-const RULES: Record<IstioKind, (spec: Obj, c: Collector) => void> = {
+const RULES: Record<IstioKind, (spec: Obj, c: Collector, namespace?: string) => void> = {
   VirtualService: checkVirtualService,
   DestinationRule: checkDestinationRule,
   PeerAuthentication: checkPeerAuthentication,
@@ -25,12 +25,15 @@ export const isIstioKind = (k: unknown): k is IstioKind => typeof k === 'string'
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
-/** Validates the spec of one kind; paths start at `spec`. */
-export function validateSpec(kind: IstioKind, spec: unknown): ValidationMessage[] {
+/**
+ * Validates the spec of one kind; paths start at `spec`. `namespace` (the object's) sharpens
+ * the exportTo checks; without it "." is compared as is.
+ */
+export function validateSpec(kind: IstioKind, spec: unknown, namespace?: string): ValidationMessage[] {
   const c = new Collector();
   checkStructure(kind, spec, 'spec', c);
   // Cross-field rules assume the right types; with type errors they would only add noise.
-  if (isObj(spec) && !c.messages.some((m) => m.code === 'MESHLET_CRD_TYPE')) RULES[kind](spec, c);
+  if (isObj(spec) && !c.messages.some((m) => m.code === 'MESHLET_CRD_TYPE')) RULES[kind](spec, c, namespace);
   return c.messages;
 }
 
@@ -59,7 +62,7 @@ export function validateObject(obj: unknown): ValidationMessage[] {
   if (obj.spec === undefined || obj.spec === null) c.error('MESHLET_CRD_REQUIRED', 'spec', 'spec is required');
   else {
     try {
-      c.messages.push(...validateSpec(kind, obj.spec));
+      c.messages.push(...validateSpec(kind, obj.spec, strAt(meta?.namespace)));
     } catch (err) {
       c.error('MESHLET_CORE_INTERNAL', 'spec', `validator failed: ${(err as Error).message}`);
     }

@@ -5,6 +5,7 @@ export type Json = null | boolean | number | string | Json[] | { [k: string]: Js
 
 /** Istio's own duration rule, as the apiserver can check it at `kubectl apply`. */
 export const DURATION_CEL: CelRule = { rule: "duration(self) >= duration('1ms')", code: 'MESHLET_CRD_DURATION', message: 'must be a valid duration greater than 1ms' };
+const DURATION_OR_ZERO_CEL: CelRule = { rule: "duration(self) == duration('0s') || duration(self) >= duration('1ms')", code: 'MESHLET_CRD_DURATION', message: 'must be 0s or a valid duration greater than 1ms' };
 
 function describe(f: Field): string {
   let d = f.doc;
@@ -14,7 +15,7 @@ function describe(f: Field): string {
 }
 
 function celOf(f: Field): Json[] {
-  const rules = [...(f.t === 'string' && f.format === 'duration' ? [DURATION_CEL] : []), ...(f.cel ?? [])];
+  const rules = [...(f.t === 'string' && f.format === 'duration' ? [f.zeroOk === true ? DURATION_OR_ZERO_CEL : DURATION_CEL] : []), ...(f.cel ?? [])];
   return rules.map((r) => {
     const out: Record<string, Json> = { message: `${r.message} [${r.code}]`, rule: r.rule };
     if (r.fieldPath !== undefined) out.fieldPath = r.fieldPath;

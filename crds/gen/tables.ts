@@ -38,6 +38,7 @@ export function buildTables(kinds: readonly KindDef[]): { defs: Record<string, J
         const o: Record<string, Json> = { t: 's' };
         if (f.enum !== undefined) o.e = [...f.enum];
         if (f.format !== undefined) o.f = f.format;
+        if (f.zeroOk === true) o.z = true;
         if (f.maxLength !== undefined) o.ml = f.maxLength;
         return attrs(f, o);
       }

@@ -460,8 +460,7 @@ export const defs: Record<string, TableObject> = {
    "exponentialDelay": {
     "t": "s",
     "f": "duration",
-    "ml": 64,
-    "u": "not implemented by Istio either"
+    "ml": 64
    },
    "percentage": {
     "t": "o",
@@ -499,8 +498,7 @@ export const defs: Record<string, TableObject> = {
     "t": "s"
    },
    "http2Error": {
-    "t": "s",
-    "u": "meshlet aborts with an HTTP status"
+    "t": "s"
    },
    "percentage": {
     "t": "o",
@@ -1035,6 +1033,7 @@ export const defs: Record<string, TableObject> = {
    "idleTimeout": {
     "t": "s",
     "f": "duration",
+    "z": true,
     "ml": 64
    }
   }

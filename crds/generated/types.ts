@@ -277,7 +277,7 @@ export interface Percent {
 export interface Delay {
   /** Add a fixed delay before forwarding the request. */
   fixedDelay?: string;
-  /** Exponential delay (not supported by Istio). (meshlet: not enforced yet: not implemented by Istio either) */
+  /** Exponential delay: refused, as Istio does (not supported). */
   exponentialDelay?: string;
   /** Percent specifies a percentage in the range of [0.0, 100.0]. */
   percentage?: Percent;
@@ -291,7 +291,7 @@ export interface Abort {
   httpStatus?: number;
   /** GRPC status code to use to abort the request. */
   grpcStatus?: string;
-  /** HTTP/2 error to use to abort the request. (meshlet: not enforced yet: meshlet aborts with an HTTP status) */
+  /** HTTP/2 error to use to abort the request: refused, as Istio does (not supported). */
   http2Error?: string;
   /** Percent specifies a percentage in the range of [0.0, 100.0]. */
   percentage?: Percent;
@@ -561,7 +561,7 @@ export interface TCPSettings {
   tcpKeepalive?: TcpKeepalive;
   /** The maximum duration of a connection. */
   maxConnectionDuration?: string;
-  /** The idle timeout for TCP connections. */
+  /** The idle timeout for TCP connections; 0s disables it. */
   idleTimeout?: string;
 }
 

@@ -1,15 +1,18 @@
 /** Istio's PeerAuthentication and AuthorizationPolicy rules. */
+import type { Collector } from '../messages.ts';
 import { at, idx, isObj, list, objAt, strAt } from '../messages.ts';
-import type { Obj , Collector} from '../messages.ts';
-import { checkLabels, cidrProblem } from './values.ts';
+import type { Obj } from '../messages.ts';
+import { checkWorkloadSelector, cidrProblem } from './values.ts';
+import { checkCondition } from './authz-condition.ts';
 
 export function checkPeerAuthentication(spec: Obj, c: Collector): void {
   const selector = objAt(spec.selector);
-  checkLabels(selector?.matchLabels, 'spec.selector.matchLabels', c);
+  checkWorkloadSelector(selector, 'spec.selector', c);
   const ports = objAt(spec.portLevelMtls);
-  if (ports === undefined || Object.keys(ports).length === 0) return;
+  if (ports === undefined) return;
+  if (Object.keys(ports).length === 0) return c.error('MESHLET_CRD_PORT', 'spec.portLevelMtls', 'portLevelMtls, if set, must have at least one port');
   if (selector === undefined || Object.keys(objAt(selector.matchLabels) ?? {}).length === 0) {
-    c.error('MESHLET_CRD_PA_SELECTOR', 'spec.portLevelMtls', 'port-level mTLS needs a workload selector with matchLabels');
+    c.error('MESHLET_CRD_PA_SELECTOR', 'spec.portLevelMtls', 'port-level mTLS needs a workload selector with matchLabels (a mesh/namespace policy cannot have it)');
   }
   for (const key of Object.keys(ports)) {
     const n = Number(key);
@@ -17,92 +20,129 @@ export function checkPeerAuthentication(spec: Obj, c: Collector): void {
   }
 }
 
-/** Istio: "*" at most once, and only as a prefix or suffix. */
+/** The issue's rule (as Istio's matcher reads values): "*" at most once, as a prefix or a suffix. */
 function checkWildcard(v: string, path: string, c: Collector): void {
   const stars = v.split('*').length - 1;
   if (stars === 0 || v === '*') return;
-  if (v.includes('{*}') || v.includes('{**}')) return; // path templates are checked by the proxy's matcher
+  if (v.includes('{*}') || v.includes('{**}')) return; // path templates: checked by checkPathTemplate
   if (stars > 1 || !(v.startsWith('*') || v.endsWith('*'))) c.error('MESHLET_CRD_AP_WILDCARD', path, `"${v}": "*" may appear once, at the start or the end`);
 }
 
-const WILDCARD_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'hosts', 'notHosts', 'paths', 'notPaths', 'methods', 'notMethods'];
-const IP_FIELDS = ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'];
-const PORT_FIELDS = ['ports', 'notPorts'];
+const LITERAL = /^[a-zA-Z0-9\-._~%!$&'()+,;:@=]+$/;
+/** Istio's CheckValidPathTemplate: {*} and {**} as whole segments, {**} last. */
+function checkPathTemplate(p: string, path: string, c: Collector): void {
+  const templated = p.includes('{*}') || p.includes('{**}');
+  let sawAny = false;
+  for (const glob of p.replace(/^\/+|\/+$/g, '').split('/')) {
+    if ((glob === '{*}' || glob === '{**}') && !sawAny) {
+      sawAny = glob === '{**}';
+      continue;
+    }
+    if (glob === '{*}' || glob === '{**}') return c.error('MESHLET_CRD_AP_PATH', path, `"${p}": {**} must be the last operator`);
+    if (/[{}]/.test(glob)) return c.error('MESHLET_CRD_AP_PATH', path, `"${p}" contains "{" or "}" beyond a supported path template`);
+    if (templated && !LITERAL.test(glob)) return c.error('MESHLET_CRD_AP_PATH', path, `"${p}": segment "${glob}" is not a valid path literal`);
+  }
+}
 
-function checkPortString(v: string, path: string, c: Collector): void {
-  if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 65535) c.error('MESHLET_CRD_PORT', path, `"${v}" is not a port in 1..65535`);
+function checkServiceAccounts(values: unknown[], path: string, c: Collector): void {
+  if (values.length > 16) c.error('MESHLET_CRD_AP_SERVICE_ACCOUNT', path, `${values.length} values, at most 16 allowed`);
+  values.forEach((v, i) => {
+    if (typeof v !== 'string' || v === '') return;
+    const vp = idx(path, i);
+    const parts = v.split('/');
+    if (v.includes('*')) c.error('MESHLET_CRD_AP_SERVICE_ACCOUNT', vp, `"${v}": wildcards are not allowed`);
+    else if (parts.length > 2 || parts.some((s) => s === '')) c.error('MESHLET_CRD_AP_SERVICE_ACCOUNT', vp, `"${v}": expected "serviceAccount" or "namespace/serviceAccount"`);
+    else if (v.length > 320) c.error('MESHLET_CRD_AP_SERVICE_ACCOUNT', vp, 'longer than 320 characters');
+  });
+}
+
+const WILDCARD_FIELDS = new Set(['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'hosts', 'notHosts', 'paths', 'notPaths', 'methods', 'notMethods']);
+const IP_FIELDS = new Set(['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks']);
+
+/** Istio's ValidatePorts: an unsigned integer up to 65535. */
+export function checkPortString(v: string, path: string, c: Collector): void {
+  if (!/^\d+$/.test(v) || Number(v) > 65535) c.error('MESHLET_CRD_PORT', path, `"${v}" is not a port in 0..65535`);
 }
 
 function checkValues(o: Obj, path: string, c: Collector): void {
   for (const [k, vals] of Object.entries(o)) {
+    const fp = at(path, k);
+    if (k === 'serviceAccounts' || k === 'notServiceAccounts') checkServiceAccounts(list(vals), fp, c);
     list(vals).forEach((v, i) => {
       if (typeof v !== 'string') return;
-      const vp = idx(at(path, k), i);
+      const vp = idx(fp, i);
       if (v === '') return c.error('MESHLET_CRD_AP_VALUE', vp, 'value must not be empty');
-      if (WILDCARD_FIELDS.includes(k)) checkWildcard(v, vp, c);
-      if (IP_FIELDS.includes(k)) {
+      if (WILDCARD_FIELDS.has(k)) checkWildcard(v, vp, c);
+      if (k === 'paths' || k === 'notPaths') checkPathTemplate(v, vp, c);
+      if (IP_FIELDS.has(k)) {
         const p = cidrProblem(v);
         if (p !== undefined) c.error('MESHLET_CRD_CIDR', vp, p);
       }
-      if (PORT_FIELDS.includes(k)) checkPortString(v, vp, c);
+      if (k === 'ports' || k === 'notPorts') checkPortString(v, vp, c);
     });
   }
 }
 
-const KNOWN_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni']);
+const nonEmpty = (o: Obj, keys: readonly string[]): boolean => keys.some((k) => list(o[k]).length > 0);
+const CUSTOM_UNSUPPORTED_SOURCE = ['namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals'];
 
-function checkCondition(w: Obj, path: string, c: Collector): void {
-  const key = strAt(w.key) ?? '';
-  const known = KNOWN_KEYS.has(key) || /^request\.headers\[[^\]]+\]$/.test(key) || /^request\.auth\.claims\[.+\]$/.test(key) || key.startsWith('experimental.envoy.filters.');
-  if (!known) c.error('MESHLET_CRD_AP_WHEN_KEY', at(path, 'key'), `unknown attribute "${key}"`);
-  const values = list(w.values);
-  const notValues = list(w.notValues);
-  if (values.length === 0 && notValues.length === 0) c.error('MESHLET_CRD_AP_VALUE', path, `condition "${key}" needs values or notValues`);
-  for (const [field, vals] of [['values', values], ['notValues', notValues]] as const) {
-    vals.forEach((v, i) => {
-      if (typeof v !== 'string') return;
-      const vp = idx(at(path, field), i);
-      if (key === 'source.ip' || key === 'remote.ip' || key === 'destination.ip') {
-        const p = cidrProblem(v);
-        if (p !== undefined) c.error('MESHLET_CRD_CIDR', vp, p);
-      } else if (key === 'destination.port') checkPortString(v, vp, c);
-    });
-  }
-}
-
-function checkRule(r: Obj, path: string, c: Collector): void {
+function checkRule(r: Obj, path: string, c: Collector, action: string): void {
+  let fromHttpOnly = false;
+  let toHttpOnly = false;
   for (const [field, inner] of [['from', 'source'], ['to', 'operation']] as const) {
     const entries = r[field];
     if (Array.isArray(entries) && entries.length === 0) c.error('MESHLET_CRD_AP_EMPTY', at(path, field), `\`${field}\` must not be an empty list`);
     list(entries).forEach((e, i) => {
-      const ep = idx(at(path, field), i);
+      const ep = at(idx(at(path, field), i), inner);
       const o = objAt(objAt(e)?.[inner]);
-      if (o === undefined || Object.values(o).every((v) => !Array.isArray(v) || v.length === 0)) {
-        c.error('MESHLET_CRD_AP_EMPTY', at(ep, inner), `\`${field}.${inner}\` must not be empty`);
-        return;
-      }
-      checkValues(o, at(ep, inner), c);
+      if (o === undefined || Object.values(o).every((v) => !Array.isArray(v) || v.length === 0)) return c.error('MESHLET_CRD_AP_EMPTY', ep, `\`${field}.${inner}\` must not be empty`);
+      checkValues(o, ep, c);
+      if (inner === 'source') {
+        if (nonEmpty(o, ['principals', 'notPrincipals', 'namespaces', 'notNamespaces']) && nonEmpty(o, ['serviceAccounts', 'notServiceAccounts'])) {
+          c.error('MESHLET_CRD_AP_SERVICE_ACCOUNT', ep, 'serviceAccounts cannot be combined with namespaces or principals');
+        }
+        for (const k of CUSTOM_UNSUPPORTED_SOURCE) if (action === 'CUSTOM' && list(o[k]).length > 0) c.error('MESHLET_CRD_AP_CUSTOM', at(ep, k), `${k} is not supported with action CUSTOM`);
+        fromHttpOnly = !nonEmpty(o, ['principals', 'notPrincipals', 'ipBlocks', 'notIpBlocks', 'namespaces', 'notNamespaces', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts']);
+      } else toHttpOnly = toHttpOnly || !nonEmpty(o, ['ports', 'notPorts']);
     });
   }
   list(r.when).forEach((w, i) => {
-    if (isObj(w)) checkCondition(w, idx(at(path, 'when'), i), c);
+    if (isObj(w)) checkCondition(w, idx(at(path, 'when'), i), c, action);
   });
+  // Istio warns: a DENY rule on HTTP-only attributes denies every TCP connection in scope.
+  const hasFrom = list(r.from).length > 0;
+  const hasTo = list(r.to).length > 0;
+  if (action === 'DENY' && ((hasFrom && !hasTo && fromHttpOnly) || (hasTo && toHttpOnly))) {
+    c.warn('MESHLET_CRD_AP_TCP_DENY', path, 'this DENY rule uses only HTTP attributes, so it denies all traffic to TCP ports in its scope; add ports to limit it');
+  }
+}
+
+const TARGET_KINDS = new Set(['/Service', 'networking.istio.io/ServiceEntry', 'gateway.networking.k8s.io/Gateway', 'gateway.networking.k8s.io/GatewayClass']);
+
+function checkTargetRef(t: unknown, path: string, c: Collector): void {
+  const o = objAt(t);
+  if (o === undefined) return;
+  if ((strAt(o.namespace) ?? '') !== '') c.error('MESHLET_CRD_AP_TARGET_REF', at(path, 'namespace'), 'targetRef namespace must not be set: cross-namespace references are not supported');
+  const group = strAt(o.group) ?? '';
+  const key = `${group === 'core' ? '' : group}/${strAt(o.kind) ?? ''}`;
+  if (!TARGET_KINDS.has(key)) c.error('MESHLET_CRD_AP_TARGET_REF', path, `targetRef must be a Service, ServiceEntry, Gateway or GatewayClass, not ${key}`);
 }
 
 export function checkAuthorizationPolicy(spec: Obj, c: Collector): void {
-  checkLabels(objAt(spec.selector)?.matchLabels, 'spec.selector.matchLabels', c);
+  checkWorkloadSelector(spec.selector, 'spec.selector', c);
+  checkTargetRef(spec.targetRef, 'spec.targetRef', c);
+  list(spec.targetRefs).forEach((t, i) => checkTargetRef(t, idx('spec.targetRefs', i), c));
   const action = strAt(spec.action) ?? 'ALLOW';
-  const rules = spec.rules;
-  const ruleCount = list(rules).length;
+  const rules = list(spec.rules);
   const provider = objAt(spec.provider);
   if (action === 'CUSTOM') {
+    if (spec.rules === undefined || spec.rules === null) c.error('MESHLET_CRD_AP_CUSTOM', 'spec.rules', 'a CUSTOM policy without rules never triggers; add rules (an empty rule {} matches every request)');
     if (provider === undefined || (strAt(provider.name) ?? '') === '') c.error('MESHLET_CRD_AP_CUSTOM', 'spec.provider.name', 'a CUSTOM policy needs provider.name');
-    if (ruleCount === 0) c.error('MESHLET_CRD_AP_CUSTOM', 'spec.rules', 'a CUSTOM policy without rules never triggers; add rules (an empty rule {} matches every request)');
   } else if (provider !== undefined) {
     c.error('MESHLET_CRD_AP_PROVIDER', 'spec.provider', `provider is only allowed with action CUSTOM (action is ${action})`);
   }
-  if (action === 'DENY' && ruleCount === 0) c.error('MESHLET_CRD_AP_NO_RULES', 'spec.rules', 'a DENY policy without rules never matches; add rules (an empty rule {} matches every request)');
-  list(rules).forEach((r, i) => {
-    if (isObj(r)) checkRule(r, idx('spec.rules', i), c);
+  if (action === 'DENY' && (spec.rules === undefined || spec.rules === null)) c.error('MESHLET_CRD_AP_NO_RULES', 'spec.rules', 'a DENY policy without rules never matches; add rules (an empty rule {} matches every request)');
+  rules.forEach((r, i) => {
+    if (isObj(r)) checkRule(r, idx('spec.rules', i), c, action);
   });
 }

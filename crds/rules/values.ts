@@ -27,14 +27,15 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** Istio's ValidateDuration: at least 1ms and a whole number of milliseconds. */
-export function checkDuration(text: string, path: string, c: Collector): void {
+export function checkDuration(text: string, path: string, c: Collector, zeroOk = false): void {
   const ns = parseDuration(text);
   if (ns === undefined) return c.error('MESHLET_CRD_DURATION', path, `"${text}" is not a duration (e.g. "1.5s", "250ms")`);
+  if (ns === 0 && zeroOk) return;
   if (ns < 1e6) return c.error('MESHLET_CRD_DURATION', path, `"${text}" is shorter than 1ms`);
   if (ns % 1e6 !== 0) c.error('MESHLET_CRD_DURATION', path, `"${text}" is not a whole number of milliseconds`);
 }
 
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+export const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 /** Kubernetes DNS-1123 label: subset names, namespaces. */
 export const isDns1123Label = (s: string): boolean => s.length <= 63 && DNS1123_LABEL.test(s);
 
@@ -133,9 +134,47 @@ export function cidrProblem(s: string): string | undefined {
 }
 
 /** A namespace reference in exportTo: ".", "*" or a DNS-1123 label. */
-export function checkExportTo(v: unknown, path: string, c: Collector): void {
+export function checkExportTo(v: unknown, path: string, c: Collector, namespace?: string): void {
   if (!Array.isArray(v)) return;
+  const seen = new Set<string>();
   v.forEach((ns, i) => {
-    if (typeof ns === 'string' && ns !== '.' && ns !== '*' && !isDns1123Label(ns)) c.error('MESHLET_CRD_NAMESPACE', `${path}[${i}]`, `"${ns}" is not ".", "*" or a namespace name`);
+    if (typeof ns !== 'string') return;
+    if (ns !== '.' && ns !== '*' && !isDns1123Label(ns)) return c.error('MESHLET_CRD_NAMESPACE', `${path}[${i}]`, `"${ns}" is not ".", "*" or a namespace name`);
+    // "." is the object's own namespace: ". and <own namespace>" is a duplicate too.
+    const key = ns === '.' && namespace !== undefined ? namespace : ns;
+    if (seen.has(key)) c.error('MESHLET_CRD_NAMESPACE', `${path}[${i}]`, `duplicate exportTo entry "${ns}"`);
+    seen.add(key);
   });
+  if (seen.has('*') && v.length > 1) c.error('MESHLET_CRD_NAMESPACE', path, 'cannot have both public (*) and non-public exportTo values');
+}
+
+/** Istio's host.Name Matches: do two (wildcard) hosts overlap? */
+export function hostsOverlap(a: string, b: string): boolean {
+  const aw = a.startsWith('*');
+  const bw = b.startsWith('*');
+  if (aw && bw) return a.length < b.length ? b.slice(1).endsWith(a.slice(1)) : a.slice(1).endsWith(b.slice(1));
+  if (aw) return b.endsWith(a.slice(1));
+  if (bw) return a.endsWith(b.slice(1));
+  return a === b;
+}
+
+/** Istio's host.Name SubsetOf: is every name matched by `a` also matched by `b`? */
+export function hostSubsetOf(a: string, b: string): boolean {
+  if (a.startsWith('*')) return b.startsWith('*') && a.slice(1).endsWith(b.slice(1));
+  if (b.startsWith('*')) return a.endsWith(b.slice(1));
+  return a === b;
+}
+
+/** Istio's workload selector rules: no empty keys, no wildcards; no labels selects everything (warning). */
+export function checkWorkloadSelector(sel: unknown, path: string, c: Collector): void {
+  if (typeof sel !== 'object' || sel === null) return;
+  const labels = (sel as { matchLabels?: unknown }).matchLabels;
+  const entries = typeof labels === 'object' && labels !== null ? Object.entries(labels) : [];
+  if (entries.length === 0) c.warn('MESHLET_CRD_SELECTOR', path, 'selector without matchLabels applies to every workload in the namespace');
+  for (const [k, v] of entries) {
+    const p = `${path}.matchLabels[${k}]`;
+    if (k === '') c.error('MESHLET_CRD_SELECTOR', p, 'empty label key');
+    else if (k.includes('*') || (typeof v === 'string' && v.includes('*'))) c.error('MESHLET_CRD_SELECTOR', p, `wildcard in selector "${k}=${String(v)}" is not supported`);
+    else checkLabels({ [k]: v }, `${path}.matchLabels`, c);
+  }
 }

@@ -55,7 +55,7 @@ const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings f
       interval: dur('The time duration between keep-alive probes.'),
     }, { unenforced: 'meshlet uses the OS keepalive defaults' }),
     maxConnectionDuration: dur('The maximum duration of a connection.'),
-    idleTimeout: dur('The idle timeout for TCP connections.'),
+    idleTimeout: duration('The idle timeout for TCP connections; 0s disables it.', { maxLength: 64, zeroOk: true }),
   }),
   http: obj('HTTPSettings', 'Settings applicable to HTTP1.1/HTTP2/GRPC connections.', {
     http1MaxPendingRequests: int32('Maximum number of requests that will be queued while waiting for a ready connection pool connection.'),

@@ -27,6 +27,8 @@ export interface StringField extends Common {
   enum?: readonly string[];
   /** Semantic format: a duration gets Istio's `>= 1ms` CEL rule; the rule modules check the rest. */
   format?: 'duration';
+  /** A duration that may also be 0s (Istio: 0 disables, e.g. tcp idleTimeout). */
+  zeroOk?: boolean;
   maxLength?: number;
 }
 export interface IntField extends Common {

@@ -75,21 +75,21 @@ const retries = obj('HTTPRetry', 'Describes the retry policy to use when a HTTP 
 }, {
   cel: [
     { rule: '!has(self.attempts) || self.attempts >= 0', code: 'MESHLET_CRD_RETRY', message: 'attempts must not be negative', fieldPath: '.attempts' },
-    { rule: '!(has(self.attempts) && self.attempts == 0 && (has(self.perTryTimeout) || (has(self.retryOn) && self.retryOn != "")))', code: 'MESHLET_CRD_RETRY', message: 'retryOn/perTryTimeout set while attempts is 0 (retries disabled)' },
+    { rule: '!((!has(self.attempts) || self.attempts == 0) && (has(self.perTryTimeout) || (has(self.retryOn) && self.retryOn != "") || has(self.retryRemoteLocalities)))', code: 'MESHLET_CRD_RETRY', message: 'retryOn/perTryTimeout/retryRemoteLocalities set while attempts is 0 (retries disabled)' },
   ],
 });
 
 const fault = obj('HTTPFaultInjection', 'HTTPFaultInjection can be used to specify one or more faults to inject while forwarding HTTP requests to the destination.', {
   delay: obj('Delay', 'Delay specification is used to inject latency into the request forwarding path.', {
     fixedDelay: dur('Add a fixed delay before forwarding the request.'),
-    exponentialDelay: withAttrs(dur('Exponential delay (not supported by Istio).'), { unenforced: 'not implemented by Istio either' }),
+    exponentialDelay: dur('Exponential delay: refused, as Istio does (not supported).'),
     percentage: percent,
     percent: int32('Percentage of requests on which the delay will be injected (deprecated: use percentage).', { deprecated: true }),
   }, { oneOf: [['fixedDelay', 'exponentialDelay']] }),
   abort: obj('Abort', 'Abort specification is used to prematurely abort a request with a pre-specified error code.', {
     httpStatus: int32('HTTP status code to use to abort the Http request.'),
     grpcStatus: str('GRPC status code to use to abort the request.'),
-    http2Error: str('HTTP/2 error to use to abort the request.', { unenforced: 'meshlet aborts with an HTTP status' }),
+    http2Error: str('HTTP/2 error to use to abort the request: refused, as Istio does (not supported).'),
     percentage: percent,
   }, {
     oneOf: [['httpStatus', 'grpcStatus', 'http2Error']],
@@ -108,9 +108,12 @@ const corsPolicy = obj('CorsPolicy', 'Describes the Cross-Origin Resource Sharin
   unmatchedPreflights: str('Indicates whether preflight requests not matching the configured allowed origin shall be forwarded to the upstream.', { enum: ['UNSPECIFIED', 'FORWARD', 'IGNORE'] }),
 }, { unenforced: 'meshlet does not answer CORS preflights yet; requests pass through unchanged' });
 
+// Istio checks a mirrors[] percentage only against 0..100 (not the 0.0001 floor of other percentages).
+const mirrorPercent = withAttrs(percent, { cel: [{ rule: '!has(self.value) || (self.value >= 0.0 && self.value <= 100.0)', code: 'MESHLET_CRD_PERCENTAGE', message: 'mirror percentage must be in [0, 100]', fieldPath: '.value' }] });
+
 const mirrorPolicy = obj('HTTPMirrorPolicy', 'HTTPMirrorPolicy can be used to specify the destinations to mirror HTTP traffic.', {
   destination,
-  percentage: percent,
+  percentage: mirrorPercent,
 }, { required: ['destination'] });
 
 const httpRoute = obj('HTTPRoute', 'Describes match conditions and actions for routing HTTP/1.1, HTTP2, and gRPC traffic.', {

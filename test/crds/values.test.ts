@@ -50,3 +50,11 @@ test('validation paths map to YAML lines, down to the deepest node present', () 
   assert.equal(lineOf(doc, 'spec.http[1].route', lines), 5);
   assert.equal(lineOf(doc, 'spec.nothing', lines), 2);
 });
+
+test('direct responses over 100 KB warn and over 1 MB are refused', () => {
+  const vs = (body: string): unknown => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'x' }, spec: { hosts: ['a'], http: [{ directResponse: { status: 200, body: { string: body } } }] } });
+  const codes = (o: unknown): string[] => validateObject(o).map((m) => `${m.level} ${m.code} ${m.path}`);
+  assert.deepEqual(codes(vs('x'.repeat(1000))), []);
+  assert.deepEqual(codes(vs('x'.repeat(200 * 1024))), ['warning MESHLET_CRD_DIRECT_RESPONSE spec.http[0].directResponse.body']);
+  assert.deepEqual(codes(vs('x'.repeat(1024 * 1024 + 1))), ['error MESHLET_CRD_DIRECT_RESPONSE spec.http[0].directResponse.body']);
+});
