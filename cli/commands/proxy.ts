@@ -23,6 +23,8 @@ Config:
   --token-file FILE         service-account token sent as a bearer token
                             (default /var/run/secrets/tokens/meshlet-token when present)
   --insecure                do not verify the operator's certificate (tests only)
+  --backoff-base-ms N       first retry delay cap after a failed fetch (default 500; full jitter)
+  --backoff-max-ms N        largest retry delay cap (default 30000)
 
 Identity (default: downward API env POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, POD_IP,
 POD_LABELS "k=v,..." or the labels file /etc/podinfo/labels):
@@ -71,7 +73,7 @@ export async function run(argv: string[]): Promise<number> {
     pod: s, namespace: s, 'service-account': s, 'pod-ip': s, labels: s, 'labels-file': s, locality: s,
     bind: s, 'admin-address': s, 'outbound-port': s, 'inbound-port': s, 'admin-port': s, 'ready-port': s, 'stats-port': s,
     'app-host': s, 'inbound-source': s, 'headers-timeout-ms': s, 'keepalive-timeout-ms': s, 'sniff-timeout-ms': s,
-    'upstream-ca': s, seed: s, 'log-level': s,
+    'upstream-ca': s, seed: s, 'log-level': s, 'backoff-base-ms': s, 'backoff-max-ms': s,
   });
   if (v.help === true) {
     process.stdout.write(HELP);
@@ -125,7 +127,7 @@ export async function run(argv: string[]): Promise<number> {
     client = new ConfigClient({
       operator: operator!, proxyId: id.id, store: proxy.store, fetch: t.fetch,
       setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), random: Math.random,
-      backoff: { baseMs: 500, maxMs: 30_000 },
+      backoff: { baseMs: num(v['backoff-base-ms'], 500), maxMs: num(v['backoff-max-ms'], 30_000) },
       onEvent: (e) => {
         if (e.type === 'applied') log.info({ version: e.version }, 'config applied');
         else if (e.type === 'nack') log.warn({ code: e.code, version: e.version }, `config rejected: ${e.error}`);
