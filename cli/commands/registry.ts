@@ -16,5 +16,6 @@ export const commands: Record<string, CommandInfo> = {
   operator: { summary: 'Run the control plane: watch mesh objects, write status, push config to proxies', load: () => import('./operator.ts') },
   'proxy-status': { summary: 'List connected proxies and whether they run the latest config (SYNCED/STALE/NACK)', load: () => import('./proxy-status.ts') },
   validate: { summary: 'Validate Istio YAML offline (file:line kind/namespace/name path: reason [CODE])', load: () => import('./validate.ts') },
+  graph: { summary: 'Print the service graph (calls, req/s, success rate, p99, mTLS) and the UI URL', load: () => import('./graph.ts') },
   version: { summary: 'Print the client version (and the operator and proxies\' when reachable)', load: () => import('./version.ts') },
 };

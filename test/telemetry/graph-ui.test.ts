@@ -5,6 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -91,4 +92,34 @@ test('the edge turns red when its upstream fails', async () => {
   assert.equal(await page.$eval(reviews, (e) => e.getAttribute('data-health')), 'healthy', 'only the failing call is red');
   mkdirSync(artifacts, { recursive: true });
   await page.screenshot({ path: join(artifacts, 'service-graph.png'), fullPage: true });
+});
+
+function meshlet(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = fileURLToPath(new URL('../../bin/meshlet', import.meta.url));
+  return new Promise((resolve) => {
+    const c = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    c.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+test('meshlet graph prints the same graph and the UI URL; exit 1 while an edge fails', async () => {
+  const operator = uiUrl.replace(/\/ui$/, '');
+  const r = await meshlet('graph', '--operator', operator);
+  assert.equal(r.code, 1, r.stderr);
+  const row = r.stdout.split('\n').find((l) => l.startsWith('frontend-v1.default') && l.includes('svc ratings.default'));
+  assert.ok(row !== undefined, r.stdout);
+  assert.match(row, /FAILING$/);
+  assert.match(r.stdout, /^FROM +TO +REQ\/S +SUCCESS +P99 +MTLS +HEALTH/);
+  assert.ok(r.stdout.includes(`UI: ${operator}/ui`));
+  const j = await meshlet('graph', '--operator', operator, '-o', 'json');
+  const g = JSON.parse(j.stdout) as { edges: { source: string }[]; source: string };
+  assert.equal(g.source, 'proxies');
+  assert.equal(g.edges.length, 6);
+  const down = await meshlet('graph', '--operator', 'http://127.0.0.1:1');
+  assert.equal(down.code, 3);
+  assert.match(down.stderr, /MESHLET_TELEMETRY_GRAPH_UNREACHABLE/);
 });
