@@ -91,5 +91,5 @@
     }
   }
   tick();
-  setInterval(tick, window.MESHLET_REFRESH_MS || 2000);
+  setInterval(tick, window.meshletRefreshMs || 2000);
 })();
