@@ -1,10 +1,12 @@
 // What the operator's ServiceAccount must be able to do (one row per API call the operator,
-// webhook and CA code make) and a sample of what it must not. Checked with
-// `kubectl auth can-i --as=system:serviceaccount:meshlet-system:meshlet-operator`.
+// webhook and CA code make) and a sample of what it must not. Checked with a
+// SubjectAccessReview for system:serviceaccount:meshlet-system:meshlet-operator (what
+// `kubectl auth can-i --as=…` asks, but exact for kinds whose CRD is not installed, such as
+// WorkloadEntry, which kubectl cannot resolve).
 
 export interface Permission {
   verb: string;
-  /** resource[.group][/name], as kubectl auth can-i takes it. */
+  /** resource[.group][/name], as `kubectl auth can-i` writes it. */
   resource: string;
   namespace?: string;
   subresource?: string;
@@ -21,6 +23,8 @@ export const NEEDED: Permission[] = [
     { verb: 'update', resource: r, subresource: 'status', why: 'status conditions' },
     { verb: 'patch', resource: r, subresource: 'status', why: 'status conditions' },
   ]),
+  { verb: 'list', resource: 'workloadentries.networking.istio.io', why: 'informer (operator/kube/resources.ts)' },
+  { verb: 'watch', resource: 'workloadentries.networking.istio.io', why: 'informer (operator/kube/resources.ts)' },
   ...['services', 'pods', 'namespaces', 'endpointslices.discovery.k8s.io'].flatMap((r): Permission[] => [
     { verb: 'list', resource: r, why: 'service discovery informer' },
     { verb: 'watch', resource: r, why: 'service discovery informer' },
@@ -29,7 +33,9 @@ export const NEEDED: Permission[] = [
   { verb: 'create', resource: 'tokenreviews.authentication.k8s.io', why: 'CA checks sidecar tokens' },
   { verb: 'get', resource: 'secrets/meshlet-ca', namespace: 'meshlet-system', why: 'CA loads its root' },
   { verb: 'get', resource: 'secrets/cacerts', namespace: 'meshlet-system', why: 'bring-your-own CA (ca.existingSecret)' },
-  { verb: 'create', resource: 'secrets', namespace: 'meshlet-system', why: 'CA stores a generated root' },
+  { verb: 'create', resource: 'secrets', namespace: 'meshlet-system', why: 'CA stores a generated root; webhook stores its serving cert' },
+  { verb: 'get', resource: 'secrets/meshlet-webhook-tls', namespace: 'meshlet-system', why: 'webhook serving cert shared by replicas' },
+  { verb: 'update', resource: 'secrets/meshlet-webhook-tls', namespace: 'meshlet-system', why: 'webhook serving cert rotation' },
   { verb: 'create', resource: 'configmaps', namespace: 'shop', why: 'publish meshlet-ca-root into an injected namespace' },
   { verb: 'get', resource: 'configmaps/meshlet-ca-root', namespace: 'shop', why: 'publish meshlet-ca-root' },
   { verb: 'update', resource: 'configmaps/meshlet-ca-root', namespace: 'shop', why: 'publish meshlet-ca-root (replace)' },
@@ -49,6 +55,7 @@ export const DENIED: Permission[] = [
   { verb: 'get', resource: 'secrets/other', namespace: 'meshlet-system', why: 'only the CA Secrets' },
   { verb: 'get', resource: 'secrets/meshlet-ca', namespace: 'shop', why: 'no Secrets outside the install namespace' },
   { verb: 'delete', resource: 'secrets/meshlet-ca', namespace: 'meshlet-system', why: 'never deletes the CA' },
+  { verb: 'update', resource: 'secrets/meshlet-ca', namespace: 'meshlet-system', why: 'never rewrites the CA' },
   { verb: 'get', resource: 'configmaps/app-settings', namespace: 'shop', why: "users' ConfigMaps are not the operator's" },
   { verb: 'update', resource: 'configmaps/app-settings', namespace: 'shop', why: "users' ConfigMaps are not the operator's" },
   { verb: 'delete', resource: 'configmaps', namespace: 'shop', why: 'never deletes ConfigMaps' },
@@ -64,11 +71,18 @@ export const DENIED: Permission[] = [
   { verb: 'impersonate', resource: 'serviceaccounts', why: 'no impersonation' },
 ];
 
-export function canIArgs(p: Permission, as: string): string[] {
-  const args = ['auth', 'can-i', p.verb, p.resource, `--as=${as}`];
-  if (p.namespace !== undefined) args.push('-n', p.namespace);
-  if (p.subresource !== undefined) args.push(`--subresource=${p.subresource}`);
-  return args;
+/** The SubjectAccessReview resourceAttributes for a row. */
+export function resourceAttributes(p: Permission): { verb: string; group: string; resource: string; name?: string; namespace?: string; subresource?: string } {
+  const [qualified, name] = p.resource.split('/') as [string, string | undefined];
+  const dot = qualified.indexOf('.');
+  return {
+    verb: p.verb,
+    resource: dot < 0 ? qualified : qualified.slice(0, dot),
+    group: dot < 0 ? '' : qualified.slice(dot + 1),
+    ...(name === undefined ? {} : { name }),
+    ...(p.namespace === undefined ? {} : { namespace: p.namespace }),
+    ...(p.subresource === undefined ? {} : { subresource: p.subresource }),
+  };
 }
 
 export function describePermission(p: Permission): string {
