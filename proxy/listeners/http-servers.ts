@@ -43,6 +43,8 @@ export function createHttp1Server(opts: HttpServerOptions): Server {
     (req: IncomingMessage, res: ServerResponse) => handleRequest(opts.state, req, res),
   );
   server.on('clientError', onClientError);
+  // A client may half-close after its request (legal in HTTP/1.1): still answer, then close.
+  (server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   // This server never listens itself (sockets are handed over by the capture listeners), so start
   // Node's connection tracking by hand: headersTimeout checks and closeIdleConnections need it.
   server.emit('listening');
