@@ -80,3 +80,42 @@ export function assertMayReadProxyConfig(caller: ProxyCaller, target: { namespac
     throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `${caller.spiffeId} asked for ${target.namespace}/${target.serviceAccount}`);
   }
 }
+
+/** The push server's claim shape (operator/push: ProxyClaim), structurally. */
+export interface PushClaim {
+  name: string;
+  namespace: string;
+  serviceAccount?: string;
+  labels?: Record<string, string>;
+  ip?: string;
+  workload?: string;
+}
+
+/**
+ * The push server's `authenticate(request, requested)` hook: proves the caller, refuses a
+ * proxy id outside the caller's namespace (or another pod, for pod-bound tokens), and pins
+ * the claim's service account to the proven one. `extra` may add the proxy's stated
+ * labels/ip/workload (used only for pods the operator does not know); the operator must still
+ * refuse when the known pod's service account differs from `claim.serviceAccount`
+ * (see `assertClaimMatchesPod`).
+ */
+export function createPushAuthenticate(
+  opts: AuthenticateOptions & { extra?: (request: never, requested: { name: string; namespace: string }) => Partial<PushClaim> },
+): (request: AuthRequestLike, requested: { name: string; namespace: string }) => Promise<PushClaim> {
+  return async (request, requested) => {
+    const caller = await authenticateProxy(request, opts);
+    if (caller.namespace !== requested.namespace || (caller.podName !== undefined && caller.podName !== requested.name)) {
+      throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `${caller.spiffeId} asked for proxy ${requested.name}.${requested.namespace}`);
+    }
+    const stated = opts.extra?.(request as never, requested) ?? {};
+    const claim: PushClaim = { ...stated, name: requested.name, namespace: requested.namespace, serviceAccount: caller.serviceAccount };
+    return claim;
+  };
+}
+
+/** For the operator once it found the pod: its service account must be the proven one. */
+export function assertClaimMatchesPod(claim: PushClaim, podServiceAccount: string | undefined): void {
+  if (podServiceAccount !== undefined && claim.serviceAccount !== undefined && podServiceAccount !== claim.serviceAccount) {
+    throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `pod ${claim.name}.${claim.namespace} runs as ${podServiceAccount}, caller is ${claim.serviceAccount}`);
+  }
+}

@@ -5,6 +5,9 @@
  */
 import { readFile } from 'node:fs/promises';
 import { Agent, request } from 'undici';
+import type { PeerCertificate } from 'node:tls';
+import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';
+import { checkPeerIdentity } from './tls-contexts.ts';
 import type { IssuedCertificate } from './workload-cert.ts';
 
 export interface CertClientOptions {
@@ -16,10 +19,22 @@ export interface CertClientOptions {
   caPem?: string;
   /** Requested TTL, seconds (the operator caps it). */
   ttlSeconds?: number;
+  /**
+   * When the operator serves with a mesh workload cert: its exact SPIFFE ID, checked instead
+   * of the host name (e.g. `spiffe://cluster.local/ns/meshlet-system/sa/meshlet-operator`).
+   */
+  operatorIdentity?: string;
+  trustDomain?: string;
 }
 
 export function createCertRequester(opts: CertClientOptions): (csrPem: string) => Promise<IssuedCertificate> {
-  const dispatcher = new Agent({ connect: opts.caPem === undefined ? {} : { ca: opts.caPem } });
+  const connect: Record<string, unknown> = opts.caPem === undefined ? {} : { ca: opts.caPem };
+  if (opts.operatorIdentity !== undefined) {
+    const id = opts.operatorIdentity;
+    const td = opts.trustDomain ?? DEFAULT_TRUST_DOMAIN;
+    connect.checkServerIdentity = (_host: string, cert: PeerCertificate) => checkPeerIdentity(cert, id, td);
+  }
+  const dispatcher = new Agent({ connect });
   return async (csrPem) => {
     const token = (await readFile(opts.tokenFile, 'utf8')).trim();
     const body = JSON.stringify({ csr: csrPem, ...(opts.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds }) });
