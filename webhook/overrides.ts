@@ -23,7 +23,7 @@ const KEYS: readonly { name: string; istio: string | null; kind: Kind }[] = [
   { name: 'concurrency', istio: null, kind: 'concurrency' },
 ];
 
-export const MESHLET_OVERRIDE_PREFIX = 'sidecar.meshlet.io/';
+export const OWN_OVERRIDE_PREFIX = 'sidecar.meshlet.io/';
 
 /** The effective per-pod sidecar settings: values with the pod's overrides applied. */
 export interface SidecarSettings {
@@ -48,7 +48,7 @@ export function applyOverrides(values: SidecarValues, annotations: Record<string
   const v = structuredClone(values);
   let includeInboundPorts = '*';
   for (const key of KEYS) {
-    const own = `${MESHLET_OVERRIDE_PREFIX}${key.name}`;
+    const own = `${OWN_OVERRIDE_PREFIX}${key.name}`;
     const annKey = annotations?.[own] !== undefined ? own : key.istio !== null && annotations?.[key.istio] !== undefined ? key.istio : null;
     if (annKey === null) continue;
     const raw = (annotations?.[annKey] ?? '').trim();

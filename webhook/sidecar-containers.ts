@@ -74,12 +74,12 @@ export function proxyContainer(p: ProxyInputs): Container {
     fieldEnv('POD_IP', 'status.podIP'),
     fieldEnv('NODE_NAME', 'spec.nodeName'),
     { name: 'MESHLET_LOG_LEVEL', value: v.proxy.logLevel },
-    { name: 'MESHLET_PROXY_CONCURRENCY', value: String(v.proxy.concurrency) },
+    { name: 'PROXY_CONCURRENCY', value: String(v.proxy.concurrency) },
     { name: 'POD_LABELS_FILE', value: `${VOLUMES.podinfo.mountPath}/labels` },
-    { name: 'MESHLET_APP_CONTAINERS', value: p.appContainers.join(',') },
-    { name: 'MESHLET_APP_PROBES', value: JSON.stringify(p.appProbes) },
+    { name: 'APP_CONTAINERS', value: p.appContainers.join(',') },
+    { name: 'APP_PROBES', value: JSON.stringify(p.appProbes) },
   ];
-  if (p.appMetrics !== null) env.push({ name: 'MESHLET_APP_METRICS', value: JSON.stringify(p.appMetrics) });
+  if (p.appMetrics !== null) env.push({ name: 'APP_METRICS', value: JSON.stringify(p.appMetrics) });
   const c: Container = {
     name: PROXY_CONTAINER,
     image: v.image,

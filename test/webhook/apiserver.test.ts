@@ -106,7 +106,7 @@ describe('with the webhook running', () => {
     assert.equal(proxy.restartPolicy, 'Always');
     assert.equal((proxy.startupProbe as { httpGet: { port: number } }).httpGet.port, 15021);
     const env = (proxy.env as { name: string }[]).map((e) => e.name);
-    for (const e of ['POD_NAME', 'POD_NAMESPACE', 'SERVICE_ACCOUNT', 'POD_IP', 'MESHLET_APP_PROBES']) assert.ok(env.includes(e), e);
+    for (const e of ['POD_NAME', 'POD_NAMESPACE', 'SERVICE_ACCOUNT', 'POD_IP', 'APP_PROBES']) assert.ok(env.includes(e), e);
     assert.deepEqual(pod.spec?.volumes?.map((v) => v.name).filter((n) => String(n).startsWith('meshlet-')), ['meshlet-token', 'meshlet-podinfo', 'meshlet-ca-root', 'meshlet-data']);
     assert.deepEqual(status(pod), { ...status(pod), result: 'injected', reason: 'namespace-label', mode: 'native' });
     // Matches the golden rendering (the apiserver only adds defaults).
@@ -177,7 +177,7 @@ describe('with the webhook running', () => {
       return p;
     });
     const env = pod.spec!.initContainers![1]!.env as { name: string; value?: string }[];
-    assert.equal(env.find((e) => e.name === 'MESHLET_PROXY_CONCURRENCY')?.value, '4');
+    assert.equal(env.find((e) => e.name === 'PROXY_CONCURRENCY')?.value, '4');
     assert.equal(env.find((e) => e.name === 'MESHLET_LOG_LEVEL')?.value, 'debug');
     await core.deleteNamespacedConfigMap({ namespace: 'meshlet-system', name: 'meshlet-sidecar-injector' });
   });

@@ -10,8 +10,8 @@ const opts = captureOptionsFromFlags({ 'inbound-ports': '8080,9090', 'include-ou
 
 test('listed inbound ports and outbound ranges are captured, nothing else', () => {
   const rules = chainRules(opts);
-  assert.ok(rules.includes('-A MESHLET_INBOUND -p tcp --dport 8080 -j MESHLET_IN_REDIRECT'));
-  assert.ok(!rules.includes('-A MESHLET_INBOUND -p tcp -j MESHLET_IN_REDIRECT'));
+  assert.ok(rules.includes('-A MESHLET_INBOUND -p tcp --dport 8080 -j REDIRECT --to-ports 15006'));
+  assert.ok(!rules.includes('-A MESHLET_INBOUND -p tcp -j REDIRECT --to-ports 15006'));
   assert.ok(rules.includes('-A MESHLET_OUTPUT -d 172.16.0.0/12 -j MESHLET_REDIRECT'));
   assert.ok(!rules.includes('-A MESHLET_OUTPUT -j MESHLET_REDIRECT'));
   // The proxy's ports are returned before any capture rule.

@@ -77,7 +77,7 @@ test('app HTTP probes go through 15021 and the originals are kept for the proxy'
   assert.deepEqual(original['/app-health/web/livez'], { httpGet: { path: '/livez', port: 8080, scheme: 'HTTP' } });
   assert.deepEqual(original['/app-health/web/readyz'], { httpGet: { path: '/readyz', port: 8080, scheme: 'HTTP', httpHeaders: [{ name: 'X-Probe', value: 'kubelet' }] }, timeoutSeconds: 2 });
   const env = (byName(wanted.spec?.initContainers, 'meshlet-proxy')!.env as { name: string; value?: string }[]);
-  assert.deepEqual(JSON.parse(env.find((e) => e.name === 'MESHLET_APP_PROBES')!.value!), original);
+  assert.deepEqual(JSON.parse(env.find((e) => e.name === 'APP_PROBES')!.value!), original);
 });
 
 test('Prometheus scrape annotations are merged: scrapers hit the proxy, which appends the app metrics', () => {

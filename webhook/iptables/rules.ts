@@ -1,6 +1,7 @@
 /**
  * The nat rules that send a pod's TCP traffic through its proxy, in Istio's shape (chains
- * renamed MESHLET_*): inbound to 15006, outbound to 15001; the proxy's own traffic (uid/gid
+ * renamed MESHLET_*; Istio's ISTIO_IN_REDIRECT chain is folded into its two REDIRECT rules):
+ * inbound to 15006, outbound to 15001; the proxy's own traffic (uid/gid
  * 1337) and its inbound forwards from 127.0.0.6 pass; the proxy's health/metrics ports and the
  * excluded ports/ranges are never captured. Pure: options in, iptables-restore text out.
  */
@@ -18,7 +19,7 @@ export interface CaptureOptions {
   excludeOutboundRanges: string[];
 }
 
-export const CHAINS = ['MESHLET_INBOUND', 'MESHLET_IN_REDIRECT', 'MESHLET_REDIRECT', 'MESHLET_OUTPUT'] as const;
+export const CHAINS = ['MESHLET_INBOUND', 'MESHLET_REDIRECT', 'MESHLET_OUTPUT'] as const;
 
 /** Jumps from the built-in chains, exactly as `iptables-save` prints them (so presence can be checked). */
 export const JUMPS = [
@@ -32,22 +33,23 @@ export const INBOUND_PASSTHROUGH_SOURCE = '127.0.0.6/32';
 /** The rules of the MESHLET_* chains, in order, as `-A <chain> ...` lines. */
 export function chainRules(o: CaptureOptions): string[] {
   const r: string[] = [];
+  // Inbound capture is one REDIRECT target, used from MESHLET_INBOUND and for the proxy calling its own pod.
+  const toInbound = `REDIRECT --to-ports ${o.inboundPort}`;
   r.push(`-A MESHLET_REDIRECT -p tcp -j REDIRECT --to-ports ${o.outboundPort}`);
-  r.push(`-A MESHLET_IN_REDIRECT -p tcp -j REDIRECT --to-ports ${o.inboundPort}`);
 
   for (const p of unique(o.excludeInboundPorts)) r.push(`-A MESHLET_INBOUND -p tcp --dport ${p} -j RETURN`);
-  if (o.inboundPorts === '*') r.push('-A MESHLET_INBOUND -p tcp -j MESHLET_IN_REDIRECT');
-  else for (const p of unique(o.inboundPorts)) r.push(`-A MESHLET_INBOUND -p tcp --dport ${p} -j MESHLET_IN_REDIRECT`);
+  if (o.inboundPorts === '*') r.push(`-A MESHLET_INBOUND -p tcp -j ${toInbound}`);
+  else for (const p of unique(o.inboundPorts)) r.push(`-A MESHLET_INBOUND -p tcp --dport ${p} -j ${toInbound}`);
 
   const out = (rule: string): number => r.push(`-A MESHLET_OUTPUT ${rule}`);
   // The proxy's inbound forwards to the app leave from 127.0.0.6: never captured again.
   out(`-o lo -s ${INBOUND_PASSTHROUGH_SOURCE} -j RETURN`);
   // The proxy calling its own pod's IP over lo (app → service → same pod) goes to the inbound side.
-  out(`-o lo ! -d 127.0.0.1/32 -m owner --uid-owner ${o.proxyUid} -j MESHLET_IN_REDIRECT`);
+  out(`-o lo ! -d 127.0.0.1/32 -p tcp -m owner --uid-owner ${o.proxyUid} -j ${toInbound}`);
   // The app calling itself over lo is not captured.
   out(`-o lo -m owner ! --uid-owner ${o.proxyUid} -j RETURN`);
   out(`-m owner --uid-owner ${o.proxyUid} -j RETURN`);
-  out(`-o lo ! -d 127.0.0.1/32 -m owner --gid-owner ${o.proxyGid} -j MESHLET_IN_REDIRECT`);
+  out(`-o lo ! -d 127.0.0.1/32 -p tcp -m owner --gid-owner ${o.proxyGid} -j ${toInbound}`);
   out(`-o lo -m owner ! --gid-owner ${o.proxyGid} -j RETURN`);
   out(`-m owner --gid-owner ${o.proxyGid} -j RETURN`);
   out('-d 127.0.0.1/32 -j RETURN');
@@ -92,7 +94,8 @@ export function cleanupScript(natSave: string): string | null {
   if (state.chains.size === 0 && state.jumps.size === 0) return null;
   const lines = ['*nat'];
   for (const j of JUMPS) if (state.jumps.has(j.chain)) lines.push(`-D ${j.chain} ${j.rule}`);
-  const ours = CHAINS.filter((c) => state.chains.has(c));
+  // Every MESHLET_* chain is ours, including ones an older version created.
+  const ours = [...state.chains];
   for (const c of ours) lines.push(`-F ${c}`);
   for (const c of ours) lines.push(`-X ${c}`);
   lines.push('COMMIT', '');
