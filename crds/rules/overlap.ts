@@ -8,12 +8,18 @@ import type { Collector } from '../messages.ts';
 import { at, idx, isObj, list } from '../messages.ts';
 import type { Obj } from '../messages.ts';
 
-/** JSON with sorted keys, so equal matches compare equal whatever the key order. */
-function canonical(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  if (isObj(v)) return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+/** JSON with sorted keys (minus `skip` at the top level), so equal matches compare equal whatever the key order. */
+function canonical(v: unknown, skip?: ReadonlySet<string>): string {
+  if (Array.isArray(v)) return `[${v.map((x) => canonical(x)).join(',')}]`;
+  if (isObj(v)) {
+    const keys = Object.keys(v).filter((k) => skip === undefined || !skip.has(k)).sort();
+    return `{${keys.map((k) => `${JSON.stringify(k)}:${canonical(v[k])}`).join(',')}}`;
+  }
   return JSON.stringify(v);
 }
+
+const NO_NAME = new Set(['name']);
+const NO_NAME_URI = new Set(['name', 'uri']);
 
 /** A match that accepts every request: empty, or only `uri: {prefix: "/"}`. */
 function isCatchAll(m: unknown): boolean {
@@ -28,20 +34,19 @@ function isCatchAll(m: unknown): boolean {
 interface PrefixMatch {
   path: string;
   prefix: string;
-  /** Everything but the uri (and name), canonical: must be equal for one match to cover another. */
-  rest: string;
 }
 
-function prefixMatch(m: Obj, path: string): PrefixMatch | undefined {
+/** The uri prefix of a match that has one, else undefined. */
+function uriPrefix(m: Obj): string | undefined {
   const uri = m.uri;
   if (!isObj(uri) || typeof uri.prefix !== 'string' || uri.prefix === '' || Object.keys(uri).length !== 1) return undefined;
-  const { name: _n, uri: _u, ...rest } = m;
-  return { path, prefix: uri.prefix, rest: canonical(rest) };
+  return uri.prefix;
 }
 
 export function checkOverlaps(routes: unknown[], path: string, c: Collector): void {
   const seen = new Map<string, string>();
-  const prefixes: PrefixMatch[] = [];
+  // Prefix matches grouped by everything but uri/name: only equal rests can cover each other.
+  const prefixes = new Map<string, PrefixMatch[]>();
   let catchAll: string | undefined;
   routes.forEach((r, i) => {
     if (!isObj(r)) return;
@@ -58,8 +63,7 @@ export function checkOverlaps(routes: unknown[], path: string, c: Collector): vo
     let duplicates = 0;
     matches.forEach((m, j) => {
       if (!isObj(m)) return;
-      const { name: _name, ...rest } = m;
-      const key = canonical(rest);
+      const key = canonical(m, NO_NAME);
       const mp = idx(at(rp, 'match'), j);
       const first = seen.get(key);
       if (first !== undefined) {
@@ -68,11 +72,14 @@ export function checkOverlaps(routes: unknown[], path: string, c: Collector): vo
         return;
       }
       seen.set(key, mp);
-      const pm = prefixMatch(m, mp);
-      if (pm === undefined) return;
-      const cover = prefixes.find((p) => pm.prefix.startsWith(p.prefix) && p.rest === pm.rest);
-      if (cover !== undefined) c.warn('MESHLET_CRD_MATCH_SHADOWED', mp, `prefix "${pm.prefix}" is covered by prefix "${cover.prefix}" of ${cover.path}, which wins`);
-      prefixes.push(pm);
+      const prefix = uriPrefix(m);
+      if (prefix === undefined) return;
+      const rest = canonical(m, NO_NAME_URI);
+      const group = prefixes.get(rest) ?? [];
+      const cover = group.find((p) => prefix.startsWith(p.prefix));
+      if (cover !== undefined) c.warn('MESHLET_CRD_MATCH_SHADOWED', mp, `prefix "${prefix}" is covered by prefix "${cover.prefix}" of ${cover.path}, which wins`);
+      group.push({ path: mp, prefix });
+      prefixes.set(rest, group);
     });
     if (duplicates > 0 && duplicates === matches.length) c.warn('MESHLET_CRD_MATCH_UNREACHABLE', rp, 'never matches: all its matches are used by earlier rules');
   });

@@ -66,15 +66,32 @@ export function checkHost(host: string, path: string, c: Collector): void {
   if (p !== undefined) c.error('MESHLET_CRD_HOST', path, p);
 }
 
+// Compiling is most of the validation cost, and the webhook and the operator see the same
+// regexes again on every update and resync: remember verdicts (bounded; cleared when full).
+const REGEX_CACHE_MAX = 20_000;
+const regexVerdicts = new Map<string, string | null>();
+
+/** The RE2 compile error for `re`, or null when it compiles. */
+function re2Problem(re: string): string | null {
+  const known = regexVerdicts.get(re);
+  if (known !== undefined) return known;
+  let problem: string | null = null;
+  try {
+    RE2JS.compile(re);
+  } catch (err) {
+    problem = (err as Error).message;
+  }
+  if (regexVerdicts.size >= REGEX_CACHE_MAX) regexVerdicts.clear();
+  regexVerdicts.set(re, problem);
+  return problem;
+}
+
 /** RE2 syntax (what the proxy matches with, in linear time), non-empty, at most 1024 characters. */
 export function checkRegex(re: string, path: string, c: Collector): void {
   if (re === '') return c.error('MESHLET_CRD_REGEX', path, 'regex must not be empty');
   if (re.length > 1024) return c.error('MESHLET_CRD_REGEX', path, `regex is ${re.length} characters, at most 1024 allowed`);
-  try {
-    RE2JS.compile(re);
-  } catch (err) {
-    c.error('MESHLET_CRD_REGEX', path, `not valid RE2 syntax: ${(err as Error).message}`);
-  }
+  const problem = re2Problem(re);
+  if (problem !== null) c.error('MESHLET_CRD_REGEX', path, `not valid RE2 syntax: ${problem}`);
 }
 
 /** Istio's validatePercentage: 0, or in [0.0001, 100]. */

@@ -1,6 +1,6 @@
 /**
  * Stage "crd-validate": full validation (structural pass + Istio rules) of a 1,000-route
- * VirtualService, in process and through the /validate webhook over HTTPS. Baseline in the
+ * VirtualService, in process (cold and warm regex cache) and through the /validate webhook over HTTPS. Baseline in the
  * same run: JSON.parse of the same AdmissionReview body, a cost the apiserver's webhook path
  * pays anyway. Bounded: CRD_BENCH_COUNT iterations (default 40) after 5 warm-up ones.
  * Run alone: node test/bench/crd-validate.bench.ts
@@ -52,6 +52,11 @@ export async function bench(): Promise<BenchResult> {
   const errors = validateObject(vs).filter((m) => m.level === 'error');
   if (errors.length > 0) throw new Error(`bench object is invalid: ${JSON.stringify(errors[0])}`);
 
+  // Cold: every iteration brings 1,000 regexes never seen (a new object); warm: the same object
+  // again (an update or a resync), where the regex verdict cache answers.
+  const fresh = Array.from({ length: COUNT + WARMUP }, (_, i) => bigVirtualService(ROUTES, `c${i}-`));
+  let n = 0;
+  const cold = timeMs(() => validateObject(fresh[n++]), COUNT);
   const validate = timeMs(() => validateObject(vs), COUNT);
   const parse = timeMs(() => JSON.parse(body), COUNT);
 
@@ -74,17 +79,19 @@ export async function bench(): Promise<BenchResult> {
     figures: {
       routes: ROUTES,
       body_kb: Math.round(body.length / 1024),
+      validate_cold_p50_ms: quantile(cold, 0.5),
+      validate_cold_p99_ms: quantile(cold, 0.99),
+      validate_cold_us_per_route: (quantile(cold, 0.5) * 1000) / ROUTES,
       validate_p50_ms: p50,
       validate_p99_ms: quantile(validate, 0.99),
-      validate_us_per_route: (p50 * 1000) / ROUTES,
       json_parse_p50_ms: quantile(parse, 0.5),
       webhook_p50_ms: quantile(webhook, 0.5),
       webhook_p99_ms: quantile(webhook, 0.99),
     },
-    ratios: { validate_vs_json_parse: p50 / quantile(parse, 0.5) },
+    ratios: { validate_vs_json_parse: p50 / quantile(parse, 0.5), validate_cold_vs_json_parse: quantile(cold, 0.5) / quantile(parse, 0.5) },
     // The apiserver's webhook timeout is 10 s by default (we register 10 s): stay far inside it.
-    goals: { webhook_p99_ms: { max: 1000 }, validate_p99_ms: { max: 250 } },
-    notes: [`${COUNT} iterations after ${WARMUP} warm-up; one connection per webhook request (TLS handshake included), like an apiserver without keep-alive`],
+    goals: { webhook_p99_ms: { max: 1000 }, validate_cold_p99_ms: { max: 500 } },
+    notes: [`${COUNT} iterations after ${WARMUP} warm-up; cold = 1,000 regexes never seen before, warm = the same object again (regex verdict cache); webhook = the same object over HTTPS, one connection per request (TLS handshake included)`],
   };
 }
 
