@@ -72,9 +72,15 @@ export class TemplateSource {
       this.timer = setTimeout(() => void this.watch(ns, name).catch(again), this.opts.rewatchMs ?? 2000);
       this.timer.unref();
     };
-    this.abort = await w.watch(`/api/v1/namespaces/${ns}/configmaps`, { fieldSelector: `metadata.name=${name}` }, (phase, obj: V1ConfigMap) => {
-      if (phase === 'ADDED' || phase === 'MODIFIED') this.apply(obj);
-      else if (phase === 'DELETED') this.values = DEFAULT_VALUES;
-    }, () => again());
+    try {
+      // A watch without resourceVersion starts with the current object (ADDED), so a re-watch resyncs.
+      this.abort = await w.watch(`/api/v1/namespaces/${ns}/configmaps`, { fieldSelector: `metadata.name=${name}` }, (phase, obj: V1ConfigMap) => {
+        if (phase === 'ADDED' || phase === 'MODIFIED') this.apply(obj);
+        else if (phase === 'DELETED') this.values = DEFAULT_VALUES;
+      }, () => again());
+    } catch (err) {
+      this.opts.log.warn({ err: (err as Error).message }, 'watching the sidecar template ConfigMap failed; retrying');
+      again();
+    }
   }
 }
