@@ -83,7 +83,7 @@ test('a token for SA a/web gets exactly spiffe://cluster.local/ns/a/sa/web, even
 
 test('no token, a wrong token, or garbage → 401 with the catalog code; a bad CSR → 400', async () => {
   const { csrPem } = await newKeyAndCsr();
-  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic dXNlcg==' }]) {
+  for (const headers of [{}, { authorization: 'Bearer nope' }, { authorization: 'Basic dXNlcg==' }] as Record<string, string>[]) {
     const { status, json } = await post({ csr: csrPem }, headers);
     assert.equal(status, 401);
     assert.equal(json.code, 'MESHLET_SECURITY_UNAUTHENTICATED');
