@@ -8,7 +8,6 @@ export const webhookErrors = [
   { code: 'MESHLET_WEBHOOK_NAMESPACE_LOOKUP', message: 'could not read the pod\'s namespace', hint: 'The webhook needs get on namespaces; check its RBAC and that the apiserver is reachable.' },
   { code: 'MESHLET_WEBHOOK_TEMPLATE_INVALID', message: 'sidecar template values in the ConfigMap are invalid; the last good values stay in use', hint: 'Fix the "values" key of ConfigMap meshlet-sidecar-injector in meshlet-system (see charts/meshlet values).' },
   { code: 'MESHLET_WEBHOOK_CERT', message: 'could not issue or publish the webhook serving certificate', hint: 'The operator needs get/update on mutatingwebhookconfigurations; check RBAC and that meshlet-sidecar-injector exists.' },
-  { code: 'MESHLET_WEBHOOK_UNAVAILABLE', message: 'the sidecar injector is unavailable; pods in mesh namespaces are refused until it is back', hint: 'Check the meshlet-operator Deployment in meshlet-system; pods outside mesh namespaces are admitted unchanged.' },
   { code: 'MESHLET_IPTABLES_BAD_FLAG', message: 'invalid meshlet init-iptables flag value', hint: 'Ports are comma-separated 1-65535 (or *), ranges comma-separated IPv4 CIDRs (or *).' },
   { code: 'MESHLET_IPTABLES_APPLY', message: 'installing the traffic-redirect rules failed', hint: 'The init container needs NET_ADMIN and NET_RAW and the iptables binaries in its image; see the command output above.' },
 ] as const satisfies readonly ErrorEntry[];

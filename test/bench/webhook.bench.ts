@@ -5,7 +5,7 @@
  * fastify without the injector's work). Also the in-process cost of one review (no network).
  * Bounded: WEBHOOK_BENCH_COUNT requests (default 3000) after 300 warm-up ones.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
 import { Registry } from 'prom-client';
@@ -63,7 +63,11 @@ async function timed(agent: Agent, url: string, method: 'GET' | 'POST', body?: s
 }
 
 export async function bench(): Promise<BenchResult> {
-  const child = spawn(process.execPath, [fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // Like the proxy stage: the server on CPU 0, the load (this process) on CPU 1.
+  const child = spawn('taskset', ['-c', '0', process.execPath, fileURLToPath(import.meta.url), '--serve'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  // The runner runs other stages after this one: remember this process's CPU list and restore it.
+  const affinity = /: (\S+)\s*$/.exec(spawnSync('taskset', ['-cp', String(process.pid)], { encoding: 'utf8' }).stdout ?? '')?.[1];
+  spawnSync('taskset', ['-cp', '1', String(process.pid)], { stdio: 'ignore' });
   try {
     const line = await new Promise<string>((resolve, reject) => {
       let buf = '';
@@ -99,10 +103,11 @@ export async function bench(): Promise<BenchResult> {
       },
       ratios: { admission_p99_vs_healthz_p99: pct(admission, 99) / pct(health, 99) },
       goals: { admission_p99_ms: { max: 5 } },
-      notes: [`${COUNT} sequential requests after ${WARMUP} warm-up, one keep-alive HTTPS connection, pod with 3 containers and HTTP probes, namespace lookup cached`],
+      notes: [`server pinned to CPU 0, client to CPU 1; ${COUNT} sequential requests after ${WARMUP} warm-up, one keep-alive HTTPS connection, pod with 3 containers and HTTP probes, namespace lookup cached`],
     };
   } finally {
     child.kill('SIGKILL');
+    if (affinity !== undefined) spawnSync('taskset', ['-cp', affinity, String(process.pid)], { stdio: 'ignore' });
   }
 }
 
