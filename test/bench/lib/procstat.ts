@@ -28,7 +28,7 @@ export function rssMiBAll(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + rssMiB(pid), 0);
 }
 
-/** Child pids (e.g. nginx workers) of a process, from /proc/<pid>/task/*/children. */
+/** Child pids (e.g. nginx workers) of a process, from the /proc children file of its main thread. */
 export function childPids(pid: number): number[] {
   try {
     return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);

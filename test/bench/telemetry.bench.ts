@@ -1,0 +1,149 @@
+/**
+ * Stage "telemetry": the cost of metrics, tracing and the access log on a real proxy, each
+ * variant against the same proxy with every signal off (same run, same pinning: proxy on
+ * CPU 0, nginx upstream and wrk on CPU 1). Also the scrape time of a registry holding 50
+ * services' worth of Istio series (a scrape runs on the proxy's event loop, so its duration
+ * is the longest it can delay a request).
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { request } from 'undici';
+import type { ProxySnapshot, Telemetry } from '../../common/snapshot.ts';
+import type { BenchResult } from './types.ts';
+import { benchSnapshot } from './lib/meshlet-proxy.ts';
+import { cpuMicrosAll } from './lib/procstat.ts';
+import { startNginx } from './lib/reference-proxies.ts';
+import { runWrk } from './lib/wrk.ts';
+import { ProxyMetrics } from '../../proxy/telemetry/metrics.ts';
+import { startReceiver } from '../telemetry/harness/otlp-receiver.ts';
+
+const PROXY_CPU = 0;
+const LOAD_CPU = 1;
+const UPSTREAM = '127.0.61.1:18090';
+const BIND = '127.0.61.2';
+const HOST = 'upstream.bench.svc.cluster.local';
+const WRK_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const main = fileURLToPath(new URL('../telemetry/harness/proxy-main.ts', import.meta.url));
+
+async function startProxy(snapshot: ProxySnapshot): Promise<{ pid: number; stop: () => Promise<void> }> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshlet-bench-tel-'));
+  const file = join(dir, 'snapshot.json');
+  writeFileSync(file, JSON.stringify(snapshot));
+  const proc = spawn('taskset', ['-c', String(PROXY_CPU), process.execPath, main, JSON.stringify({ bind: BIND, snapshotFile: file, appHost: '127.0.61.1', statsPort: 15090 })], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: proc.stdout! });
+  await new Promise<void>((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('proxy did not start')), 20_000);
+    proc.once('exit', (c) => reject(new Error(`proxy exited ${c}`)));
+    lines.on('line', (l) => {
+      if (l.includes('"ready":true')) {
+        clearTimeout(t);
+        resolve();
+      }
+    });
+  });
+  return {
+    pid: proc.pid ?? 0,
+    stop: async () => {
+      if (proc.exitCode === null) {
+        proc.kill('SIGTERM');
+        await new Promise((r) => proc.once('exit', r));
+      }
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+async function ok(): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    try {
+      const res = await request(`http://${BIND}:15001/`, { headers: { host: HOST } });
+      await res.body.dump();
+      if (res.statusCode === 200) return;
+    } catch {
+      // not up yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error('proxy never answered 200');
+}
+
+/** Scrape time of a registry holding 50 services × 2 reporters × 2 codes of HTTP series. */
+async function scrapeFigures(): Promise<Record<string, number>> {
+  const m = new ProxyMetrics();
+  const snap = benchSnapshot(UPSTREAM);
+  const clusters = Array.from({ length: 50 }, (_, i) => ({ ...snap.clusters[0]!, name: `outbound|80||svc${i}.bench.svc.cluster.local`, service: `svc${i}.bench.svc.cluster.local` }));
+  const inbound = Array.from({ length: 50 }, (_, i) => ({ ...snap.clusters[0]!, name: `inbound|${8000 + i}||`, service: `inbound|${8000 + i}||`, provenance: { kind: 'Service', namespace: 'bench', name: `svc${i}` } }));
+  const bound = m.bind({ ...snap, clusters });
+  for (const c of [...clusters, ...inbound]) {
+    const b = bound.forCluster(c, []);
+    for (const code of [200, 503]) for (let k = 0; k < 10; k++) b.http.record({ code, flags: '-', grpcStatus: '', peer: undefined, mtls: false, durationMs: k * 3, requestBytes: 100, responseBytes: 1000 });
+    b.stats.observe(1, 200);
+  }
+  const times: number[] = [];
+  let text = '';
+  for (let i = 0; i < 25; i++) {
+    const t0 = performance.now();
+    text = await m.scrape();
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  return {
+    scrape_ms_50_services_p50: times[12]!,
+    scrape_ms_50_services_max: times[times.length - 1]!,
+    scrape_series_50_services: text.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length,
+    scrape_kb_50_services: text.length / 1024,
+  };
+}
+
+export async function bench(): Promise<BenchResult> {
+  const figures: Record<string, number> = {};
+  const notes = [`proxy (startProxy + telemetry wiring) pinned to CPU ${PROXY_CPU}; nginx upstream and wrk -t1 -c32 ${WRK_SECONDS}s on CPU ${LOAD_CPU}`];
+  const sink = await startReceiver('127.0.61.3');
+  const variants: [string, Telemetry][] = [
+    ['off', { metrics: false, accessLog: false, tracing: { samplingPercent: 1 } }],
+    ['metrics', { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } }],
+    ['tracing1', { metrics: true, accessLog: false, tracing: { samplingPercent: 1, otlpEndpoint: sink.url } }],
+    ['tracing100', { metrics: true, accessLog: false, tracing: { samplingPercent: 100, otlpEndpoint: sink.url } }],
+    ['accesslog', { metrics: true, accessLog: true, tracing: { samplingPercent: 1 } }],
+  ];
+  const upstream = startNginx(LOAD_CPU, UPSTREAM);
+  try {
+    for (const [name, telemetry] of variants) {
+      const p = await startProxy({ ...benchSnapshot(UPSTREAM), version: `tel-${name}`, telemetry });
+      try {
+        await ok();
+        const url = `http://${BIND}:15001/`;
+        await runWrk(url, { cpu: LOAD_CPU, connections: 32, seconds: 1, headers: { host: HOST } });
+        const c0 = cpuMicrosAll([p.pid]);
+        const w = await runWrk(url, { cpu: LOAD_CPU, connections: 32, seconds: WRK_SECONDS, headers: { host: HOST } });
+        const c1 = cpuMicrosAll([p.pid]);
+        figures[`${name}_max_rps`] = w.requestsPerSecond;
+        figures[`${name}_cpu_us_per_req`] = (c1 - c0) / Math.max(1, w.requests);
+        figures[`${name}_errors`] = w.errors;
+      } catch (err) {
+        notes.push(`${name}: not measured (${(err as Error).message})`);
+      } finally {
+        await p.stop();
+      }
+    }
+  } finally {
+    await upstream.stop();
+    await sink.close();
+  }
+  notes.push(`OTLP sink received ${sink.spans.length} spans`);
+  Object.assign(figures, await scrapeFigures());
+  const ratios: Record<string, number> = {};
+  for (const v of ['metrics', 'tracing1', 'tracing100', 'accesslog']) {
+    if (figures[`${v}_max_rps`] !== undefined && figures.off_max_rps) ratios[`${v}_rps_vs_off`] = figures[`${v}_max_rps`]! / figures.off_max_rps;
+    if (figures[`${v}_cpu_us_per_req`] !== undefined && figures.off_cpu_us_per_req) ratios[`${v}_cpu_vs_off`] = figures[`${v}_cpu_us_per_req`]! / figures.off_cpu_us_per_req;
+  }
+  return { name: 'telemetry', figures, ratios, goals: { metrics_rps_vs_off: { min: 0.9 } }, notes };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(JSON.stringify(await bench(), null, 2));
+}
