@@ -21,6 +21,7 @@ import { publishRootToInjectedNamespaces } from '../../operator/ca/root-publishe
 import { SecretCaStore } from '../../operator/ca/secret-store.ts';
 import { TokenReviewVerifier } from '../../operator/ca/token-verifier.ts';
 import { newKeyAndCsr } from '../../proxy/security/workload-cert.ts';
+import { dashboard, exprs, metricNames } from './dashboards.ts';
 import { CHART, FIXTURES, parseDocs, template } from './helm.ts';
 import type { K8sObject } from './helm.ts';
 import { DENIED, NEEDED, describePermission, resourceAttributes, type Permission } from './operator-permissions.ts';
@@ -206,6 +207,10 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
       assert.ok(monitorPort !== undefined, op.output());
       const ready = await fetch(`http://127.0.0.1:${monitorPort}/ready`);
       assert.equal(ready.status, 200);
+      // Every operator metric the control-plane dashboard queries is exported.
+      const metrics = await (await fetch(`http://127.0.0.1:${monitorPort}/metrics`)).text();
+      const wanted = metricNames(exprs(dashboard('control-plane.json')), /^(pilot_|meshlet_operator_)/);
+      assert.deepEqual(wanted.filter((m) => !metrics.includes(`# TYPE ${m} `)), [], 'dashboard metrics missing from /metrics');
       assert.doesNotMatch(op.output(), /forbidden|\b403\b/i, op.output());
     } finally {
       await op.stop();

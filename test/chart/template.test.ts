@@ -88,7 +88,8 @@ describe('rendered objects', () => {
     const pod = at(dep, 'spec', 'template', 'spec') as Obj;
     const c = (pod.containers as Obj[])[0] as Obj;
     assert.equal(c.image, 'ghcr.io/meshlet/meshlet:0.1.0');
-    assert.deepEqual(c.args, ['operator']);
+    assert.deepEqual(c.args, ['operator', '--identity=$(POD_NAME)']);
+    assert.deepEqual((c.env as Obj[])[0], { name: 'POD_NAME', valueFrom: { fieldRef: { fieldPath: 'metadata.name' } } }, 'POD_NAME is defined before it is used');
     assert.equal(at(pod, 'securityContext', 'runAsNonRoot'), true);
     assert.deepEqual(at(c, 'securityContext'), { runAsNonRoot: true, allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, privileged: false, capabilities: { drop: ['ALL'] } });
     assert.equal(at(c, 'livenessProbe', 'httpGet', 'port'), 15014);
