@@ -73,6 +73,8 @@ export async function startSidecar(opts: { cert: WorkloadCert; mode: MtlsMode | 
     const ctx = { req, res, attrs, direction: 'inbound', remoteAddress: req.socket.remoteAddress ?? '', flags: '', headers: {} } as unknown as RequestContext;
     handler(ctx);
   });
+  // No idle timeout: tests check that a kept-alive connection outlives rotations.
+  http.keepAliveTimeout = 0;
   const modeFor = typeof opts.mode === 'function' ? opts.mode : (() => opts.mode) as (p: number) => MtlsMode;
   const refused: string[] = [];
   const inbound = new InboundMtls({
