@@ -15,6 +15,16 @@ export interface NamespaceCacheOptions {
   now?: () => number;
   /** Entries kept at most; the oldest is dropped first. Default 1000. */
   maxEntries?: number;
+  /** A lookup slower than this fails (the pod is refused with a clear code) well inside the apiserver's webhook timeout. Default 3 s. */
+  timeoutMs?: number;
+}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const t = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer from the apiserver in ${ms} ms`)), ms);
+  });
+  return Promise.race([p, t]).finally(() => clearTimeout(timer));
 }
 
 export function namespaceFetcher(kc: KubeConfig): NamespaceFetcher {
@@ -37,7 +47,7 @@ export class NamespaceCache {
     const now = (this.opts.now ?? Date.now)();
     const hit = this.entries.get(name);
     if (hit !== undefined && now - hit.at < (this.opts.ttlMs ?? 2000)) return hit.value;
-    const value = this.opts.fetch(name);
+    const value = withTimeout(this.opts.fetch(name), this.opts.timeoutMs ?? 3000);
     this.entries.delete(name);
     this.entries.set(name, { at: now, value });
     // A failed lookup is not cached: the next pod asks again.

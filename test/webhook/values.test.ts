@@ -103,3 +103,8 @@ test('namespace cache: one lookup per TTL, concurrent lookups shared, failures n
   fail = false;
   assert.equal((await cache.get('x')).labels.n, '4');
 });
+
+test('namespace cache: a lookup that never answers fails with a clear error instead of hanging', async () => {
+  const cache = new NamespaceCache({ timeoutMs: 20, fetch: () => new Promise(() => {}) });
+  await assert.rejects(cache.get('slow'), /no answer from the apiserver in 20 ms/);
+});
