@@ -3,6 +3,8 @@
 interface Attrs {
   /** Accepted but not enforced yet: the reason. */
   u?: string;
+  /** List values that do not count as unenforced. */
+  ux?: string[];
   dep?: boolean;
 }
 export type TableNode =

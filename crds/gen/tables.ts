@@ -12,6 +12,7 @@ export function buildTables(kinds: readonly KindDef[]): { defs: Record<string, J
 
   function attrs(f: Field, out: Record<string, Json>): Record<string, Json> {
     if (f.unenforced !== undefined) out.u = f.unenforced;
+    if (f.unenforcedExcept !== undefined) out.ux = [...f.unenforcedExcept];
     if (f.deprecated === true) out.dep = true;
     return out;
   }

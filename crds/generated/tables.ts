@@ -16,7 +16,10 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "s"
     },
-    "u": "meshlet has no gateways yet; only sidecars (mesh) apply routes"
+    "u": "meshlet has no gateways yet: only the sidecars (\"mesh\") apply these routes",
+    "ux": [
+     "mesh"
+    ]
    },
    "http": {
     "t": "a",
@@ -32,8 +35,7 @@ export const defs: Record<string, TableObject> = {
      "t": "o",
      "ref": "TLSRoute"
     },
-    "mi": 4096,
-    "u": "meshlet routes TLS connections as TCP by destination; SNI matching is not enforced yet"
+    "mi": 4096
    },
    "tcp": {
     "t": "a",
@@ -122,12 +124,12 @@ export const defs: Record<string, TableObject> = {
     "t": "i",
     "min": 0,
     "max": 4294967295,
+    "u": "use mirrorPercentage",
     "dep": true
    },
    "corsPolicy": {
     "t": "o",
-    "ref": "CorsPolicy",
-    "u": "meshlet does not answer CORS preflights yet; requests pass through unchanged"
+    "ref": "CorsPolicy"
    },
    "headers": {
     "t": "o",
@@ -179,7 +181,10 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "s"
     },
-    "u": "meshlet has no gateways yet; a match naming a gateway never matches sidecar traffic"
+    "u": "meshlet has no gateways yet: a match naming only gateways never matches sidecar traffic",
+    "ux": [
+     "mesh"
+    ]
    },
    "queryParams": {
     "t": "m",
@@ -429,12 +434,14 @@ export const defs: Record<string, TableObject> = {
     "u": "meshlet has no locality-aware balancing yet"
    },
    "retryIgnorePreviousHosts": {
-    "t": "b"
+    "t": "b",
+    "u": "meshlet retries may pick the same host again"
    },
    "backoff": {
     "t": "s",
     "f": "duration",
-    "ml": 64
+    "ml": 64,
+    "u": "meshlet uses a fixed jittered backoff (base 25 ms)"
    }
   }
  },
@@ -542,6 +549,7 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "s"
     },
+    "u": "use allowOrigins",
     "dep": true
    },
    "allowMethods": {
@@ -576,7 +584,8 @@ export const defs: Record<string, TableObject> = {
      "UNSPECIFIED",
      "FORWARD",
      "IGNORE"
-    ]
+    ],
+    "u": "unmatched preflights are always forwarded"
    }
   }
  },
@@ -615,7 +624,8 @@ export const defs: Record<string, TableObject> = {
     "t": "a",
     "i": {
      "t": "s"
-    }
+    },
+    "u": "meshlet matches L4 routes by port, source labels and namespace only"
    },
    "port": {
     "t": "i",
@@ -633,7 +643,10 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "s"
     },
-    "u": "meshlet has no gateways yet"
+    "u": "meshlet has no gateways yet",
+    "ux": [
+     "mesh"
+    ]
    },
    "sourceNamespace": {
     "t": "s"
@@ -685,7 +698,8 @@ export const defs: Record<string, TableObject> = {
     "t": "a",
     "i": {
      "t": "s"
-    }
+    },
+    "u": "meshlet matches L4 routes by port, source labels and namespace only"
    },
    "port": {
     "t": "i",
@@ -703,7 +717,10 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "s"
     },
-    "u": "meshlet has no gateways yet"
+    "u": "meshlet has no gateways yet",
+    "ux": [
+     "mesh"
+    ]
    },
    "sourceNamespace": {
     "t": "s"
@@ -809,7 +826,8 @@ export const defs: Record<string, TableObject> = {
    },
    "warmup": {
     "t": "o",
-    "ref": "WarmupConfiguration"
+    "ref": "WarmupConfiguration",
+    "u": "meshlet enforces warmupDurationSecs only"
    }
   },
   "o": [
@@ -885,7 +903,8 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "o",
      "ref": "CookieAttribute"
-    }
+    },
+    "u": "the affinity cookie carries name, path and ttl only"
    }
   },
   "r": [
@@ -1022,13 +1041,13 @@ export const defs: Record<string, TableObject> = {
    },
    "tcpKeepalive": {
     "t": "o",
-    "ref": "TcpKeepalive",
-    "u": "meshlet uses the OS keepalive defaults"
+    "ref": "TcpKeepalive"
    },
    "maxConnectionDuration": {
     "t": "s",
     "f": "duration",
-    "ml": 64
+    "ml": 64,
+    "u": "upstream connections are not closed by age"
    },
    "idleTimeout": {
     "t": "s",
@@ -1090,10 +1109,12 @@ export const defs: Record<string, TableObject> = {
      "DEFAULT",
      "DO_NOT_UPGRADE",
      "UPGRADE"
-    ]
+    ],
+    "u": "the upstream protocol follows the service port"
    },
    "useClientProtocol": {
-    "t": "b"
+    "t": "b",
+    "u": "the upstream protocol follows the service port"
    },
    "maxConcurrentStreams": {
     "t": "i",
@@ -1146,6 +1167,7 @@ export const defs: Record<string, TableObject> = {
     "t": "i",
     "min": -2147483648,
     "max": 2147483647,
+    "u": "use consecutiveGatewayErrors or consecutive5xxErrors",
     "dep": true
    }
   }
@@ -1162,33 +1184,38 @@ export const defs: Record<string, TableObject> = {
     ]
    },
    "clientCertificate": {
-    "t": "s"
+    "t": "s",
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    },
    "privateKey": {
-    "t": "s"
+    "t": "s",
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    },
    "caCertificates": {
-    "t": "s"
+    "t": "s",
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    },
    "credentialName": {
     "t": "s",
-    "u": "meshlet does not read TLS secrets for egress yet"
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    },
    "subjectAltNames": {
     "t": "a",
     "i": {
      "t": "s"
-    }
+    },
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    },
    "sni": {
     "t": "s"
    },
    "insecureSkipVerify": {
-    "t": "b"
+    "t": "b",
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    },
    "caCrl": {
     "t": "s",
-    "u": "CRLs are not checked yet"
+    "u": "meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet"
    }
   }
  },

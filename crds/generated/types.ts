@@ -135,7 +135,7 @@ export interface HTTPMatchRequest {
   port?: number;
   /** One or more labels that constrain the applicability of a rule to source (client) workloads. */
   sourceLabels?: Record<string, string>;
-  /** Names of gateways where the rule should be applied. (meshlet: not enforced yet: meshlet has no gateways yet; a match naming a gateway never matches sidecar traffic) */
+  /** Names of gateways where the rule should be applied. (meshlet: not enforced yet: meshlet has no gateways yet: a match naming only gateways never matches sidecar traffic) */
   gateways?: string[];
   /** Query parameters for matching. */
   queryParams?: Record<string, StringMatch>;
@@ -261,9 +261,9 @@ export interface HTTPRetry {
   retryOn?: string;
   /** Flag to specify whether the retries should retry to other localities. (meshlet: not enforced yet: meshlet has no locality-aware balancing yet) */
   retryRemoteLocalities?: boolean;
-  /** Flag to specify whether the retries should ignore previously tried hosts during retry. */
+  /** Flag to specify whether the retries should ignore previously tried hosts during retry. (meshlet: not enforced yet: meshlet retries may pick the same host again) */
   retryIgnorePreviousHosts?: boolean;
-  /** Specifies the minimum duration between retry attempts. */
+  /** Specifies the minimum duration between retry attempts. (meshlet: not enforced yet: meshlet uses a fixed jittered backoff (base 25 ms)) */
   backoff?: string;
 }
 
@@ -317,7 +317,7 @@ export interface HTTPMirrorPolicy {
 export interface CorsPolicy {
   /** String patterns that match allowed origins. */
   allowOrigins?: StringMatch[];
-  /** The list of origins that are allowed to perform CORS requests (deprecated: use allowOrigins). @deprecated */
+  /** The list of origins that are allowed to perform CORS requests (deprecated: use allowOrigins). @deprecated (meshlet: not enforced yet: use allowOrigins) */
   allowOrigin?: string[];
   /** List of HTTP methods allowed to access the resource. */
   allowMethods?: string[];
@@ -329,7 +329,7 @@ export interface CorsPolicy {
   maxAge?: string;
   /** Indicates whether the caller is allowed to send the actual request using credentials. */
   allowCredentials?: boolean;
-  /** Indicates whether preflight requests not matching the configured allowed origin shall be forwarded to the upstream. */
+  /** Indicates whether preflight requests not matching the configured allowed origin shall be forwarded to the upstream. (meshlet: not enforced yet: unmatched preflights are always forwarded) */
   unmatchedPreflights?: 'UNSPECIFIED' | 'FORWARD' | 'IGNORE';
 }
 
@@ -361,9 +361,9 @@ export interface HTTPRoute {
   mirrors?: HTTPMirrorPolicy[];
   /** Percent specifies a percentage in the range of [0.0, 100.0]. */
   mirrorPercentage?: Percent;
-  /** Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage). @deprecated */
+  /** Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage). @deprecated (meshlet: not enforced yet: use mirrorPercentage) */
   mirrorPercent?: number;
-  /** Describes the Cross-Origin Resource Sharing (CORS) policy for a given service. (meshlet: not enforced yet: meshlet does not answer CORS preflights yet; requests pass through unchanged) */
+  /** Describes the Cross-Origin Resource Sharing (CORS) policy for a given service. */
   corsPolicy?: CorsPolicy;
   /** Message headers can be manipulated when Envoy forwards requests to, or responses from, a destination service. */
   headers?: Headers;
@@ -373,7 +373,7 @@ export interface HTTPRoute {
 export interface TLSMatchAttributes {
   /** SNI (server name indicator) to match on. */
   sniHosts: string[];
-  /** IPv4 or IPv6 ip addresses of destination with optional subnet. */
+  /** IPv4 or IPv6 ip addresses of destination with optional subnet. (meshlet: not enforced yet: meshlet matches L4 routes by port, source labels and namespace only) */
   destinationSubnets?: string[];
   /** Specifies the port on the host that is being addressed. */
   port?: number;
@@ -403,7 +403,7 @@ export interface TLSRoute {
 
 /** L4 connection match attributes. */
 export interface L4MatchAttributes {
-  /** IPv4 or IPv6 ip addresses of destination with optional subnet. */
+  /** IPv4 or IPv6 ip addresses of destination with optional subnet. (meshlet: not enforced yet: meshlet matches L4 routes by port, source labels and namespace only) */
   destinationSubnets?: string[];
   /** Specifies the port on the host that is being addressed. */
   port?: number;
@@ -427,11 +427,11 @@ export interface TCPRoute {
 export interface VirtualServiceSpec {
   /** The destination hosts to which traffic is being sent. */
   hosts?: string[];
-  /** The names of gateways and sidecars that should apply these routes. (meshlet: not enforced yet: meshlet has no gateways yet; only sidecars (mesh) apply routes) */
+  /** The names of gateways and sidecars that should apply these routes. (meshlet: not enforced yet: meshlet has no gateways yet: only the sidecars ("mesh") apply these routes) */
   gateways?: string[];
   /** An ordered list of route rules for HTTP traffic. */
   http?: HTTPRoute[];
-  /** An ordered list of route rule for non-terminated TLS & HTTPS traffic. (meshlet: not enforced yet: meshlet routes TLS connections as TCP by destination; SNI matching is not enforced yet) */
+  /** An ordered list of route rule for non-terminated TLS & HTTPS traffic. */
   tls?: TLSRoute[];
   /** An ordered list of route rules for opaque TCP traffic. */
   tcp?: TCPRoute[];
@@ -455,7 +455,7 @@ export interface HTTPCookie {
   path?: string;
   /** Lifetime of the cookie. */
   ttl?: string;
-  /** Additional attributes for the cookie. */
+  /** Additional attributes for the cookie. (meshlet: not enforced yet: the affinity cookie carries name, path and ttl only) */
   attributes?: CookieAttribute[];
 }
 
@@ -517,7 +517,7 @@ export interface LocalityLoadBalancerSetting {
   enabled?: boolean;
 }
 
-/** Configuration of the slow start (warmup) mode. */
+/** Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces). */
 export interface WarmupConfiguration {
   /** Duration of warmup mode. */
   duration: string;
@@ -537,7 +537,7 @@ export interface LoadBalancerSettings {
   localityLbSetting?: LocalityLoadBalancerSetting;
   /** Represents the warmup duration of Service (deprecated: use warmup). */
   warmupDurationSecs?: string;
-  /** Configuration of the slow start (warmup) mode. */
+  /** Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces). (meshlet: not enforced yet: meshlet enforces warmupDurationSecs only) */
   warmup?: WarmupConfiguration;
 }
 
@@ -557,9 +557,9 @@ export interface TCPSettings {
   maxConnections?: number;
   /** TCP connection timeout. */
   connectTimeout?: string;
-  /** TCP keepalive. (meshlet: not enforced yet: meshlet uses the OS keepalive defaults) */
+  /** TCP keepalive. */
   tcpKeepalive?: TcpKeepalive;
-  /** The maximum duration of a connection. */
+  /** The maximum duration of a connection. (meshlet: not enforced yet: upstream connections are not closed by age) */
   maxConnectionDuration?: string;
   /** The idle timeout for TCP connections; 0s disables it. */
   idleTimeout?: string;
@@ -577,9 +577,9 @@ export interface HTTPSettings {
   maxRetries?: number;
   /** The idle timeout for upstream connection pool connections. */
   idleTimeout?: string;
-  /** Specify if http1.1 connection should be upgraded to http2 for the associated destination. */
+  /** Specify if http1.1 connection should be upgraded to http2 for the associated destination. (meshlet: not enforced yet: the upstream protocol follows the service port) */
   h2UpgradePolicy?: 'DEFAULT' | 'DO_NOT_UPGRADE' | 'UPGRADE';
-  /** If set to true, client protocol will be preserved while initiating connection to backend. */
+  /** If set to true, client protocol will be preserved while initiating connection to backend. (meshlet: not enforced yet: the upstream protocol follows the service port) */
   useClientProtocol?: boolean;
   /** The maximum number of concurrent streams allowed for a peer on one HTTP/2 connection. */
   maxConcurrentStreams?: number;
@@ -611,7 +611,7 @@ export interface OutlierDetection {
   maxEjectionPercent?: number;
   /** Outlier detection will be enabled as long as the associated load balancing pool has at least minHealthPercent hosts in healthy mode. */
   minHealthPercent?: number;
-  /** Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors. @deprecated */
+  /** Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors. @deprecated (meshlet: not enforced yet: use consecutiveGatewayErrors or consecutive5xxErrors) */
   consecutiveErrors?: number;
 }
 
@@ -619,21 +619,21 @@ export interface OutlierDetection {
 export interface ClientTLSSettings {
   /** Indicates whether connections to this port should be secured using TLS. */
   mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
-  /** REQUIRED if mode is MUTUAL. The path to the file holding the client-side TLS certificate to use. */
+  /** REQUIRED if mode is MUTUAL. The path to the file holding the client-side TLS certificate to use. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   clientCertificate?: string;
-  /** REQUIRED if mode is MUTUAL. The path to the file holding the client's private key. */
+  /** REQUIRED if mode is MUTUAL. The path to the file holding the client's private key. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   privateKey?: string;
-  /** The path to the file containing certificate authority certificates to use in verifying a presented server certificate. */
+  /** The path to the file containing certificate authority certificates to use in verifying a presented server certificate. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   caCertificates?: string;
-  /** The name of the secret that holds the TLS certs for the client. (meshlet: not enforced yet: meshlet does not read TLS secrets for egress yet) */
+  /** The name of the secret that holds the TLS certs for the client. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   credentialName?: string;
-  /** A list of alternate names to verify the subject identity in the certificate. */
+  /** A list of alternate names to verify the subject identity in the certificate. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   subjectAltNames?: string[];
   /** SNI string to present to the server during TLS handshake. */
   sni?: string;
-  /** InsecureSkipVerify specifies whether the proxy should skip verifying the CA signature and SAN for the server certificate. */
+  /** InsecureSkipVerify specifies whether the proxy should skip verifying the CA signature and SAN for the server certificate. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   insecureSkipVerify?: boolean;
-  /** OPTIONAL: The path to the file containing the certificate revocation list (CRL) to use in verifying a presented server certificate. (meshlet: not enforced yet: CRLs are not checked yet) */
+  /** OPTIONAL: The path to the file containing the certificate revocation list (CRL) to use in verifying a presented server certificate. (meshlet: not enforced yet: meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet) */
   caCrl?: string;
 }
 

@@ -33,6 +33,8 @@ export function checkCondition(w: Obj, path: string, c: Collector, action: strin
   const problem = keyProblem(key);
   if (problem !== undefined) c.error('MESHLET_CRD_AP_WHEN_KEY', at(path, 'key'), problem);
   else if (action === 'CUSTOM' && CUSTOM_UNSUPPORTED(key)) c.error('MESHLET_CRD_AP_CUSTOM', at(path, 'key'), `${key} is not supported with action CUSTOM`);
+  else if (key.startsWith('request.auth.')) c.warn('MESHLET_CRD_NOT_ENFORCED', at(path, 'key'), `accepted but not enforced by meshlet yet: ${key} needs RequestAuthentication (JWT), which meshlet does not have; the condition never matches`);
+  else if (key.startsWith('experimental.') || key.startsWith('request.experimental.')) c.warn('MESHLET_CRD_NOT_ENFORCED', at(path, 'key'), `accepted but not enforced by meshlet yet: ${key} is an Envoy-specific attribute`);
   const values = list(w.values);
   const notValues = list(w.notValues);
   if (values.length === 0 && notValues.length === 0) return c.error('MESHLET_CRD_AP_VALUE', path, `condition "${key}" needs values or notValues`);

@@ -11,7 +11,7 @@ const consistentHash = obj('ConsistentHashLB', 'Consistent Hash-based load balan
     name: str('Name of the cookie.'),
     path: str('Path to set for the cookie.'),
     ttl: dur('Lifetime of the cookie.'),
-    attributes: arr('Additional attributes for the cookie.', obj('CookieAttribute', 'A cookie attribute.', { name: str('Name of the attribute.'), value: str('Value of the attribute.') }, { required: ['name'] })),
+    attributes: arr('Additional attributes for the cookie.', obj('CookieAttribute', 'A cookie attribute.', { name: str('Name of the attribute.'), value: str('Value of the attribute.') }, { required: ['name'] }), { unenforced: 'the affinity cookie carries name, path and ttl only' }),
   }, { required: ['name'] }),
   useSourceIp: bool('Hash based on the source IP address.'),
   httpQueryParameterName: str('Hash based on a specific HTTP query parameter.'),
@@ -38,11 +38,11 @@ const loadBalancer = obj('LoadBalancerSettings', 'Load balancing policies to app
   consistentHash,
   localityLbSetting: localityLb,
   warmupDurationSecs: dur('Represents the warmup duration of Service (deprecated: use warmup).'),
-  warmup: obj('WarmupConfiguration', 'Configuration of the slow start (warmup) mode.', {
+  warmup: obj('WarmupConfiguration', 'Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces).', {
     duration: dur('Duration of warmup mode.'),
     minimumPercent: { t: 'number', doc: 'Minimum percentage of the original weight endpoints start at (0-100).', min: 0, max: 100 },
     aggression: { t: 'number', doc: 'The non-linearity of the weight increase; 1.0 is linear.', min: 1 },
-  }, { required: ['duration'] }),
+  }, { required: ['duration'], unenforced: 'meshlet enforces warmupDurationSecs only' }),
 }, { oneOf: [['simple', 'consistentHash'], ['warmupDurationSecs', 'warmup']] });
 
 const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings for an upstream host.', {
@@ -53,8 +53,8 @@ const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings f
       probes: uint32('Maximum number of keepalive probes to send without response before deciding the connection is dead.', { max: 4294967295 }),
       time: dur('The time duration a connection needs to be idle before keep-alive probes start being sent.'),
       interval: dur('The time duration between keep-alive probes.'),
-    }, { unenforced: 'meshlet uses the OS keepalive defaults' }),
-    maxConnectionDuration: dur('The maximum duration of a connection.'),
+    }),
+    maxConnectionDuration: duration('The maximum duration of a connection.', { maxLength: 64, unenforced: 'upstream connections are not closed by age' }),
     idleTimeout: duration('The idle timeout for TCP connections; 0s disables it.', { maxLength: 64, zeroOk: true }),
   }),
   http: obj('HTTPSettings', 'Settings applicable to HTTP1.1/HTTP2/GRPC connections.', {
@@ -63,8 +63,8 @@ const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings f
     maxRequestsPerConnection: int32('Maximum number of requests per connection to a backend.'),
     maxRetries: int32('Maximum number of retries that can be outstanding to all hosts in a cluster at a given time.'),
     idleTimeout: dur('The idle timeout for upstream connection pool connections.'),
-    h2UpgradePolicy: str('Specify if http1.1 connection should be upgraded to http2 for the associated destination.', { enum: ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'] }),
-    useClientProtocol: bool('If set to true, client protocol will be preserved while initiating connection to backend.'),
+    h2UpgradePolicy: str('Specify if http1.1 connection should be upgraded to http2 for the associated destination.', { enum: ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'], unenforced: 'the upstream protocol follows the service port' }),
+    useClientProtocol: bool('If set to true, client protocol will be preserved while initiating connection to backend.', { unenforced: 'the upstream protocol follows the service port' }),
     maxConcurrentStreams: int32('The maximum number of concurrent streams allowed for a peer on one HTTP/2 connection.'),
   }),
 });
@@ -78,19 +78,20 @@ const outlierDetection = obj('OutlierDetection', 'A Circuit breaker implementati
   baseEjectionTime: dur('Minimum ejection duration.'),
   maxEjectionPercent: int32('Maximum % of hosts in the load balancing pool for the upstream service that can be ejected.'),
   minHealthPercent: int32('Outlier detection will be enabled as long as the associated load balancing pool has at least minHealthPercent hosts in healthy mode.'),
-  consecutiveErrors: int32('Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors.', { deprecated: true }),
+  consecutiveErrors: int32('Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors.', { deprecated: true, unenforced: 'use consecutiveGatewayErrors or consecutive5xxErrors' }),
 });
 
+const userCerts = 'meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet';
 const clientTls = obj('ClientTLSSettings', 'SSL/TLS related settings for upstream connections.', {
   mode: str('Indicates whether connections to this port should be secured using TLS.', { enum: ['DISABLE', 'SIMPLE', 'MUTUAL', 'ISTIO_MUTUAL'] }),
-  clientCertificate: str('REQUIRED if mode is MUTUAL. The path to the file holding the client-side TLS certificate to use.'),
-  privateKey: str('REQUIRED if mode is MUTUAL. The path to the file holding the client\'s private key.'),
-  caCertificates: str('The path to the file containing certificate authority certificates to use in verifying a presented server certificate.'),
-  credentialName: str('The name of the secret that holds the TLS certs for the client.', { unenforced: 'meshlet does not read TLS secrets for egress yet' }),
-  subjectAltNames: strings('A list of alternate names to verify the subject identity in the certificate.'),
+  clientCertificate: str('REQUIRED if mode is MUTUAL. The path to the file holding the client-side TLS certificate to use.', { unenforced: userCerts }),
+  privateKey: str('REQUIRED if mode is MUTUAL. The path to the file holding the client\'s private key.', { unenforced: userCerts }),
+  caCertificates: str('The path to the file containing certificate authority certificates to use in verifying a presented server certificate.', { unenforced: userCerts }),
+  credentialName: str('The name of the secret that holds the TLS certs for the client.', { unenforced: userCerts }),
+  subjectAltNames: strings('A list of alternate names to verify the subject identity in the certificate.', { unenforced: userCerts }),
   sni: str('SNI string to present to the server during TLS handshake.'),
-  insecureSkipVerify: bool('InsecureSkipVerify specifies whether the proxy should skip verifying the CA signature and SAN for the server certificate.'),
-  caCrl: str('OPTIONAL: The path to the file containing the certificate revocation list (CRL) to use in verifying a presented server certificate.', { unenforced: 'CRLs are not checked yet' }),
+  insecureSkipVerify: bool('InsecureSkipVerify specifies whether the proxy should skip verifying the CA signature and SAN for the server certificate.', { unenforced: userCerts }),
+  caCrl: str('OPTIONAL: The path to the file containing the certificate revocation list (CRL) to use in verifying a presented server certificate.', { unenforced: userCerts }),
 });
 
 function policyProps() {

@@ -18,6 +18,8 @@ interface Common {
   doc: string;
   /** Set when meshlet accepts the field but does not enforce it yet: the reason, shown as a warning. */
   unenforced?: string;
+  /** List values that are enforced after all (e.g. gateways: ["mesh"]): no warning when only these are set. */
+  unenforcedExcept?: readonly string[];
   deprecated?: boolean;
   cel?: CelRule[];
 }

@@ -14,7 +14,7 @@ const matchRequest = obj('HTTPMatchRequest', 'HttpMatchRequest specifies a set o
   headers: map('The header keys must be lowercase and use hyphen as the separator.', stringMatch),
   port: uint32('Specifies the ports on the host that is being addressed.', { max: 4294967295 }),
   sourceLabels: labels('One or more labels that constrain the applicability of a rule to source (client) workloads.'),
-  gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet; a match naming a gateway never matches sidecar traffic' }),
+  gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet: a match naming only gateways never matches sidecar traffic', unenforcedExcept: ['mesh'] }),
   queryParams: map('Query parameters for matching.', stringMatch),
   ignoreUriCase: bool('Flag to specify whether the URI matching should be case-insensitive.'),
   withoutHeaders: map('withoutHeader has the same syntax with the header, but has opposite meaning.', stringMatch),
@@ -70,8 +70,8 @@ const retries = obj('HTTPRetry', 'Describes the retry policy to use when a HTTP 
   perTryTimeout: dur('Timeout per attempt for a given request, including the initial call and any retries.'),
   retryOn: str('Specifies the conditions under which retry takes place: a comma-separated list of policies or HTTP status codes.'),
   retryRemoteLocalities: bool('Flag to specify whether the retries should retry to other localities.', { unenforced: 'meshlet has no locality-aware balancing yet' }),
-  retryIgnorePreviousHosts: bool('Flag to specify whether the retries should ignore previously tried hosts during retry.'),
-  backoff: dur('Specifies the minimum duration between retry attempts.'),
+  retryIgnorePreviousHosts: bool('Flag to specify whether the retries should ignore previously tried hosts during retry.', { unenforced: 'meshlet retries may pick the same host again' }),
+  backoff: duration('Specifies the minimum duration between retry attempts.', { maxLength: 64, unenforced: 'meshlet uses a fixed jittered backoff (base 25 ms)' }),
 }, {
   cel: [
     { rule: '!has(self.attempts) || self.attempts >= 0', code: 'MESHLET_CRD_RETRY', message: 'attempts must not be negative', fieldPath: '.attempts' },
@@ -99,14 +99,14 @@ const fault = obj('HTTPFaultInjection', 'HTTPFaultInjection can be used to speci
 
 const corsPolicy = obj('CorsPolicy', 'Describes the Cross-Origin Resource Sharing (CORS) policy for a given service.', {
   allowOrigins: arr('String patterns that match allowed origins.', stringMatch),
-  allowOrigin: strings('The list of origins that are allowed to perform CORS requests (deprecated: use allowOrigins).', { deprecated: true }),
+  allowOrigin: strings('The list of origins that are allowed to perform CORS requests (deprecated: use allowOrigins).', { deprecated: true, unenforced: 'use allowOrigins' }),
   allowMethods: strings('List of HTTP methods allowed to access the resource.'),
   allowHeaders: strings('List of HTTP headers that can be used when requesting the resource.'),
   exposeHeaders: strings('A list of HTTP headers that the browsers are allowed to access.'),
   maxAge: dur('Specifies how long the results of a preflight request can be cached.'),
   allowCredentials: bool('Indicates whether the caller is allowed to send the actual request using credentials.'),
-  unmatchedPreflights: str('Indicates whether preflight requests not matching the configured allowed origin shall be forwarded to the upstream.', { enum: ['UNSPECIFIED', 'FORWARD', 'IGNORE'] }),
-}, { unenforced: 'meshlet does not answer CORS preflights yet; requests pass through unchanged' });
+  unmatchedPreflights: str('Indicates whether preflight requests not matching the configured allowed origin shall be forwarded to the upstream.', { enum: ['UNSPECIFIED', 'FORWARD', 'IGNORE'], unenforced: 'unmatched preflights are always forwarded' }),
+});
 
 // Istio checks a mirrors[] percentage only against 0..100 (not the 0.0001 floor of other percentages).
 const mirrorPercent = withAttrs(percent, { cel: [{ rule: '!has(self.value) || (self.value >= 0.0 && self.value <= 100.0)', code: 'MESHLET_CRD_PERCENTAGE', message: 'mirror percentage must be in [0, 100]', fieldPath: '.value' }] });
@@ -133,7 +133,7 @@ const httpRoute = obj('HTTPRoute', 'Describes match conditions and actions for r
   mirror: withAttrs(destination, { doc: 'Mirror HTTP traffic to another destination in addition to forwarding the requests to the intended destination.' }),
   mirrors: arr('Specifies the destinations to mirror HTTP traffic in addition to the original destination.', mirrorPolicy, { maxItems: 64 }),
   mirrorPercentage: percent,
-  mirrorPercent: uint32('Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage).', { deprecated: true, max: 4294967295 }),
+  mirrorPercent: uint32('Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage).', { deprecated: true, max: 4294967295, unenforced: 'use mirrorPercentage' }),
   corsPolicy,
   headers,
 }, {
@@ -146,20 +146,21 @@ const httpRoute = obj('HTTPRoute', 'Describes match conditions and actions for r
   ],
 });
 
+const subnetsUnenforced = 'meshlet matches L4 routes by port, source labels and namespace only';
 const l4Match = obj('L4MatchAttributes', 'L4 connection match attributes.', {
-  destinationSubnets: strings('IPv4 or IPv6 ip addresses of destination with optional subnet.'),
+  destinationSubnets: strings('IPv4 or IPv6 ip addresses of destination with optional subnet.', { unenforced: subnetsUnenforced }),
   port: uint32('Specifies the port on the host that is being addressed.', { max: 4294967295 }),
   sourceLabels: labels('One or more labels that constrain the applicability of a rule to workloads with the given labels.'),
-  gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet' }),
+  gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet', unenforcedExcept: ['mesh'] }),
   sourceNamespace: str('Source namespace constraining the applicability of a rule to workloads in that namespace.'),
 });
 
 const tlsMatch = obj('TLSMatchAttributes', 'TLS connection match attributes.', {
   sniHosts: strings('SNI (server name indicator) to match on.'),
-  destinationSubnets: strings('IPv4 or IPv6 ip addresses of destination with optional subnet.'),
+  destinationSubnets: strings('IPv4 or IPv6 ip addresses of destination with optional subnet.', { unenforced: subnetsUnenforced }),
   port: uint32('Specifies the port on the host that is being addressed.', { max: 4294967295 }),
   sourceLabels: labels('One or more labels that constrain the applicability of a rule to workloads with the given labels.'),
-  gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet' }),
+  gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet', unenforcedExcept: ['mesh'] }),
   sourceNamespace: str('Source namespace constraining the applicability of a rule to workloads in that namespace.'),
 }, { required: ['sniHosts'] });
 
@@ -170,12 +171,12 @@ const l4Destination = obj('RouteDestination', 'L4 routing rule weighted destinat
 
 export const virtualServiceSpec = obj('VirtualServiceSpec', 'Configuration affecting label/content routing, sni routing, etc.', {
   hosts: strings('The destination hosts to which traffic is being sent.'),
-  gateways: strings('The names of gateways and sidecars that should apply these routes.', { unenforced: 'meshlet has no gateways yet; only sidecars (mesh) apply routes' }),
+  gateways: strings('The names of gateways and sidecars that should apply these routes.', { unenforced: 'meshlet has no gateways yet: only the sidecars ("mesh") apply these routes', unenforcedExcept: ['mesh'] }),
   http: arr('An ordered list of route rules for HTTP traffic.', httpRoute, { maxItems: 4096 }),
   tls: arr('An ordered list of route rule for non-terminated TLS & HTTPS traffic.', obj('TLSRoute', 'Describes match conditions and actions for routing unterminated TLS traffic (TLS/HTTPS).', {
     match: arr('Match conditions to be satisfied for the rule to be activated.', tlsMatch, { maxItems: 256 }),
     route: arr('The destination to which the connection should be forwarded to.', l4Destination, { maxItems: 256 }),
-  }, { required: ['match'] }), { maxItems: 4096, unenforced: 'meshlet routes TLS connections as TCP by destination; SNI matching is not enforced yet' }),
+  }, { required: ['match'] }), { maxItems: 4096 }),
   tcp: arr('An ordered list of route rules for opaque TCP traffic.', obj('TCPRoute', 'Describes match conditions and actions for routing TCP traffic.', {
     match: arr('Match conditions to be satisfied for the rule to be activated.', l4Match, { maxItems: 256 }),
     route: arr('The destination to which the connection should be forwarded to.', l4Destination, { maxItems: 256 }),

@@ -58,3 +58,9 @@ test('direct responses over 100 KB warn and over 1 MB are refused', () => {
   assert.deepEqual(codes(vs('x'.repeat(200 * 1024))), ['warning MESHLET_CRD_DIRECT_RESPONSE spec.http[0].directResponse.body']);
   assert.deepEqual(codes(vs('x'.repeat(1024 * 1024 + 1))), ['error MESHLET_CRD_DIRECT_RESPONSE spec.http[0].directResponse.body']);
 });
+
+test('gateways: ["mesh"] is enforced (no warning); naming another gateway warns', () => {
+  const vs = (gateways: string[]): unknown => ({ apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: 'x' }, spec: { hosts: ['a'], gateways, http: [{ route: [{ destination: { host: 'a' } }] }] } });
+  assert.deepEqual(unenforcedWarnings(vs(['mesh'])), []);
+  assert.deepEqual(unenforcedWarnings(vs(['mesh', 'edge'])).map((m) => m.path), ['spec.gateways']);
+});

@@ -63,7 +63,7 @@ test('an invalid object is denied with every path, reason, code and hint', async
 test('a valid object is allowed; unenforced fields come back as warnings', async () => {
   const r = await post(review(vs([{ route: [{ destination: { host: 'reviews' } }] }], { gateways: ['my-gw'] })));
   assert.equal(r.json.response.allowed, true);
-  assert.deepEqual(r.json.response.warnings, ['spec.gateways: accepted but not enforced by meshlet yet: meshlet has no gateways yet; only sidecars (mesh) apply routes [MESHLET_CRD_NOT_ENFORCED]']);
+  assert.deepEqual(r.json.response.warnings, ['spec.gateways: accepted but not enforced by meshlet yet: meshlet has no gateways yet: only the sidecars ("mesh") apply these routes [MESHLET_CRD_NOT_ENFORCED]']);
 });
 
 test('DELETE is always allowed, even of an invalid object', async () => {
