@@ -8,7 +8,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
-import type { Cluster, HeaderOps, Route, RouteMatch, WeightedCluster } from '../../common/snapshot.ts';
+import type { Cluster, Route, RouteMatch, WeightedCluster } from '../../common/snapshot.ts';
 import type { Balancer, EndpointState } from '../balancer/index.ts';
 import type { RequestAttrs } from '../routing/attrs.ts';
 import type { PathRewriter } from '../routing/rewrite.ts';

@@ -32,7 +32,11 @@ function tee(ctx: RequestContext, shadows: number): PassThrough[] {
   const copies = Array.from({ length: shadows }, () => new PassThrough());
   const req = ctx.req;
   req.on('data', (c: Buffer) => {
-    for (const s of copies) if (!s.destroyed) (s.writableLength > MAX_SHADOW_BUFFER ? s.destroy() : s.write(c));
+    for (const s of copies) {
+      if (s.destroyed) continue;
+      if (s.writableLength > MAX_SHADOW_BUFFER) s.destroy();
+      else s.write(c);
+    }
     if (!main.write(c)) {
       req.pause();
       main.once('drain', () => req.resume());

@@ -48,7 +48,7 @@ export function handleRequest(state: ProxyState, req: DownstreamRequest, res: Do
       target = `${u.pathname}${u.search}`;
     }
     if (authority === '') {
-      localReply(res, 400, '', 'MESHLET_PROXY_BAD_REQUEST');
+      localReply(res, 400, 'DPE', 'MESHLET_PROXY_BAD_REQUEST');
       return;
     }
     const rt = state.current;
@@ -84,7 +84,7 @@ export function handleRequest(state: ProxyState, req: DownstreamRequest, res: Do
     found.entry.handler(ctx);
   } catch (err) {
     state.onError(err as Error);
-    if (!res.headersSent) localReply(res, 500, '', 'MESHLET_CORE_INTERNAL');
+    if (!res.headersSent) localReply(res, 500, 'IE', 'MESHLET_CORE_INTERNAL');
     else res.destroy();
   }
 }

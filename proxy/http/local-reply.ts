@@ -1,4 +1,8 @@
-/** Replies the proxy makes itself: they always carry `x-meshlet-flags` and `x-meshlet-error`. */
+/**
+ * Replies the proxy makes itself: they always carry `x-meshlet-flags` (Envoy response flags;
+ * DPE downstream protocol error, DT downstream timeout, NC no config yet, IE internal error
+ * are used here besides the data-path flags) and `x-meshlet-error` (catalog code).
+ */
 import { errorEntry } from '../../common/errors.ts';
 import type { DownstreamResponse, Headers } from '../chain/types.ts';
 
@@ -9,13 +13,13 @@ export function localReply(res: DownstreamResponse, status: number, flag: string
   }
   const body = `${errorEntry(code).message}\n`;
   const headers: Headers = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-meshlet-error': code, ...extra };
-  if (flag !== '') headers['x-meshlet-flags'] = flag;
+  headers['x-meshlet-flags'] = flag;
   res.writeHead(status, headers);
   res.end(body);
 }
 
-/** A raw HTTP/1.1 error response for a socket the HTTP parser gave up on. */
-export function rawLocalReply(status: number, reason: string, code: string): string {
+/** A raw HTTP/1.1 error response for a socket the HTTP parser gave up on (or an upgrade). */
+export function rawLocalReply(status: number, reason: string, code: string, flag: string): string {
   const body = `${errorEntry(code).message}\n`;
-  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-meshlet-error: ${code}\r\nconnection: close\r\n\r\n${body}`;
+  return `HTTP/1.1 ${status} ${reason}\r\ncontent-type: text/plain; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nx-meshlet-flags: ${flag}\r\nx-meshlet-error: ${code}\r\nconnection: close\r\n\r\n${body}`;
 }

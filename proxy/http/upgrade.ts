@@ -11,7 +11,7 @@ import { rawLocalReply } from './local-reply.ts';
 import { NodeAttrs, authorityPort } from './node-attrs.ts';
 
 function reply(socket: Socket, status: number, reason: string, code: string, flag: string): void {
-  socket.end(rawLocalReply(status, reason, code).replace('\r\n\r\n', `\r\nx-meshlet-flags: ${flag}\r\n\r\n`));
+  socket.end(rawLocalReply(status, reason, code, flag));
 }
 
 export function handleUpgrade(state: ProxyState, req: IncomingMessage, socket: Socket, head: Buffer): void {

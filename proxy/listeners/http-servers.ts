@@ -23,9 +23,9 @@ export interface HttpServerOptions {
 
 function onClientError(err: Error & { code?: string }, socket: Socket): void {
   if (socket.writable && socket.bytesWritten === 0) {
-    if (err.code === 'HPE_HEADER_OVERFLOW') socket.write(rawLocalReply(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE'));
-    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.write(rawLocalReply(408, 'Request Timeout', 'MESHLET_PROXY_REQUEST_TIMEOUT'));
-    else if (err.code !== 'ECONNRESET') socket.write(rawLocalReply(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST'));
+    if (err.code === 'HPE_HEADER_OVERFLOW') socket.write(rawLocalReply(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE', 'DPE'));
+    else if (err.code === 'ERR_HTTP_REQUEST_TIMEOUT') socket.write(rawLocalReply(408, 'Request Timeout', 'MESHLET_PROXY_REQUEST_TIMEOUT', 'DT'));
+    else if (err.code !== 'ECONNRESET') socket.write(rawLocalReply(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST', 'DPE'));
   }
   socket.destroy();
 }

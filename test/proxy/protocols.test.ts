@@ -156,7 +156,7 @@ describe('proxy protocols (real processes)', () => {
       let headers: IncomingHttpHeaders = {};
       let trailers: IncomingHttpHeaders = {};
       const replies: string[] = [];
-      let buf = Buffer.alloc(0);
+      let buf: Buffer = Buffer.alloc(0);
       let wake: (() => void) | undefined;
       st.on('response', (h) => (headers = h));
       st.on('trailers', (t) => (trailers = t));

@@ -33,7 +33,7 @@ export function grpcEchoServer(): Http2Server {
     }
     stream.respond({ ':status': 200, 'content-type': 'application/grpc' }, { waitForTrailers: true });
     stream.on('wantTrailers', () => stream.sendTrailers({ 'grpc-status': '0', 'grpc-message': 'ok', 'x-trailer': 'kept' }));
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     stream.on('data', (c: Buffer) => {
       const r = unframe(Buffer.concat([buf, c]));
       buf = r.rest;

@@ -34,7 +34,7 @@ export function decodeFrame(buf: Buffer): { text: string; rest: Buffer } | undef
 export function acceptEcho(req: IncomingMessage, socket: Socket): void {
   const accept = createHash('sha1').update(`${req.headers['sec-websocket-key'] as string}${GUID}`).digest('base64');
   socket.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nx-seen-path: ${req.url ?? ''}\r\n\r\n`);
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   socket.on('data', (c: Buffer) => {
     buf = Buffer.concat([buf, c]);
     for (let f = decodeFrame(buf); f !== undefined; f = decodeFrame(buf)) {
@@ -52,7 +52,7 @@ export async function wsClient(host: string, port: number, hostHeader: string, p
   const socket = connect({ host, port });
   await new Promise<void>((r, j) => socket.once('connect', r).once('error', j));
   socket.write(`GET ${path} HTTP/1.1\r\nHost: ${hostHeader}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n`);
-  let buf = Buffer.alloc(0);
+  let buf: Buffer = Buffer.alloc(0);
   const waiters: (() => void)[] = [];
   socket.on('data', (c: Buffer) => {
     buf = Buffer.concat([buf, c]);
