@@ -49,6 +49,8 @@ export interface MtlsTarget {
   servername?: string;
   /** ALPN to offer; http/1.1 by default. */
   alpn?: string[];
+  /** Source address to bind (e.g. a 127.x address in tests). */
+  localAddress?: string;
 }
 
 /** Client side of mesh mTLS: contexts per cert generation, sessions per expected identity. */
@@ -94,6 +96,7 @@ export class MtlsClient {
       session: this.#sessions.get(MtlsClient.sessionKey(t)),
     };
     if (t.servername !== undefined) opts.servername = t.servername;
+    if (t.localAddress !== undefined) opts.localAddress = t.localAddress;
     return opts;
   }
 
