@@ -98,6 +98,9 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
   test('helm install creates every object the chart renders', async () => {
     const r = await cluster.helm(['install', 'meshlet', CHART, '-n', NS, '--create-namespace']);
     assert.equal(r.code, 0, r.stderr);
+    // NOTES.txt: the next steps a user sees.
+    assert.match(r.stdout, /kubectl label namespace <namespace> sidecar\.inject=true/);
+    assert.match(r.stdout, /Mesh-wide mTLS mode: PERMISSIVE\./);
     const rendered = await template();
     assert.equal(rendered.code, 0, rendered.stderr);
     const docs = parseDocs(rendered.stdout);
@@ -260,6 +263,9 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
     }
     const objects = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
     await objects.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: MESH_NS, plural: 'virtualservices', name: 'reviews' });
+    // The CA stays, so a reinstall keeps the root running sidecars trust.
+    await core.readNamespacedSecret({ name: 'meshlet-ca', namespace: NS });
+    await core.readNamespacedConfigMap({ name: 'meshlet-ca-root', namespace: MESH_NS });
     const dep = await cluster.kubectl(['get', 'deployment', 'meshlet-operator', '-n', NS]);
     assert.notEqual(dep.code, 0, 'the Deployment is gone');
     const roles = await cluster.kubectl(['get', 'clusterrole', 'meshlet-operator']);
