@@ -85,5 +85,19 @@ describe('init-iptables in a network namespace', { skip: skip ?? false }, () => 
     assert.equal(net.connect(net.pod, PEER_IP, 8080).label, 'peer');
     assert.equal(net.meshlet(['init-iptables', '--cleanup']).stdout, 'no meshlet rules installed\n');
   });
+
+  test('without NET_ADMIN it fails with a clear code, changing nothing', () => {
+    const r = net.meshletConfined('+net_raw', ['init-iptables']);
+    assert.equal(r.code, 3);
+    assert.match(r.stderr, /\[MESHLET_IPTABLES_APPLY\]/);
+    assert.doesNotMatch(net.iptablesSave(), /MESHLET_/);
+  });
+
+  test('works with only NET_ADMIN and NET_RAW and a read-only root filesystem, as injected', () => {
+    const r = net.meshletConfined('+net_admin,+net_raw', ['init-iptables']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(net.iptablesSave(), /-A OUTPUT -p tcp -j MESHLET_OUTPUT/);
+    assert.equal(net.connect(net.pod, PEER_IP, 8080).label, 'outbound-capture');
+  });
 });
 

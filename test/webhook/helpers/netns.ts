@@ -19,7 +19,7 @@ export const PEER_IP2 = '198.18.0.3';
 /** Why the netns tests cannot run here, or null when they can. */
 export function netnsSkipReason(): string | null {
   if (process.getuid?.() !== 0) return 'needs root (creates network namespaces and nat rules)';
-  for (const bin of ['/usr/sbin/iptables', '/usr/sbin/iptables-restore', '/usr/sbin/iptables-save', '/usr/sbin/ip']) {
+  for (const bin of ['/usr/sbin/iptables', '/usr/sbin/iptables-restore', '/usr/sbin/iptables-save', '/usr/sbin/ip', '/usr/bin/setpriv', '/usr/bin/unshare']) {
     if (!existsSync(bin)) return `${bin} is not installed (apt-get install -y iptables iproute2)`;
   }
   return null;
@@ -63,6 +63,21 @@ export class NetnsPair {
   meshlet(args: string[]): { code: number; stdout: string; stderr: string } {
     try {
       const stdout = execFileSync('ip', ['netns', 'exec', this.pod, process.execPath, MESHLET_BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+      return { code: 0, stdout, stderr: '' };
+    } catch (err) {
+      const e = err as { status: number; stdout: string; stderr: string };
+      return { code: e.status, stdout: e.stdout, stderr: e.stderr };
+    }
+  }
+
+  /**
+   * Runs `meshlet <args>` in the pod namespace as the injected init container does: root
+   * filesystem read-only, and only the capabilities given (e.g. `+net_admin,+net_raw`).
+   */
+  meshletConfined(caps: string, args: string[]): { code: number; stdout: string; stderr: string } {
+    const cmd = ['mount -o remount,bind,ro /', `exec ip netns exec "$0" setpriv --bounding-set -all,${caps} --inh-caps -all "$@"`].join(' && ');
+    try {
+      const stdout = execFileSync('unshare', ['-m', '--propagation', 'private', 'sh', '-c', cmd, this.pod, process.execPath, MESHLET_BIN, ...args], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
       return { code: 0, stdout, stderr: '' };
     } catch (err) {
       const e = err as { status: number; stdout: string; stderr: string };
