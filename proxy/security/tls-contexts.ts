@@ -96,7 +96,8 @@ export class MtlsClient {
       session: this.#sessions.get(MtlsClient.sessionKey(t)),
     };
     if (t.servername !== undefined) opts.servername = t.servername;
-    if (t.localAddress !== undefined) opts.localAddress = t.localAddress;
+    // tls.connect passes it on to net.connect; ConnectionOptions' type does not list it.
+    if (t.localAddress !== undefined) (opts as ConnectionOptions & { localAddress?: string }).localAddress = t.localAddress;
     return opts;
   }
 
