@@ -92,6 +92,9 @@ export function proxyContainer(p: ProxyInputs): Container {
       '--token-file', `${VOLUMES.token.mountPath}/${VOLUMES.token.file}`,
       '--labels-file', `${VOLUMES.podinfo.mountPath}/labels`,
       '--log-level', v.proxy.logLevel,
+      // The template's ports, so a changed value moves the proxy and the capture rules together.
+      '--outbound-port', String(v.ports.outbound), '--inbound-port', String(v.ports.inbound), '--admin-port', String(v.ports.admin),
+      '--ready-port', String(v.ports.health), '--stats-port', String(v.ports.prometheus),
     ],
     ports: [
       { name: 'http-mesh-prom', containerPort: v.ports.prometheus, protocol: 'TCP' },
