@@ -26,8 +26,8 @@ function manualTimers(): Timers & { pending: { fn: () => void; ms: number }[]; f
       const t = pending.shift();
       assert.ok(t, 'a timer is pending');
       t.fn();
-      // Let the refresh (issue + apiserver round trips) finish.
-      for (let i = 0; i < 200 && pending.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      // Let the refresh (issue + apiserver round trips) finish: it schedules the next timer last (bounded: 30 s).
+      for (let i = 0; i < 1200 && pending.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
     },
   };
 }
