@@ -14,7 +14,8 @@ const typeName = (v: unknown): string => (Array.isArray(v) ? 'array' : v === nul
 
 function walk(v: unknown, n: TableNode, path: string, c: Collector): void {
   if (v === null || v === undefined) return; // the apiserver prunes nulls of non-nullable fields
-  if (n.u !== undefined && !(Array.isArray(v) && n.ux !== undefined && v.every((x) => n.ux?.includes(x as string)))) {
+  // An empty list sets nothing; a list of only the enforced values (gateways: [mesh]) is fine.
+  if (n.u !== undefined && !(Array.isArray(v) && v.every((x) => n.ux?.includes(x as string) === true))) {
     c.warn('MESHLET_CRD_NOT_ENFORCED', path, `accepted but not enforced by meshlet yet: ${n.u}`);
   }
   if (n.dep === true) c.warn('MESHLET_CRD_DEPRECATED', path, 'deprecated field');
