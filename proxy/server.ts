@@ -1,5 +1,6 @@
 /** Starts a whole sidecar: capture listeners, HTTP servers, admin/readiness/stats, config store. */
 import type { Server } from 'node:http';
+import type { ServerHttp2Session } from 'node:http2';
 import type { AddressInfo, Server as NetServer } from 'node:net';
 import type { Logger } from '../common/log.ts';
 import type { Locality } from '../common/snapshot.ts';
@@ -65,6 +66,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
   const http1 = createHttp1Server(httpOpts);
   const h2c = createH2cServer(httpOpts);
+  const sessions = new Set<ServerHttp2Session>();
+  h2c.on('session', (session: ServerHttp2Session) => {
+    sessions.add(session);
+    session.once('close', () => sessions.delete(session));
+  });
   const capture = (direction: 'outbound' | 'inbound') =>
     createCaptureServer({ direction, state, http1, h2c, sniffTimeoutMs: o.sniffTimeoutMs, firstByteTimeoutMs: o.firstByteTimeoutMs, appHost: o.appHost, inboundSource: o.inboundSource });
   const outbound = capture('outbound');
@@ -100,12 +106,15 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       for (const [server] of servers) server.close();
       const open = (): Promise<number> => Promise.all([outbound, inbound].map((s) => new Promise<number>((r) => s.getConnections((_e, n) => r(n ?? 0))))).then((a) => a[0]! + a[1]!);
       const until = Date.now() + drainMs;
+      // GOAWAY: HTTP/2 clients finish their streams and open no new ones.
+      for (const session of sessions) session.close();
       for (;;) {
         http1.closeIdleConnections();
         if ((await open()) === 0 || Date.now() >= until) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       http1.closeAllConnections();
+      for (const session of sessions) session.destroy();
       await pools.closeAll();
     })();
     return closing;
