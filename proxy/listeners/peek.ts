@@ -28,4 +28,6 @@ export function peek<T>(socket: Socket, decide: (buf: Buffer) => T | undefined, 
   const timer = setTimeout(() => finish(null), timeoutMs);
   socket.on('data', onData);
   socket.once('end', onEnd);
+  // A previous peek paused the socket and pushed its bytes back: flow again to re-read them.
+  socket.resume();
 }

@@ -14,6 +14,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync, chmodSync } from 'node:
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { generate } from 'selfsigned';
 import { cluster, forward, listener, route, snapshot, table } from './helpers/snapshot.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meshlet', import.meta.url));
@@ -32,6 +33,10 @@ const PEER_SERVERS = `
 const http = require('node:http'), net = require('node:net');
 http.createServer((req, res) => res.end(JSON.stringify({ via: req.headers['x-via'] ?? null, url: req.url, host: req.headers.host }))).listen(8080, '${PEER}');
 http.createServer((req, res) => res.end('passthrough:' + req.headers.host)).listen(7777, '${PEER}');
+const tls = require('node:tls'), fs = require('node:fs');
+const cred = { cert: fs.readFileSync(process.argv[1] + '/cert.pem'), key: fs.readFileSync(process.argv[1] + '/key.pem') };
+tls.createServer(cred, (s) => s.end('tls-a')).listen(8443, '${PEER}');
+tls.createServer(cred, (s) => s.end('tls-b')).listen(9443, '${PEER}');
 net.createServer((s) => s.on('data', (d) => s.write('tcp-echo:' + d))).listen(9000, '${PEER}', () => console.log('ready'));
 `;
 
@@ -40,13 +45,19 @@ const http = require('node:http'), net = require('node:net');
 const get = (host, port, hostHeader) => new Promise((resolve) => {
   http.get({ host, port, path: '/hello', headers: { host: hostHeader } }, (res) => { let b = ''; res.on('data', (c) => (b += c)); res.on('end', () => resolve({ status: res.statusCode, body: b, flags: res.headers['x-meshlet-flags'] ?? null })); }).on('error', (e) => resolve({ error: e.message }));
 });
+const sni = (servername) => new Promise((resolve) => { let b = ''; const s = require('node:tls').connect({ host: '198.19.10.13', port: 443, servername, rejectUnauthorized: false }); s.on('data', (d) => (b += d)); s.on('end', () => resolve(b)); s.on('error', (e) => resolve('error:' + e.message)); });
 const tcp = (host, port) => new Promise((resolve) => { const s = net.connect(port, host, () => s.write('ping')); s.on('data', (d) => { resolve(d.toString()); s.destroy(); }); s.on('error', (e) => resolve('error:' + e.message)); });
+const t = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
 (async () => {
   const out = {
-    reviews: await get('198.19.10.10', 9080, 'reviews:9080'),
-    ratings: await get('198.19.10.11', 9080, 'reviews:9080'),
-    tcp: await tcp('198.19.10.12', 9000),
-    passthrough: await get('${PEER}', 7777, 'outside:7777'),
+    reviews: await t(get('198.19.10.10', 9080, 'reviews:9080')),
+    ratings: await t(get('198.19.10.11', 9080, 'reviews:9080')),
+    tcp: await t(tcp('198.19.10.12', 9000)),
+    passthrough: await t(get('${PEER}', 7777, 'outside:7777')),
+    sniA: await t(sni('a.example')),
+    sniB: await t(sni('b.example')),
+    autoHttp: await t(get('198.19.10.14', 8000, 'auto:8000')),
+    autoTcp: await t(tcp('198.19.10.14', 8000)),
   };
   console.log(JSON.stringify(out));
 })();
@@ -102,22 +113,38 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     nat('-d', '127.0.0.0/8', '-j', 'RETURN');
     nat('-j', 'REDIRECT', '--to-ports', '15001');
 
-    await waitLine(spawnIn(peer, [process.execPath, '-e', PEER_SERVERS]), 'ready');
+    const pems = await generate([{ name: 'commonName', value: 'peer.test' }], { keySize: 2048 } as never);
+    writeFileSync(join(dir, 'cert.pem'), pems.cert);
+    writeFileSync(join(dir, 'key.pem'), pems.private);
+    await waitLine(spawnIn(peer, [process.execPath, '-e', PEER_SERVERS, dir]), 'ready');
     const R = 'outbound|9080||reviews.default.svc.cluster.local';
     const T = 'outbound|9080||ratings.default.svc.cluster.local';
     const X = 'outbound|9000||tcp.default.svc.cluster.local';
+    const TA = 'outbound|443||a.example';
+    const TB = 'outbound|443||b.example';
     const ep = [{ address: PEER, port: 8080 }];
     const snap = snapshot('netns-1', {
       listeners: [
         listener(9080, { address: '198.19.10.10', routeTable: 'reviews' }),
         listener(9080, { address: '198.19.10.11', routeTable: 'ratings' }),
         listener(9000, { address: '198.19.10.12', protocol: 'tcp', tcpRoutes: [{ destinations: [{ cluster: X, weight: 1 }], provenance: { kind: 'Service', namespace: 'default', name: 'tcp' } }] }),
+        listener(443, {
+          address: '198.19.10.13',
+          protocol: 'tls',
+          tcpRoutes: [
+            { sniHosts: ['a.example'], destinations: [{ cluster: TA, weight: 1 }], provenance: { kind: 'VirtualService', namespace: 'default', name: 'tls' } },
+            { sniHosts: ['*.example'], destinations: [{ cluster: TB, weight: 1 }], provenance: { kind: 'VirtualService', namespace: 'default', name: 'tls' } },
+          ],
+        }),
+        // An undeclared port: HTTP is routed by the table, anything else goes to the TCP route.
+        listener(8000, { address: '198.19.10.14', protocol: 'auto', routeTable: 'auto', tcpRoutes: [{ destinations: [{ cluster: X, weight: 1 }], provenance: { kind: 'Service', namespace: 'default', name: 'auto' } }] }),
       ],
       tables: [
         table('reviews', [{ domains: ['*'], routes: [route('reviews', [], forward(R), { headers: { request: { set: { 'x-via': 'reviews' } } } })] }]),
         table('ratings', [{ domains: ['*'], routes: [route('ratings', [], forward(T), { headers: { request: { set: { 'x-via': 'ratings' } } } })] }]),
+        table('auto', [{ domains: ['*'], routes: [route('auto', [], forward(R), { headers: { request: { set: { 'x-via': 'auto-http' } } } })] }]),
       ],
-      clusters: [cluster(R, ep), cluster(T, ep), cluster(X, [{ address: PEER, port: 9000 }], { protocol: 'tcp' })],
+      clusters: [cluster(R, ep), cluster(T, ep), cluster(X, [{ address: PEER, port: 9000 }], { protocol: 'tcp' }), cluster(TA, [{ address: PEER, port: 8443 }], { protocol: 'tls' }), cluster(TB, [{ address: PEER, port: 9443 }], { protocol: 'tls' })],
     });
     const file = join(dir, 'snapshot.json');
     writeFileSync(file, JSON.stringify(snap));
@@ -138,9 +165,11 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     if (dir !== '') rmSync(dir, { recursive: true, force: true });
   });
 
+  let out: Record<string, { status: number; body: string; flags: string | null } | string> = {};
+
   it('routes by the original destination an app dialled, unaware of the proxy', async () => {
     const app = spawnIn(pod, [process.execPath, '-e', APP]);
-    const out = JSON.parse((await waitLine(app, '\n')).trim()) as Record<string, { status: number; body: string; flags: string | null } | string>;
+    out = JSON.parse((await waitLine(app, '\n')).trim()) as typeof out;
     const reviews = out.reviews as { status: number; body: string };
     const ratings = out.ratings as { status: number; body: string };
     assert.equal(reviews.status, 200, JSON.stringify(out));
@@ -149,6 +178,13 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     assert.equal(JSON.parse(ratings.body).via, 'ratings');
     assert.equal(out.tcp, 'tcp-echo:ping');
     assert.equal((out.passthrough as { body: string }).body, 'passthrough:outside:7777');
+  });
+
+  it('routes TLS by SNI without terminating it, and sniffs an undeclared port', () => {
+    assert.equal(out.sniA, 'tls-a');
+    assert.equal(out.sniB, 'tls-b', '*.example matches b.example');
+    assert.equal(JSON.parse((out.autoHttp as { body: string }).body).via, 'auto-http');
+    assert.equal(out.autoTcp, 'tcp-echo:ping');
   });
 });
 
