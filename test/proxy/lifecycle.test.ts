@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { request } from 'undici';
 import { allocAddress } from './helpers/addresses.ts';
-import { startProxyProcess, type ProxyProcess } from './helpers/proxy-process.ts';
+import { startProxyProcess } from './helpers/proxy-process.ts';
 import { cluster, forward, listener, route, snapshot, table } from './helpers/snapshot.ts';
 import { startEcho, type Upstream } from './helpers/upstream.ts';
 
