@@ -3,6 +3,7 @@
  *   listen <port> <label>   accepts connections; answers one JSON line {label, local, remote, originalDst}
  *                           (originalDst read with getsockopt(SO_ORIGINAL_DST) through koffi) and closes.
  *   connect <host> <port> [uid] [sourceAddr]   connects (as uid/gid when given), prints the answer line.
+ *   http <url>             GET, prints {status}.
  * Prints "ready" once listening.
  */
 import { createServer, connect, type Socket } from 'node:net';
@@ -43,6 +44,10 @@ if (mode === 'listen') {
   sock.on('data', (x) => { data += x.toString(); });
   sock.on('end', () => { process.stdout.write(data); process.exit(0); });
   sock.on('error', (e) => { process.stdout.write(`${JSON.stringify({ error: e.message })}\n`); process.exit(1); });
+} else if (mode === 'http') {
+  // http <url>: prints {status} or {error}
+  fetch(a as string).then((r) => { process.stdout.write(`${JSON.stringify({ status: r.status })}\n`); process.exit(0); },
+    (e: Error) => { process.stdout.write(`${JSON.stringify({ error: e.message })}\n`); process.exit(1); });
 } else {
   process.stderr.write('usage: net-agent listen <port> <label> | connect <host> <port> [uid|-] [source]\n');
   process.exit(2);

@@ -111,6 +111,22 @@ export class NetnsPair {
     return JSON.parse(out.trim().split('\n').pop() ?? '{}') as Record<string, string | null>;
   }
 
+  /** Starts `meshlet <args>` in the pod namespace as uid/gid 1337 (the injected proxy's identity); killed by destroy(). */
+  spawnAsProxy(args: string[]): ChildProcess {
+    const child = spawn('ip', ['netns', 'exec', this.pod, 'setpriv', '--reuid', '1337', '--regid', '1337', '--clear-groups', process.execPath, MESHLET_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.children.push(child);
+    return child;
+  }
+
+  /** GET from inside `ns`; the status code, or null when it failed. */
+  httpStatus(ns: string, url: string): number | null {
+    try {
+      return (JSON.parse(this.exec(ns, [process.execPath, AGENT, 'http', url]).trim()) as { status: number }).status;
+    } catch {
+      return null;
+    }
+  }
+
   iptablesSave(): string {
     // Counters and the generated-on comments change between runs; the rules must not.
     return this.exec(this.pod, ['iptables-save', '-t', 'nat']).split('\n').filter((l) => !l.startsWith('#')).map((l) => l.replace(/\[\d+:\d+\]$/, '')).join('\n');
