@@ -6,6 +6,7 @@
  *
  *   node charts/sync-crds.ts            # sync
  *   node charts/sync-crds.ts --check    # verify (CI)
+ *   node charts/sync-crds.ts --from DIR # sync from another copy of crds/generated
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
@@ -99,21 +100,27 @@ function describe(d: SyncDiff): string {
 
 function main(argv: string[]): number {
   if (argv.includes('--help')) {
-    process.stdout.write('usage: node charts/sync-crds.ts [--check]\n  Copies crds/generated/*.yaml into charts/meshlet/files/crds/; --check only reports differences (exit 1).\n');
+    process.stdout.write('usage: node charts/sync-crds.ts [--check] [--from DIR]\n  Copies crds/generated/*.yaml (or DIR) into charts/meshlet/files/crds/; --check only reports differences (exit 1).\n');
     return 0;
   }
-  if (wantedFiles().size === 0) {
-    process.stderr.write(`no CRD manifests under ${relative(ROOT, GENERATED_DIR)}; run \`npm run generate\` first\n`);
+  const fromAt = argv.indexOf('--from');
+  const from = fromAt >= 0 ? argv[fromAt + 1] : undefined;
+  if (fromAt >= 0 && from === undefined) {
+    process.stderr.write('--from needs a directory\n');
+    return 2;
+  }
+  const source = from ?? GENERATED_DIR;
+  if (wantedFiles(source).size === 0) {
+    process.stderr.write(`no CRD manifests under ${source}; run \`npm run generate\` first\n`);
     return 1;
   }
   if (argv.includes('--check')) {
-    const d = diffCrds();
-    const text = describe(d);
+    const text = describe(diffCrds(source));
     if (text === '') return 0;
-    process.stderr.write(`chart CRDs differ from crds/generated (${text}); run \`node charts/sync-crds.ts\`\n`);
+    process.stderr.write(`chart CRDs differ from ${relative(ROOT, source)} (${text}); run \`node charts/sync-crds.ts\`\n`);
     return 1;
   }
-  const text = describe(syncCrds());
+  const text = describe(syncCrds(source));
   process.stdout.write(text === '' ? 'chart CRDs already up to date\n' : `chart CRDs synced (${text})\n`);
   return 0;
 }
