@@ -1,4 +1,5 @@
 /** Schema source → structural OpenAPI v3 (what the apiserver validates and prunes with). */
+import { errorEntry } from '../../common/errors.ts';
 import type { CelRule, Field, ObjectField } from '../schema/dsl.ts';
 
 export type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
@@ -17,7 +18,8 @@ function describe(f: Field): string {
 function celOf(f: Field): Json[] {
   const rules = [...(f.t === 'string' && f.format === 'duration' ? [f.zeroOk === true ? DURATION_OR_ZERO_CEL : DURATION_CEL] : []), ...(f.cel ?? [])];
   return rules.map((r) => {
-    const out: Record<string, Json> = { message: `${r.message} [${r.code}]`, rule: r.rule };
+    // kubectl prints this as is when the apiserver refuses: reason, code and the catalog hint.
+    const out: Record<string, Json> = { message: `${r.message} [${r.code}] hint: ${errorEntry(r.code).hint}`, rule: r.rule };
     if (r.fieldPath !== undefined) out.fieldPath = r.fieldPath;
     return out;
   });

@@ -6,7 +6,8 @@ import { mkdtempSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FIXTURES_DIR } from './fixtures.ts';
+import { FIXTURES_DIR, loadFixtures } from './fixtures.ts';
+import { pathSegments } from '../../crds/yaml-positions.ts';
 
 const bin = fileURLToPath(new URL('../../bin/meshlet', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'meshlet-validate-'));
@@ -80,4 +81,31 @@ test('usage errors exit 2', () => {
   assert.equal(meshlet(['-f', 'x', '-o', 'xml']).code, 2);
   assert.equal(meshlet(['--bogus']).code, 2);
   assert.equal(meshlet(['-f', join(dir, 'does-not-exist')]).code, 3);
+});
+
+test('every invalid fixture: meshlet validate reports its code and path at the line of the offending field', () => {
+  const r = meshlet(['-f', join(FIXTURES_DIR, 'invalid'), '-o', 'json']);
+  assert.equal(r.code, 1, r.stderr);
+  const out = JSON.parse(r.stdout) as { problems: { file: string; line: number; code: string; path: string; level: string }[] };
+  const failures: string[] = [];
+  for (const f of loadFixtures().filter((x) => !x.valid)) {
+    const lines = f.text.split('\n');
+    for (const e of f.expect) {
+      const p = out.problems.find((x) => x.file === f.file && x.code === e.code && x.path === e.path && x.level === 'error');
+      if (p === undefined) {
+        failures.push(`${f.name}: no ${e.code} at ${e.path}`);
+        continue;
+      }
+      // The line holds the path's last segment: its key, or the list item ("- …") for an index.
+      // A field absent from the file points at its deepest present parent instead.
+      const segs = pathSegments(e.path);
+      const last = segs[segs.length - 1] as string;
+      const text = lines[p.line - 1] ?? '';
+      const absent = segs.some((s) => !/^\d+$/.test(s) && !f.text.includes(`${s}:`) && !f.text.includes(`"${s}"`));
+      // An index is a "- " item line, or a flow list `[a, b]` on the key's line.
+      const ok = absent || (/^\d+$/.test(last) ? text.trim().startsWith('-') || text.includes('[') || text.includes(`${last}:`) : text.includes(last));
+      if (!ok) failures.push(`${f.name}: ${e.path} reported at line ${p.line} ("${text.trim()}")`);
+    }
+  }
+  assert.deepEqual(failures, []);
 });
