@@ -90,7 +90,7 @@ export function telemetryFeature(t: ProxyTelemetry): Feature {
       }
       let span;
       if (r.tracing !== undefined) {
-        const attrs: Attributes = {
+        const attrs = (): Attributes => ({
           ...r.spanAttrs,
           'http.method': ctx.attrs.method,
           'http.url': `${ctx.attrs.scheme}://${ctx.attrs.authority}${ctx.attrs.path}`,
@@ -99,7 +99,7 @@ export function telemetryFeature(t: ProxyTelemetry): Feature {
           'peer.address': ctx.remoteAddress,
           downstream_cluster: '-',
           user_agent: first(h['user-agent']) ?? '',
-        };
+        });
         span = r.tracing.start(h, { kind: r.inbound ? 'server' : 'client', name: r.spanName, attributes: attrs });
       }
       ctx.sink = new Exchange(ctx, r, tls, peerIn, span);

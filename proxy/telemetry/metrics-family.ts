@@ -6,11 +6,22 @@
  * search plus three additions (histogram). Children are created on first use of a label set
  * and live as long as the family (counters must never go backwards).
  */
-import type { MetricObjectWithValues, MetricValue, MetricValueWithName, Registry } from 'prom-client';
+import { Registry, type MetricObjectWithValues, type MetricValue, type MetricValueWithName } from 'prom-client';
 
 type Labels = Record<string, string>;
 
 const noop = (): void => undefined;
+
+/** `k="v",…` with Prometheus escaping; computed once per child (label values never change). */
+export function labelText(labels: Labels): string {
+  let out = '';
+  for (const k in labels) out += `${out === '' ? '' : ','}${k}="${labels[k]!.replace(/\\/g, '\\\\').replace(/\n/g, '\\n').replace(/"/g, '\\"')}"`;
+  return out;
+}
+
+function header(name: string, help: string, type: string): string {
+  return `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}`;
+}
 
 function keyOf(labels: Labels): string {
   let k = '';
@@ -21,6 +32,7 @@ function keyOf(labels: Labels): string {
 export class CounterChild {
   value = 0;
   readonly labels: Labels;
+  text: string | undefined;
   constructor(labels: Labels) {
     this.labels = labels;
   }
@@ -54,6 +66,12 @@ export class CounterFamily {
     for (const c of this.#children.values()) values.push({ value: c.value, labels: c.labels });
     return { name: this.name, help: this.help, type: 'counter' as never, aggregator: 'sum', collect: noop, values };
   }
+  /** The exposition text of the family, with label strings rendered once per child. */
+  renderText(): string {
+    const lines = [header(this.name, this.help, 'counter')];
+    for (const c of this.#children.values()) lines.push(`${this.name}{${(c.text ??= labelText(c.labels))}} ${c.value}`);
+    return lines.join('\n');
+  }
   reset(): void {
     for (const c of this.#children.values()) c.value = 0;
   }
@@ -66,6 +84,8 @@ export class HistogramChild {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
+  /** Rendered line prefixes (every bucket, +Inf, sum, count), built on first scrape. */
+  prefixes: string[] | undefined;
   constructor(labels: Labels, bounds: readonly number[]) {
     this.labels = labels;
     this.#bounds = bounds;
@@ -118,6 +138,24 @@ export class HistogramFamily {
     }
     return { name: this.name, help: this.help, type: 'histogram' as never, aggregator: 'sum', collect: noop, values };
   }
+  renderText(): string {
+    const lines = [header(this.name, this.help, 'histogram')];
+    const n = this.buckets.length;
+    for (const c of this.#children.values()) {
+      let p = c.prefixes;
+      if (p === undefined) {
+        const t = labelText(c.labels);
+        p = c.prefixes = [...this.buckets.map((b) => `${this.name}_bucket{${t},le="${b}"} `), `${this.name}_bucket{${t},le="+Inf"} `, `${this.name}_sum{${t}} `, `${this.name}_count{${t}} `];
+      }
+      let acc = 0;
+      for (let i = 0; i < n; i++) {
+        acc += c.counts[i]!;
+        lines.push(p[i]! + acc);
+      }
+      lines.push(p[n]! + c.count, p[n + 1]! + c.sum, p[n + 2]! + c.count);
+    }
+    return lines.join('\n');
+  }
   reset(): void {
     for (const c of this.#children.values()) {
       c.counts.fill(0);
@@ -130,4 +168,19 @@ export class HistogramFamily {
 /** Registers a family in a prom-client registry (it duck-types metrics by get/name/type). */
 export function register(registry: Registry, family: CounterFamily | HistogramFamily): void {
   registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
+type Renderable = { renderText?: () => string };
+
+/**
+ * A prom-client Registry that takes the pre-rendered text of the slot families (label
+ * strings built once per child) instead of re-formatting every label of every line on
+ * each scrape; other metrics (process/nodejs) go through prom-client's formatter.
+ */
+export class FastRegistry extends Registry {
+  async getMetricsAsString(metric: unknown): Promise<string> {
+    const r = (metric as Renderable).renderText;
+    if (typeof r === 'function') return r.call(metric);
+    return (Registry.prototype as unknown as { getMetricsAsString(m: unknown): Promise<string> }).getMetricsAsString.call(this, metric);
+  }
 }

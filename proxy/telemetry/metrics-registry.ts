@@ -3,8 +3,8 @@
  * per-cluster upstream stats, and prom-client's process metrics (the sidecar's own CPU and
  * memory). One registry per proxy process, served on 15090 `/stats/prometheus`.
  */
-import { Registry, collectDefaultMetrics } from 'prom-client';
-import { CounterFamily, HistogramFamily, register } from './metrics-family.ts';
+import { collectDefaultMetrics, type Registry } from 'prom-client';
+import { CounterFamily, FastRegistry, HistogramFamily, register } from './metrics-family.ts';
 
 /** Envoy's default histogram buckets, which Istio uses for duration and byte histograms. */
 export const ISTIO_BUCKETS: readonly number[] = [0.5, 1, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000, 300000, 600000, 1800000, 3600000];
@@ -32,7 +32,7 @@ export interface MeshMetricsOptions {
 }
 
 export function createMeshMetrics(opts: MeshMetricsOptions = {}): MeshMetrics {
-  const registry = new Registry();
+  const registry = new FastRegistry();
   const m: MeshMetrics = {
     registry,
     requests: new CounterFamily('istio_requests_total', 'Requests processed by the proxy (Istio standard metric).'),

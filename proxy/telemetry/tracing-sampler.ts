@@ -10,9 +10,14 @@ import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
 /** A random source in [0, 1), like Math.random. */
 export type Random = () => number;
 
-/** Root decision for a trace id at `percent` (0–100), the same rule the SDK sampler applies. */
+/** Root decision for a trace id at `percent` (0–100): the SDK TraceIdRatioBasedSampler's rule, without allocating one. */
 export function ratioSampled(traceId: string, percent: number): boolean {
-  return new TraceIdRatioBasedSampler(percent / 100).shouldSample({} as Context, traceId).decision === 2;
+  const ratio = percent >= 100 ? 1 : percent <= 0 ? 0 : percent / 100;
+  const upper = ratio === 1 ? 0x100000000 : Math.floor(ratio * 0xffffffff);
+  if (traceId.length !== 32 || traceId === '0'.repeat(32)) return false;
+  let acc = 0;
+  for (let i = 0; i < 32; i += 8) acc = (acc ^ parseInt(traceId.slice(i, i + 8), 16)) >>> 0;
+  return acc < upper;
 }
 
 /** ParentBased(TraceIdRatio) whose ratio is replaced on config change. */
@@ -46,11 +51,32 @@ function hex32(random: Random): string {
   return Math.floor(random() * 0x100000000).toString(16).padStart(8, '0');
 }
 
-/** Ids from `random` (tests), or the SDK's crypto-quality generator. */
+/** Ids from `random` (tests), or the SDK's generator. */
 export function idGenerator(random?: Random): IdGenerator {
   if (random === undefined) return new RandomIdGenerator();
   return {
     generateTraceId: () => `${hex32(random)}${hex32(random)}${hex32(random)}${hex32(random)}`,
     generateSpanId: () => `${hex32(random)}${hex32(random)}`,
   };
+}
+
+/**
+ * The provider's id generator, which hands out a trace id chosen beforehand: the proxy
+ * decides a root's sampling on its trace id before asking the SDK for a span (so unsampled
+ * requests never touch the SDK), and the sampled span must carry that same id.
+ */
+export class PresetIdGenerator implements IdGenerator {
+  readonly inner: IdGenerator;
+  next: string | undefined;
+  constructor(inner: IdGenerator) {
+    this.inner = inner;
+  }
+  generateTraceId(): string {
+    const id = this.next ?? this.inner.generateTraceId();
+    this.next = undefined;
+    return id;
+  }
+  generateSpanId(): string {
+    return this.inner.generateSpanId();
+  }
 }

@@ -13,7 +13,7 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { ProxyIdentity } from '../../common/snapshot.ts';
 import { extractParent, injectContext } from './tracing-headers.ts';
-import { MeshSampler, idGenerator, ratioSampled, type Random } from './tracing-sampler.ts';
+import { MeshSampler, PresetIdGenerator, idGenerator, ratioSampled, type Random } from './tracing-sampler.ts';
 
 export interface TracingOptions {
   /** Random source for trace/span ids (tests); crypto by default. */
@@ -44,7 +44,8 @@ export interface SpanStart {
   kind: 'server' | 'client';
   /** Envoy-style operation name, e.g. `reviews.default.svc.cluster.local:9080/*`. */
   name: string;
-  attributes: Attributes;
+  /** Built only when the span is sampled. */
+  attributes: () => Attributes;
 }
 
 export class Tracing {
@@ -54,9 +55,11 @@ export class Tracing {
   #tracer: Tracer | undefined;
   #endpoint: string | undefined;
   #identity = '';
+  #ids: PresetIdGenerator;
 
   constructor(opts: TracingOptions = {}) {
     this.#opts = opts;
+    this.#ids = new PresetIdGenerator(idGenerator(opts.random));
   }
 
   /** True when spans are produced (an endpoint is configured). */
@@ -87,7 +90,7 @@ export class Tracing {
     this.#provider = new BasicTracerProvider({
       resource: resourceFromAttributes({ 'service.name': `${app}.${id.namespace}`, 'k8s.namespace.name': id.namespace, 'k8s.pod.name': id.id.split('.')[0] ?? id.id, 'istio.canonical_service': app }),
       sampler: this.#sampler,
-      idGenerator: idGenerator(this.#opts.random),
+      idGenerator: this.#ids,
       spanProcessors: [new BatchSpanProcessor(exporter, { maxQueueSize: this.#opts.maxQueueSize ?? 2048, maxExportBatchSize: 512, scheduledDelayMillis: this.#opts.scheduledDelayMs ?? 1000, exportTimeoutMillis: timeout })],
     });
     this.#tracer = this.#provider.getTracer('meshlet-proxy');
@@ -101,17 +104,23 @@ export class Tracing {
     const tracer = this.#tracer;
     if (tracer === undefined) return undefined;
     const parent = extractParent(headers);
-    let ctx = ROOT_CONTEXT;
-    if (parent !== undefined) {
-      // A B3 parent may defer the decision: decide like a root, on the trace id.
-      const sampled = parent.sampled ?? ratioSampled(parent.traceId, this.#sampler.percent);
-      ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: sampled ? 1 : 0, isRemote: true });
-    }
-    const span = tracer.startSpan(s.name, { kind: s.kind === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes: s.attributes }, ctx);
-    const sc = span.spanContext();
-    const inj: Parameters<typeof injectContext>[1] = { traceId: sc.traceId, spanId: sc.spanId, sampled: (sc.traceFlags & 1) === 1, b3Single: parent?.format === 'b3' };
+    const traceId = parent?.traceId ?? this.#ids.inner.generateTraceId();
+    // ParentBased(TraceIdRatio): the parent's flag, else (root or deferred B3) the ratio on the trace id.
+    const sampled = parent?.sampled ?? ratioSampled(traceId, this.#sampler.percent);
+    const inj: Parameters<typeof injectContext>[1] = { traceId, spanId: '', sampled, b3Single: parent?.format === 'b3' };
     if (parent !== undefined) inj.parentSpanId = parent.spanId;
     if (parent?.traceState !== undefined) inj.traceState = parent.traceState;
+    if (!sampled) {
+      // Not recorded: propagate a new span id with the "not sampled" flag; the SDK is not involved.
+      inj.spanId = this.#ids.inner.generateSpanId();
+      injectContext(headers, inj);
+      return undefined;
+    }
+    let ctx = ROOT_CONTEXT;
+    if (parent !== undefined) ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: 1, isRemote: true });
+    else this.#ids.next = traceId;
+    const span = tracer.startSpan(s.name, { kind: s.kind === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes: s.attributes() }, ctx);
+    inj.spanId = span.spanContext().spanId;
     injectContext(headers, inj);
     return span;
   }
@@ -128,9 +137,9 @@ export class Tracing {
     span.end();
   }
 
-  /** Exports what is queued (tests, graceful exit). */
+  /** Exports what is queued (tests, graceful exit). Never rejects: a dead collector only loses spans. */
   async flush(): Promise<void> {
-    await this.#provider?.forceFlush();
+    await this.#provider?.forceFlush().catch(() => undefined);
   }
 
   async shutdown(): Promise<void> {
@@ -138,6 +147,6 @@ export class Tracing {
     this.#provider = undefined;
     this.#tracer = undefined;
     this.#endpoint = undefined;
-    await p?.shutdown();
+    await p?.shutdown().catch(() => undefined);
   }
 }
