@@ -12,6 +12,7 @@ import { fastify, type FastifyInstance } from 'fastify';
 import { parse } from 'yaml';
 import { startCluster, type Cluster } from '../cluster/cluster.ts';
 import { validatePlugin } from '../../webhook/validate.ts';
+import { validatingRules, validatingWebhookConfiguration } from '../../webhook/validate-config.ts';
 import { loadFixtures, type Fixture } from './fixtures.ts';
 
 const CRDS = fileURLToPath(new URL('../../crds/generated/all.yaml', import.meta.url));
@@ -48,7 +49,7 @@ before(async () => {
     caBundlePem: cert.caPem,
     failurePolicy: 'Fail',
     timeoutSeconds: 10,
-    rules: [{ apiGroups: ['networking.istio.io', 'security.istio.io'], apiVersions: ['*'], operations: ['CREATE', 'UPDATE'], resources: ['virtualservices', 'destinationrules', 'peerauthentications', 'authorizationpolicies'] }],
+    rules: validatingRules(),
   });
   // The apiserver loads webhook configurations asynchronously: wait until ours answers.
   const ns = await freshNamespace();
@@ -164,4 +165,14 @@ test('a 1,000-route VirtualService passes the apiserver (CEL cost budget) and th
   assert.equal(r.code, 0, r.stderr);
   const got = await cluster.kubectl(['get', '-n', ns, 'virtualservice', 'big', '-o', 'jsonpath={.spec.http[999].name}']);
   assert.equal(got.stdout, 'r999');
+});
+
+test('the production ValidatingWebhookConfiguration is accepted by the apiserver (server-side dry run)', async () => {
+  const cfg = validatingWebhookConfiguration({ caBundlePem: '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n' });
+  const r = await cluster.kubectl(['apply', '--dry-run=server', '-o', 'json', '-f', '-'], { input: JSON.stringify(cfg) });
+  assert.equal(r.code, 0, r.stderr);
+  const got = JSON.parse(r.stdout) as { webhooks: { clientConfig: { service: { path: string; port: number } }; rules: { resources: string[] }[] }[] };
+  assert.equal(got.webhooks[0]?.clientConfig.service.path, '/validate');
+  assert.equal(got.webhooks[0]?.clientConfig.service.port, 15017);
+  assert.deepEqual(got.webhooks[0]?.rules.flatMap((x) => x.resources).sort(), ['authorizationpolicies', 'destinationrules', 'peerauthentications', 'virtualservices']);
 });
