@@ -27,7 +27,10 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
     this.sink = ctx.sink;
     this.ep = ep;
   }
+  private resume: (() => void) | undefined;
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    // One closure per request (not per chunk) to resume after downstream backpressure.
+    this.resume = () => controller.resume();
     // The client went away: stop the upstream request too.
     this.ctx.res.once('close', () => {
       if (!this.done) controller.abort(Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' }));
@@ -39,7 +42,7 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
     this.sink.start(status, stripResponseHopByHop(headers as Headers));
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.sink.data(chunk, () => c.resume())) c.pause();
+    if (!this.sink.data(chunk, this.resume!)) c.pause();
   }
   onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
     this.finish();
