@@ -2,7 +2,8 @@
  * Effective telemetry of one proxy (`ProxySnapshot.telemetry`) from the mesh defaults and the
  * pod's annotations, for the operator's translation. Pure; no proxy imports.
  *
- * Mesh level (Istio MeshConfig names): `accessLogFile` non-empty turns the access log on,
+ * Mesh level: the chart's `mesh.yaml` (`accessLog.enabled`, `tracing.endpoint`,
+ * `tracing.samplingPercent`, `metrics.enabled`), else Istio MeshConfig names: `accessLogFile` non-empty turns the access log on,
  * `enableTracing: false` turns tracing off, `defaultConfig.tracing.sampling` is the percent
  * (Istio's default 1), `meshlet.otlpEndpoint` the OTLP/HTTP collector, `meshlet.metrics`
  * (default true).
@@ -13,6 +14,10 @@
 import type { Telemetry } from '../../common/snapshot.ts';
 
 export interface MeshTelemetryConfig {
+  /** The chart's `mesh.yaml` shape (charts/meshlet/README.md); wins over Istio's names below. */
+  accessLog?: { enabled?: boolean };
+  tracing?: { endpoint?: string; samplingPercent?: number };
+  metrics?: { enabled?: boolean };
   accessLogFile?: string;
   enableTracing?: boolean;
   defaultConfig?: { tracing?: { sampling?: number } };
@@ -47,16 +52,17 @@ export function samplingFromProxyConfig(v: string | undefined): number | undefin
 }
 
 export function effectiveTelemetry(mesh: MeshTelemetryConfig, annotations: Record<string, string> = {}): Telemetry {
-  let sampling = clampPercent(mesh.defaultConfig?.tracing?.sampling ?? DEFAULT_SAMPLING_PERCENT) ?? DEFAULT_SAMPLING_PERCENT;
+  let sampling = clampPercent(mesh.tracing?.samplingPercent ?? mesh.defaultConfig?.tracing?.sampling ?? DEFAULT_SAMPLING_PERCENT) ?? DEFAULT_SAMPLING_PERCENT;
   const podIstio = samplingFromProxyConfig(annotations['proxy.istio.io/config']);
   const podMeshlet = annotations['telemetry.meshlet.io/sampling'] === undefined ? undefined : clampPercent(Number(annotations['telemetry.meshlet.io/sampling']));
   sampling = podMeshlet ?? podIstio ?? sampling;
   const tracingOn = mesh.enableTracing !== false;
   const t: Telemetry = {
-    metrics: bool(annotations['telemetry.meshlet.io/metrics']) ?? mesh.meshlet?.metrics ?? true,
-    accessLog: bool(annotations['telemetry.meshlet.io/access-log']) ?? (mesh.accessLogFile !== undefined && mesh.accessLogFile !== ''),
+    metrics: bool(annotations['telemetry.meshlet.io/metrics']) ?? mesh.metrics?.enabled ?? mesh.meshlet?.metrics ?? true,
+    accessLog: bool(annotations['telemetry.meshlet.io/access-log']) ?? mesh.accessLog?.enabled ?? (mesh.accessLogFile !== undefined && mesh.accessLogFile !== ''),
     tracing: { samplingPercent: tracingOn ? sampling : 0 },
   };
-  if (tracingOn && mesh.meshlet?.otlpEndpoint !== undefined && mesh.meshlet.otlpEndpoint !== '') t.tracing.otlpEndpoint = mesh.meshlet.otlpEndpoint;
+  const endpoint = mesh.tracing?.endpoint ?? mesh.meshlet?.otlpEndpoint;
+  if (tracingOn && endpoint !== undefined && endpoint !== '') t.tracing.otlpEndpoint = endpoint;
   return t;
 }

@@ -21,3 +21,8 @@ test('pod level overrides the mesh: Istio proxy.istio.io/config and meshlet anno
   assert.equal(effectiveTelemetry({}, { 'telemetry.meshlet.io/sampling': '250' }).tracing.samplingPercent, 100);
   assert.equal(samplingFromProxyConfig('not: [valid'), undefined);
 });
+
+test("the chart's mesh.yaml shape (accessLog.enabled, tracing.endpoint/samplingPercent)", () => {
+  assert.deepEqual(effectiveTelemetry({ accessLog: { enabled: true }, tracing: { endpoint: 'http://otel:4318/v1/traces', samplingPercent: 5 } }), { metrics: true, accessLog: true, tracing: { samplingPercent: 5, otlpEndpoint: 'http://otel:4318/v1/traces' } });
+  assert.deepEqual(effectiveTelemetry({ tracing: { endpoint: '', samplingPercent: 1 } }).tracing, { samplingPercent: 1 });
+});
