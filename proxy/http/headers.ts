@@ -5,6 +5,8 @@ import type { CompiledHeaderOps, Headers } from '../chain/types.ts';
 
 /** RFC 9110 §7.6.1 connection-specific headers plus the legacy ones proxies must drop. */
 const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'proxy-authenticate', 'proxy-authorization', 'http2-settings']);
+/** Request-only: `expect: 100-continue` was already answered downstream (undici refuses to send it). */
+const REQUEST_DROP = new Set([...HOP_BY_HOP, 'expect']);
 
 /**
  * Copies downstream request headers for the upstream: drops hop-by-hop headers (and those
@@ -18,7 +20,7 @@ export function upstreamHeaders(src: Record<string, string | string[] | undefine
   const named = typeof conn === 'string' && conn !== '' && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
   for (const k in src) {
     const v = src[k];
-    if (v === undefined || k.charCodeAt(0) === 58 /* ':' */ || HOP_BY_HOP.has(k) || named?.has(k) === true) continue;
+    if (v === undefined || k.charCodeAt(0) === 58 /* ':' */ || REQUEST_DROP.has(k) || named?.has(k) === true) continue;
     out[k] = v;
   }
   const te = src.te;

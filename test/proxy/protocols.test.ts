@@ -12,6 +12,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'undici';
+import { request as httpRequest } from 'node:http';
 import { generate } from 'selfsigned';
 import { allocAddress } from './helpers/addresses.ts';
 import { startProxyProcess, type ProxyProcess } from './helpers/proxy-process.ts';
@@ -123,6 +124,29 @@ describe('proxy protocols (real processes)', () => {
     assert.equal((data.match(/HTTP\/1.1 200/g) ?? []).length, 3, 'three responses on one connection');
     const ports = new Set(echo.seen.filter((s) => s.url.startsWith('/ka')).map((s) => s.headers['x-request-id']));
     assert.equal(ports.size, 3);
+  });
+
+  it('answers Expect: 100-continue and streams the body upstream', async () => {
+    const body = 'x'.repeat(5000);
+    const res = await new Promise<{ status: number; text: string; continued: boolean }>((resolve, reject) => {
+      let continued = false;
+      const req = httpRequest({ host: proxy.bind, port: proxy.ports.outbound, method: 'POST', path: '/expect', headers: { host: 'h1:9080', expect: '100-continue', 'content-length': body.length } });
+      req.on('continue', () => {
+        continued = true;
+        req.end(body);
+      });
+      req.on('response', (r) => {
+        let text = '';
+        r.on('data', (c: Buffer) => (text += c.toString()));
+        r.on('end', () => resolve({ status: r.statusCode ?? 0, text, continued }));
+      });
+      req.on('error', reject);
+    });
+    assert.equal(res.continued, true);
+    assert.equal(res.status, 200);
+    const e = JSON.parse(res.text) as EchoReply;
+    assert.equal(e.body.length, 5000);
+    assert.equal(e.headers.expect, undefined);
   });
 
   it('serves h2c downstream (prior knowledge) to an HTTP/1.1 upstream', async () => {
