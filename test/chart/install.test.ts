@@ -21,6 +21,8 @@ import { publishRootToInjectedNamespaces } from '../../operator/ca/root-publishe
 import { SecretCaStore } from '../../operator/ca/secret-store.ts';
 import { TokenReviewVerifier } from '../../operator/ca/token-verifier.ts';
 import { newKeyAndCsr } from '../../proxy/security/workload-cert.ts';
+import { WebhookCertManager } from '../../webhook/cert-manager.ts';
+import { createLogger } from '../../common/log.ts';
 import { dashboard, exprs, metricNames } from './dashboards.ts';
 import { CHART, FIXTURES, parseDocs, template } from './helm.ts';
 import type { K8sObject } from './helm.ts';
@@ -152,6 +154,23 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
     assert.ok(cert.ca, 'the bundle is a CA certificate');
     assert.doesNotMatch(hook.output(), /forbidden/i, hook.output());
     await hook.stop();
+  });
+
+  test('the webhook certificate manager with the chart ServiceAccount fills the validator caBundle', async () => {
+    const admission = cluster.kubeConfig().makeApiClient(AdmissionregistrationV1Api);
+    const before = await admission.readValidatingWebhookConfiguration({ name: 'meshlet-validator' });
+    assert.deepEqual(before.webhooks?.map((w) => w.clientConfig.caBundle ?? ''), ['']);
+    const manager = new WebhookCertManager({ kubeConfig: sa.kubeConfig(), log: createLogger({ component: 'chart-test', level: 'silent' }), mutating: [], validating: ['meshlet-validator'] });
+    try {
+      await manager.start();
+      // publish() throws (MESHLET_WEBHOOK_CERT, HTTP 403) when the RBAC lacks get/update.
+      await manager.publish();
+    } finally {
+      manager.stop();
+    }
+    const after = await admission.readValidatingWebhookConfiguration({ name: 'meshlet-validator' });
+    const pem = Buffer.from(after.webhooks?.[0]?.clientConfig.caBundle ?? '', 'base64').toString('utf8');
+    assert.ok(new X509Certificate(pem).ca);
   });
 
   test('the CA with the chart ServiceAccount: creates meshlet-ca, publishes meshlet-ca-root, issues a certificate after a TokenReview', async () => {
