@@ -12,7 +12,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { serviceGraphPlugin, proxyStatsUrl } from '../../operator/ui/plugin.ts';
+import { serviceGraphPlugin } from '../../operator/ui/plugin.ts';
+import { operatorGraphOptions } from '../../operator/ui/wiring.ts';
 import { callInbound, startMesh, type Mesh } from './harness/mesh.ts';
 
 let mesh: Mesh;
@@ -36,7 +37,9 @@ before(async () => {
     { service: 'ratings', version: 'v1', calls: [] },
   ], { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } }, 41);
   app = Fastify();
-  await app.register(serviceGraphPlugin, { targets: () => mesh.workloads.map((w) => proxyStatsUrl(w.proxyIp, w.statsPort)), collector: { windowMs: 4000, minIntervalMs: 400 }, refreshMs: 500 });
+    // Wired as the operator does: targets from the connected proxies' identities (their IPs).
+  const core = { proxies: { states: new Map(mesh.workloads.map((w) => [w.spec.service, { identity: { ip: w.proxyIp } }])) } };
+  await app.register(serviceGraphPlugin, { ...operatorGraphOptions(core), collector: { windowMs: 4000, minIntervalMs: 400 }, refreshMs: 500 });
   await app.listen({ host: '127.0.0.1', port: 0 });
   uiUrl = `http://127.0.0.1:${(app.server.address() as { port: number }).port}/ui`;
   // Bounded background load: at most 3,000 requests, stopped by the test.
