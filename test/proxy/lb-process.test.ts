@@ -75,11 +75,13 @@ describe('proxy load balancing (real processes)', () => {
   });
 
   it('consistent hashing sticks a header, a cookie and a query parameter to one endpoint', async () => {
-    for (const [host, mk] of [
-      ['ringheader', (k: string) => ['/', { 'x-user': k }]],
-      ['maglevcookie', (k: string) => ['/', { cookie: `a=1; session=${k}` }]],
-      ['ringquery', (k: string) => [`/?u=${k}`, {}]],
-    ] as const) {
+    type Req = (k: string) => [string, Record<string, string>];
+    const cases: [string, Req][] = [
+      ['ringheader', (k) => ['/', { 'x-user': k }]],
+      ['maglevcookie', (k) => ['/', { cookie: `a=1; session=${k}` }]],
+      ['ringquery', (k) => [`/?u=${k}`, {}]],
+    ];
+    for (const [host, mk] of cases) {
       const seen = new Set<string>();
       for (const key of ['alice', 'bob', 'carol', 'dave', 'erin', 'frank']) {
         const [path, headers] = mk(key);
