@@ -63,6 +63,12 @@ describe('values.schema.json rejects wrong values with the path in the message',
   }
 });
 
+test('another namespace than meshlet-system is refused with the command to use', async () => {
+  const r = await template({ namespace: 'default' });
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /meshlet must be installed in namespace meshlet-system \(got "default"\): helm install meshlet charts\/meshlet -n meshlet-system --create-namespace/);
+});
+
 describe('rendered objects', () => {
   test('defaults: every object, names from DESIGN §2, install namespace', async () => {
     const docs = await render();
