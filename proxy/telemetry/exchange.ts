@@ -110,7 +110,8 @@ export class Exchange implements ResponseSink {
     const b = rt.bindings;
     const tls = this.#tls ?? (this.#tls = ctx.destination === undefined ? { mtls: false, principal: undefined } : outboundPeerTls(ctx.destination.cluster.cluster, ctx.endpoint?.endpoint));
     if (b !== undefined) {
-      const o: HttpOutcome = { code: this.#status, flags, grpcStatus: this.#grpc, peer: this.#peer, mtls: tls.mtls, durationMs, requestBytes: this.#requestBytes, responseBytes: this.#bytes };
+      const ct = first(ctx.req.headers['content-type']);
+      const o: HttpOutcome = { code: this.#status, flags, grpcStatus: this.#grpc, grpc: ct !== undefined && ct.startsWith('application/grpc'), peer: this.#peer, mtls: tls.mtls, durationMs, requestBytes: this.#requestBytes, responseBytes: this.#bytes };
       if (tls.principal !== undefined) o.peerPrincipal = tls.principal;
       b.http.record(o);
       if (ctx.endpoint !== undefined) b.stats.observe(now - this.#upstreamStart, this.#status);

@@ -18,6 +18,8 @@ export interface HttpOutcome {
   flags: string;
   /** `grpc-status` for gRPC, else empty. */
   grpcStatus: string;
+  /** The request was gRPC (`content-type: application/grpc*`), whatever the cluster declares. */
+  grpc?: boolean;
   /** Raw peer metadata header (request header inbound, response header outbound). */
   peer: string | undefined;
   /** The connection to the peer was mutual TLS. */
@@ -71,7 +73,7 @@ export class HttpBinding {
       if (this.#seenPeers.size >= MAX_PEERS) peer = undefined;
       else this.#seenPeers.add(peer);
     }
-    const key = `${o.code}|${o.flags}|${o.grpcStatus}|${o.mtls ? o.peerPrincipal ?? '1' : ''}|${peer ?? ''}`;
+    const key = `${o.code}|${o.flags}|${o.grpcStatus}|${o.grpc === true ? 'g' : ''}|${o.mtls ? o.peerPrincipal ?? '1' : ''}|${peer ?? ''}`;
     let ch = this.#cache.get(key);
     if (ch === undefined) {
       ch = this.#make(o, peer);
@@ -96,7 +98,7 @@ export class HttpBinding {
       source: s.reporter === 'source' ? local : remote,
       destination: s.reporter === 'source' ? remote : local,
       service: s.service,
-      protocol: s.protocol,
+      protocol: o.grpc === true ? 'grpc' : s.protocol,
       code: String(o.code),
       flags: o.flags,
       grpcStatus: o.grpcStatus,
