@@ -35,15 +35,24 @@ export function formatMessage(m: ValidationMessage): string {
   return `${m.path === '' ? '(object)' : m.path}: ${m.message} [${m.code}]`;
 }
 
-export function reviewObject(review: unknown): AdmissionResponseBody {
+export interface ReviewOutcome {
+  body: AdmissionResponseBody;
+  /** The reviewed object's kind (for metrics), "unknown" when absent. */
+  kind: string;
+  /** Error codes behind a denial. */
+  errorCodes: string[];
+}
+
+export function reviewObject(review: unknown): ReviewOutcome {
   if (!isObj(review) || !isObj(review.request)) throw new MalformedReview('body has no request');
   const req = review.request;
   const uid = req.uid;
   if (typeof uid !== 'string' || uid === '') throw new MalformedReview('request.uid is missing');
-  const respond = (allowed: boolean, extra: Partial<AdmissionResponseBody['response']> = {}): AdmissionResponseBody => ({
-    apiVersion: 'admission.k8s.io/v1',
-    kind: 'AdmissionReview',
-    response: { uid, allowed, ...extra },
+  const reqKind = isObj(req.kind) && typeof req.kind.kind === 'string' ? req.kind.kind : 'unknown';
+  const respond = (allowed: boolean, extra: Partial<AdmissionResponseBody['response']> = {}, errorCodes: string[] = []): ReviewOutcome => ({
+    body: { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response: { uid, allowed, ...extra } },
+    kind: reqKind,
+    errorCodes,
   });
   // Deleting is always allowed: a bad object must stay removable.
   if (req.operation === 'DELETE' || req.operation === 'CONNECT') return respond(true);
@@ -61,5 +70,5 @@ export function reviewObject(review: unknown): AdmissionResponseBody {
   const name = typeof meta.name === 'string' ? meta.name : '';
   const lines = errors.map((m) => `${formatMessage(m)}\n  hint: ${errorEntry(m.code).hint}`);
   const message = `${String(obj.kind)} ${ns}/${name} is invalid (${errors.length} error${errors.length > 1 ? 's' : ''}):\n${lines.join('\n')}`;
-  return respond(false, { status: { code: 400, reason: 'Invalid', message }, ...(warnings.length > 0 ? { warnings } : {}) });
+  return respond(false, { status: { code: 400, reason: 'Invalid', message }, ...(warnings.length > 0 ? { warnings } : {}) }, errors.map((m) => m.code));
 }

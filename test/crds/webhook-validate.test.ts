@@ -5,10 +5,12 @@ import { request } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { fastify, type FastifyInstance } from 'fastify';
 import { generate } from 'selfsigned';
+import { Registry } from 'prom-client';
 import { validatePlugin } from '../../webhook/validate.ts';
 import { bigVirtualService } from './big-vs.ts';
 
 let app: FastifyInstance;
+const registry = new Registry();
 let ca = '';
 let port = 0;
 
@@ -19,7 +21,7 @@ before(async () => {
   });
   ca = cert.cert;
   app = fastify({ https: { key: cert.private, cert: cert.cert } });
-  await app.register(validatePlugin);
+  await app.register(validatePlugin, { registry });
   await app.listen({ host: '127.0.0.1', port: 0 });
   port = (app.server.address() as AddressInfo).port;
 });
@@ -86,4 +88,17 @@ test('a 1,000-route VirtualService is validated through the webhook', async () =
   const r = await post(review(bad));
   assert.equal(r.json.response.allowed, false);
   assert.match(r.json.response.status.message as string, /spec\.http\[999\]\.route\[0\]\.weight: weight -1 is negative/);
+});
+
+test('reviews are counted by kind and outcome, denials by error code', async () => {
+  const before = await registry.getSingleMetricAsString('meshlet_crd_validation_errors_total');
+  const m = before.match(/meshlet_crd_validation_errors_total\{code="MESHLET_CRD_REDIRECT"\} (\d+)/);
+  const n = Number(m?.[1] ?? 0);
+  await post(review(vs([{ redirect: { uri: '/x', redirectCode: 200 } }])));
+  const after = await registry.getSingleMetricAsString('meshlet_crd_validation_errors_total');
+  assert.match(after, new RegExp(`meshlet_crd_validation_errors_total\\{code="MESHLET_CRD_REDIRECT"\\} ${n + 1}`));
+  const reviews = await registry.getSingleMetricAsString('meshlet_crd_validation_total');
+  assert.match(reviews, /meshlet_crd_validation_total\{kind="VirtualService",result="denied"\} \d+/);
+  assert.match(reviews, /meshlet_crd_validation_total\{kind="VirtualService",result="allowed_with_warnings"\} \d+/);
+  assert.match(reviews, /meshlet_crd_validation_total\{kind="unknown",result="malformed"\} \d+/);
 });
