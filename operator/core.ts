@@ -10,6 +10,7 @@ import { realTimers, type Timers } from './store/timers.ts';
 import { buildWorld } from './world/build.ts';
 import type { World } from './world/types.ts';
 import { ProxyRegistry, type ProxyStatusRow } from './push/proxies.ts';
+import type { SharedTail } from './push/snapshot-cache.ts';
 import type { ProxyClaim } from './translate/index.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 
@@ -32,7 +33,7 @@ export interface ConfigParams {
   error?: string;
 }
 
-export type ConfigAnswer = { status: 200; version: string; body: string } | { status: 304 };
+export type ConfigAnswer = { status: 200; version: string; head: string; tail: SharedTail } | { status: 304 };
 
 export class OperatorCore {
   readonly store: Store;
@@ -68,7 +69,7 @@ export class OperatorCore {
   }
 
   private build(): World {
-    return buildWorld(this.store.acceptedObjects(), this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace });
+    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }) });
   }
 
   private onStoreChange(c: StoreChange): void {
@@ -140,7 +141,7 @@ export class OperatorCore {
     }
     s.sentVersion = s.snapshot.version;
     this.metrics.pushes.inc({ type: 'snapshot' });
-    return { status: 200, version: s.snapshot.version, body: s.body };
+    return { status: 200, version: s.snapshot.version, head: s.head, tail: s.tail };
   }
 
   private connectedWindowMs(): number {

@@ -4,6 +4,8 @@
  * from a pluggable `authenticate` hook; the default trusts the request's own claims
  * (query/headers), to be replaced by token/certificate checks (operator/ca/).
  */
+import { gzipSync } from 'node:zlib';
+import { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { MeshletError } from '../../common/errors.ts';
 import type { OperatorCore, ConfigParams } from '../core.ts';
@@ -83,7 +85,13 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
       });
       const answer = await core.config(claim, params, abort.signal);
       if (answer.status === 304) return reply.code(304).send();
-      return reply.code(200).header('content-type', 'application/json').header('x-meshlet-version', answer.version).send(answer.body);
+      reply.code(200).header('content-type', 'application/json').header('x-meshlet-version', answer.version);
+      // The tail is shared by every proxy of the same outbound key: sent as-is, never re-encoded.
+      const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
+      const parts: [Buffer, Buffer] = gzip ? [gzipSync(answer.head, { level: 1 }), answer.tail.gzip()] : [Buffer.from(answer.head, 'utf8'), answer.tail.buffer];
+      if (gzip) reply.header('content-encoding', 'gzip');
+      reply.header('content-length', parts[0].length + parts[1].length);
+      return reply.send(Readable.from(parts, { objectMode: false }));
     } catch (err) {
       const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_CORE_INTERNAL', (err as Error).message);
       return reply.code(errorStatus(e.code)).header('x-meshlet-error', e.code).send({ code: e.code, message: e.message, hint: e.hint });

@@ -1,45 +1,58 @@
 /**
- * Snapshots for many proxies of one World: the outbound part is translated and serialized
- * once per outbound key, and each proxy's JSON body is spliced from those strings, so 200
- * proxies of a namespace cost one translation. The body is byte-identical to
- * JSON.stringify(translate(world, proxy)).
+ * Snapshots for many proxies of one World: the outbound part (nearly all of a snapshot)
+ * is translated and serialized once per outbound key; each proxy's body is a small head
+ * (version, identity, security, inbound listeners) followed by that shared tail, kept as
+ * one shared Buffer (and one shared gzip member, since concatenated gzip members are one
+ * valid gzip stream). The body is byte-identical to JSON.stringify(translate(world, proxy)).
  */
+import { gzipSync } from 'node:zlib';
 import type { ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { assemble, outboundKey, translateOutbound, type OutboundPart } from '../translate/index.ts';
 
-interface Cached {
+export interface SharedTail {
   part: OutboundPart;
-  listeners: string;
-  routes: string;
-  clusters: string;
-  endpoints: string;
+  buffer: Buffer;
+  /** gzip member of `buffer`, made on first use. */
+  gzip(): Buffer;
 }
 
-const byWorld = new WeakMap<World, Map<string, Cached>>();
+export interface BuiltSnapshot {
+  snapshot: ProxySnapshot;
+  head: string;
+  tail: SharedTail;
+}
 
-function cachedPart(world: World, proxy: ProxyIdentity): Cached {
+const byWorld = new WeakMap<World, Map<string, SharedTail>>();
+
+function sharedTail(world: World, proxy: ProxyIdentity): SharedTail {
   let m = byWorld.get(world);
   if (m === undefined) {
     m = new Map();
     byWorld.set(world, m);
   }
   const key = outboundKey(world, proxy);
-  let c = m.get(key);
-  if (c === undefined) {
+  let t = m.get(key);
+  if (t === undefined) {
     const part = translateOutbound(world, proxy);
-    c = { part, listeners: JSON.stringify(part.listeners).slice(1, -1), routes: JSON.stringify(part.routes), clusters: JSON.stringify(part.clusters), endpoints: JSON.stringify(part.endpoints) };
-    m.set(key, c);
+    const buffer = Buffer.from(part.tail, 'utf8');
+    let gz: Buffer | undefined;
+    t = { part, buffer, gzip: () => (gz ??= gzipSync(buffer, { level: 1 })) };
+    m.set(key, t);
   }
-  return c;
+  return t;
 }
 
-export function snapshotFor(world: World, proxy: ProxyIdentity): { snapshot: ProxySnapshot; body: string } {
-  const c = cachedPart(world, proxy);
-  const snapshot = assemble(world, proxy, c.part);
-  const inbound = snapshot.listeners.slice(c.part.listeners.length);
-  const inboundJson = JSON.stringify(inbound).slice(1, -1);
-  const listeners = `[${c.listeners}${c.listeners !== '' && inboundJson !== '' ? ',' : ''}${inboundJson}]`;
-  const body = `{"version":${JSON.stringify(snapshot.version)},"proxy":${JSON.stringify(snapshot.proxy)},"listeners":${listeners},"routes":${c.routes},"clusters":${c.clusters},"endpoints":${c.endpoints},"security":${JSON.stringify(snapshot.security)},"telemetry":${JSON.stringify(snapshot.telemetry)}}`;
-  return { snapshot, body };
+export function snapshotFor(world: World, proxy: ProxyIdentity): BuiltSnapshot {
+  const tail = sharedTail(world, proxy);
+  const snapshot = assemble(world, proxy, tail.part);
+  const inbound = JSON.stringify(snapshot.listeners.slice(0, snapshot.listeners.length - tail.part.listeners.length)).slice(1, -1);
+  const comma = inbound !== '' && tail.part.listeners.length > 0 ? ',' : '';
+  const head = `{"version":${JSON.stringify(snapshot.version)},"proxy":${JSON.stringify(snapshot.proxy)},"security":${JSON.stringify(snapshot.security)},"telemetry":${JSON.stringify(snapshot.telemetry)},"listeners":[${inbound}${comma}`;
+  return { snapshot, head, tail };
+}
+
+/** The whole body as text (tests, debug). */
+export function bodyText(b: { head: string; tail: SharedTail }): string {
+  return b.head + b.tail.part.tail;
 }

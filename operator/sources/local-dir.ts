@@ -26,21 +26,37 @@ function listFiles(dir: string): string[] {
   return out;
 }
 
-/** Reads every YAML/JSON file under `dir` (sorted, recursive). Never throws on file content. */
-export function readDirectoryObjects(dir: string): { objects: Incoming[]; problems: LoadProblem[] } {
+type Parsed = { stamp: string; objects: Incoming[]; problems: LoadProblem[] };
+
+/**
+ * Reads every YAML/JSON file under `dir` (sorted, recursive). Never throws on file content.
+ * With a `cache`, files whose size and mtime did not change are not parsed again (and keep
+ * their object identities, which the store uses to skip them cheaply).
+ */
+export function readDirectoryObjects(dir: string, cache?: Map<string, Parsed>): { objects: Incoming[]; problems: LoadProblem[] } {
   const objects: Incoming[] = [];
   const problems: LoadProblem[] = [];
+  const seen = new Set<string>();
   for (const file of listFiles(dir)) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue; // removed between listing and reading: the next event reloads
+    seen.add(file);
+    const st = statSync(file, { throwIfNoEntry: false });
+    const stamp = `${st?.size}:${st?.mtimeMs}`;
+    let parsed = cache?.get(file);
+    if (parsed === undefined || parsed.stamp !== stamp) {
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue; // removed between listing and reading: the next event reloads
+      }
+      const res = parseYamlObjects(text, relative(process.cwd(), file) || file);
+      parsed = { stamp, problems: res.problems, objects: res.objects.map((o) => ({ object: o.object, origin: o.origin, lineOf: o.lineOf })) };
+      cache?.set(file, parsed);
     }
-    const res = parseYamlObjects(text, relative(process.cwd(), file) || file);
-    problems.push(...res.problems);
-    for (const o of res.objects) objects.push({ object: o.object, origin: o.origin, lineOf: o.lineOf });
+    problems.push(...parsed.problems);
+    objects.push(...parsed.objects);
   }
+  for (const f of [...(cache?.keys() ?? [])]) if (!seen.has(f)) cache?.delete(f);
   return { objects, problems };
 }
 
@@ -71,6 +87,7 @@ export class LocalDirSource {
   private readonly log: Logger;
   private watcher: FSWatcher | undefined;
   private logged = new Set<string>();
+  private readonly cache = new Map<string, Parsed>();
 
   constructor(dir: string, store: Store, log: Logger) {
     this.dir = dir;
@@ -86,7 +103,7 @@ export class LocalDirSource {
   }
 
   reload(): void {
-    const { objects, problems } = readDirectoryObjects(this.dir);
+    const { objects, problems } = readDirectoryObjects(this.dir, this.cache);
     this.store.replace(objects, () => true);
     const now = new Set<string>();
     for (const p of describeProblems(this.store, problems)) {

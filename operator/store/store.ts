@@ -5,6 +5,7 @@
  */
 import type { K8sObject, ObjectOrigin } from '../world/objects.ts';
 import { isMeshKind, objectKey } from '../world/objects.ts';
+import { createHash } from 'node:crypto';
 import { stableStringify } from '../world/hash.ts';
 import { validateMeshObject, type ValidationMessage } from './validate.ts';
 
@@ -45,7 +46,9 @@ function worldView(o: K8sObject): K8sObject {
 
 export class Store {
   private readonly entries = new Map<string, StoreEntry>();
+  /** Per key: digest of the accepted version's stable JSON ('' when none is accepted). */
   private readonly contentKeys = new Map<string, string>();
+  private fingerprintCache: string | undefined;
   private readonly listeners: ((c: StoreChange) => void)[] = [];
   private readonly validate: Validator;
 
@@ -73,6 +76,7 @@ export class Store {
     if (!this.entries.has(key)) return;
     this.entries.delete(key);
     this.contentKeys.delete(key);
+    this.fingerprintCache = undefined;
     this.emit({ content: [key], status: [] });
   }
 
@@ -88,6 +92,7 @@ export class Store {
       if (owns(key) && !seen.has(key)) {
         this.entries.delete(key);
         this.contentKeys.delete(key);
+        this.fingerprintCache = undefined;
         c.content.push(key);
       }
     }
@@ -95,9 +100,11 @@ export class Store {
   }
 
   private apply(inc: Incoming, c: StoreChange): void {
-    const obj = worldView(inc.object);
-    const key = objectKey(obj);
+    const key = objectKey(inc.object);
     const prev = this.entries.get(key);
+    // The very same object again (an unchanged file on reload): nothing to do.
+    if (prev !== undefined && prev.object === inc.object) return;
+    const obj = worldView(inc.object);
     const messages = isMeshKind(obj.kind) ? this.validate(inc.object) : [];
     const ok = !messages.some((m) => m.level === 'error');
     const entry: StoreEntry = { key, object: inc.object, origin: inc.origin ?? {}, messages };
@@ -105,12 +112,26 @@ export class Store {
     const accepted = ok ? obj : prev?.accepted;
     if (accepted !== undefined) entry.accepted = accepted;
     this.entries.set(key, entry);
-    const content = accepted === undefined ? '' : stableStringify(accepted);
+    const content = accepted === undefined ? '' : accepted === prev?.accepted ? (this.contentKeys.get(key) ?? '') : createHash('sha256').update(stableStringify(accepted)).digest('base64');
     if (this.contentKeys.get(key) !== content) {
       this.contentKeys.set(key, content);
+      this.fingerprintCache = undefined;
       c.content.push(key);
     }
     if (isMeshKind(obj.kind)) c.status.push(key);
+  }
+
+  /** Digest of every accepted object (what buildWorld reads), kept cheap between changes. */
+  fingerprint(): string {
+    if (this.fingerprintCache === undefined) {
+      const h = createHash('sha256');
+      for (const k of [...this.contentKeys.keys()].sort()) {
+        const v = this.contentKeys.get(k) as string;
+        if (v !== '') h.update(`${k}\n${v}\n`);
+      }
+      this.fingerprintCache = h.digest('hex').slice(0, 16);
+    }
+    return this.fingerprintCache;
   }
 
   get(key: string): StoreEntry | undefined {

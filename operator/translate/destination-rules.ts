@@ -6,7 +6,8 @@
 import type { ProxyIdentity, Provenance } from '../../common/snapshot.ts';
 import type { MeshConfig, World, WorldService } from '../world/types.ts';
 import type { DestinationRuleSpec } from './istio-types.ts';
-import { exportedTo, hostMatches, hostSpecificity, resolveHost } from './hosts.ts';
+import { exportedTo, hostMatches, hostSpecificity } from './hosts.ts';
+import { indexesOf } from './indexes.ts';
 import { labelsMatch } from '../world/workloads.ts';
 
 export interface ResolvedDestinationRule {
@@ -34,21 +35,24 @@ function mergeRules(rules: MeshConfig<DestinationRuleSpec>[]): ResolvedDestinati
 
 export function lookupDestinationRule(world: World, proxy: ProxyIdentity, svc: WorldService): ResolvedDestinationRule | undefined {
   const order = [...new Set([proxy.namespace, svc.meta.namespace, world.rootNamespace])];
+  const ix = indexesOf(world).dr;
   for (const ns of order) {
+    const n = ix.get(ns);
+    if (n === undefined) continue;
+    const exact = (n.exact.get(svc.hostname) ?? []).filter((dr) => applies(dr, proxy));
+    if (exact.length > 0) return mergeRules(exact);
     let best: MeshConfig<DestinationRuleSpec>[] = [];
     let bestSpec = -1;
     let bestHost = '';
-    // world.destinationRules is oldest first, so `best` stays oldest first.
-    for (const dr of world.destinationRules) {
-      if (dr.meta.namespace !== ns || dr.spec.host === undefined || !applies(dr, proxy)) continue;
-      const host = resolveHost(dr.spec.host, dr.meta.namespace);
-      if (!hostMatches(host, svc.hostname)) continue;
+    // Index lists keep World order (oldest first), so `best` stays oldest first.
+    for (const { host, item } of n.wildcard) {
+      if (!hostMatches(host, svc.hostname) || !applies(item, proxy)) continue;
       const spec = hostSpecificity(host);
       if (spec > bestSpec) {
-        best = [dr];
+        best = [item];
         bestSpec = spec;
         bestHost = host;
-      } else if (host === bestHost) best.push(dr);
+      } else if (host === bestHost) best.push(item);
     }
     if (best.length > 0) return mergeRules(best);
   }

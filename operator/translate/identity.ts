@@ -5,6 +5,7 @@
 import type { ProxyIdentity } from '../../common/snapshot.ts';
 import type { World, WorldWorkload } from '../world/types.ts';
 import { TRUST_DOMAIN } from '../world/objects.ts';
+import { indexesOf } from './indexes.ts';
 
 export interface ProxyClaim {
   /** Pod (or WorkloadEntry) name. */
@@ -24,7 +25,7 @@ export function parseProxyId(id: string): { name: string; namespace: string } | 
 }
 
 export function findWorkload(world: World, name: string, namespace: string): WorldWorkload | undefined {
-  return world.workloads.find((w) => w.name === name && w.namespace === namespace && w.kind === 'Pod') ?? world.workloads.find((w) => w.name === name && w.namespace === namespace);
+  return indexesOf(world).workloads.get(`${namespace}/${name}`);
 }
 
 export function resolveProxy(world: World, claim: ProxyClaim): ProxyIdentity {

@@ -10,6 +10,7 @@
  */
 import type { Listener, ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
+import { createHash } from 'node:crypto';
 import { contentHash } from '../world/hash.ts';
 import { newContext } from './context.ts';
 import { buildOutbound } from './outbound.ts';
@@ -26,6 +27,13 @@ export interface OutboundPart {
   routes: ProxySnapshot['routes'];
   clusters: ProxySnapshot['clusters'];
   endpoints: ProxySnapshot['endpoints'];
+  /**
+   * The end of the snapshot's JSON from the outbound listeners on:
+   * `<outbound listeners>],"routes":[…],"clusters":[…],"endpoints":[…]}`. Bodies are a small
+   * per-proxy head plus this shared tail.
+   */
+  tail: string;
+  /** Hash of the tail: translation builds objects in a fixed order, so equal input gives equal text. */
   hash: string;
 }
 
@@ -57,14 +65,15 @@ export function translateOutbound(world: World, proxy: ProxyIdentity): OutboundP
   const ctx = newContext(world, proxy);
   const out = buildOutbound(ctx);
   const part = { listeners: out.listeners, routes: out.routes, clusters: [...ctx.clusters.values()].sort(byName), endpoints: [...ctx.endpointSets.values()].sort(byName) };
-  return { ...part, hash: contentHash(part) };
+  const tail = `${JSON.stringify(part.listeners).slice(1, -1)}],"routes":${JSON.stringify(part.routes)},"clusters":${JSON.stringify(part.clusters)},"endpoints":${JSON.stringify(part.endpoints)}}`;
+  return { ...part, tail, hash: createHash('sha256').update(tail).digest('hex').slice(0, 16) };
 }
 
 /** The per-proxy rest of a snapshot: identity, inbound listeners, security, telemetry. */
 export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listener[]; security: ProxySnapshot['security']; telemetry: ProxySnapshot['telemetry'] } {
   const self = findWorkload(world, proxy.id.slice(0, proxy.id.lastIndexOf('.')), proxy.namespace);
   return {
-    inbound: buildInbound(newContext(world, proxy), self),
+    inbound: buildInbound(world, proxy, self),
     security: { peerAuthentication: peerAuthentication(world, proxy), authorization: authorization(world, proxy) },
     telemetry: { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } },
   };
@@ -73,7 +82,8 @@ export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listen
 export function assemble(world: World, proxy: ProxyIdentity, out: OutboundPart): ProxySnapshot {
   const rest = proxyPart(world, proxy);
   const version = contentHash({ outbound: out.hash, proxy, inbound: rest.inbound, security: rest.security, telemetry: rest.telemetry });
-  return { version, proxy, listeners: [...out.listeners, ...rest.inbound], routes: out.routes, clusters: out.clusters, endpoints: out.endpoints, security: rest.security, telemetry: rest.telemetry };
+  // Key order matters: the push server splices the JSON in this order (small head, shared tail).
+  return { version, proxy, security: rest.security, telemetry: rest.telemetry, listeners: [...rest.inbound, ...out.listeners], routes: out.routes, clusters: out.clusters, endpoints: out.endpoints };
 }
 
 export function translate(world: World, proxy: ProxyIdentity): ProxySnapshot {

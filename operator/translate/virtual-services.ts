@@ -6,7 +6,8 @@
  */
 import type { MeshConfig, WorldService } from '../world/types.ts';
 import type { VirtualServiceSpec } from './istio-types.ts';
-import { exportedTo, hostMatches, hostSpecificity, resolveHost } from './hosts.ts';
+import { exportedTo, hostMatches, hostSpecificity } from './hosts.ts';
+import { indexesOf } from './indexes.ts';
 import type { Ctx } from './context.ts';
 
 export type VS = MeshConfig<VirtualServiceSpec>;
@@ -16,23 +17,22 @@ function boundToMesh(gateways: string[] | undefined): boolean {
 }
 
 export function virtualServicesFor(ctx: Ctx, svc: WorldService): VS[] {
+  const usable = (vs: VS): boolean => boundToMesh(vs.spec.gateways) && exportedTo(vs.spec.exportTo, vs.meta.namespace, ctx.proxy.namespace);
+  const ix = indexesOf(ctx.world).vs;
+  const exact = (ix.exact.get(svc.hostname) ?? []).filter(usable);
+  if (exact.length > 0) return exact;
   let best: VS[] = [];
   let bestSpec = -1;
   let bestHost = '';
-  for (const vs of ctx.world.virtualServices) {
-    if (!boundToMesh(vs.spec.gateways) || !exportedTo(vs.spec.exportTo, vs.meta.namespace, ctx.proxy.namespace)) continue;
-    let matched: string | undefined;
-    for (const h of vs.spec.hosts ?? []) {
-      const host = resolveHost(h, vs.meta.namespace);
-      if (hostMatches(host, svc.hostname) && (matched === undefined || hostSpecificity(host) > hostSpecificity(matched))) matched = host;
-    }
-    if (matched === undefined) continue;
-    const spec = hostSpecificity(matched);
+  // ix.wildcard keeps World order (oldest first), so `best` stays oldest first.
+  for (const { host, item } of ix.wildcard) {
+    if (!hostMatches(host, svc.hostname) || !usable(item)) continue;
+    const spec = hostSpecificity(host);
     if (spec > bestSpec) {
-      best = [vs];
+      best = [item];
       bestSpec = spec;
-      bestHost = matched;
-    } else if (matched === bestHost) best.push(vs);
+      bestHost = host;
+    } else if (host === bestHost && !best.includes(item)) best.push(item);
   }
   return best;
 }

@@ -6,7 +6,7 @@
 import type { K8sObject } from './objects.ts';
 import { DOMAIN_SUFFIX, ROOT_NAMESPACE } from './objects.ts';
 import type { MeshConfig, World, WorldEndpoint, WorldMeta, WorldService, WorldWorkload } from './types.ts';
-import { contentHash, deepFreeze } from './hash.ts';
+import { contentHash, deepFreeze, stableStringify } from './hash.ts';
 import { portProtocol } from './protocol.ts';
 import { workloadFromPod, workloadFromWorkloadEntry, labelsMatch, targetPortOn } from './workloads.ts';
 import { endpointsFromSlices } from './endpoint-slices.ts';
@@ -60,11 +60,31 @@ function normalizeService(o: K8sObject): WorldService | undefined {
   return svc;
 }
 
-function entryEndpoints(svc: WorldService, entries: WorldWorkload[]): WorldEndpoint[] {
-  if (svc.selector === undefined) return [];
-  const out: WorldEndpoint[] = [];
+/** WorkloadEntries by `namespace/label=value`, so a selector looks at a few candidates, not all. */
+function indexEntries(entries: WorldWorkload[]): Map<string, WorldWorkload[]> {
+  const idx = new Map<string, WorldWorkload[]>();
   for (const w of entries) {
-    if (w.namespace !== svc.meta.namespace || w.ip === '' || !labelsMatch(svc.selector, w.labels)) continue;
+    if (w.ip === '') continue;
+    for (const [k, v] of Object.entries(w.labels)) {
+      const key = `${w.namespace}/${k}=${v}`;
+      const list = idx.get(key);
+      if (list === undefined) idx.set(key, [w]);
+      else list.push(w);
+    }
+  }
+  return idx;
+}
+
+function entryEndpoints(svc: WorldService, idx: Map<string, WorldWorkload[]>): WorldEndpoint[] {
+  if (svc.selector === undefined) return [];
+  let candidates: WorldWorkload[] | undefined;
+  for (const [k, v] of Object.entries(svc.selector)) {
+    const list = idx.get(`${svc.meta.namespace}/${k}=${v}`) ?? [];
+    if (candidates === undefined || list.length < candidates.length) candidates = list;
+  }
+  const out: WorldEndpoint[] = [];
+  for (const w of candidates ?? []) {
+    if (!labelsMatch(svc.selector, w.labels)) continue;
     const ports: Record<string, number> = {};
     for (const p of svc.ports) ports[p.name] = targetPortOn(p, w);
     out.push({ address: w.ip, ports, ready: true, workload: w, source: { kind: 'WorkloadEntry', namespace: w.namespace, name: w.name } });
@@ -81,6 +101,11 @@ function meshConfigs<S>(objs: K8sObject[], kind: string): MeshConfig<S>[] {
 
 export interface BuildOptions {
   rootNamespace?: string;
+  /**
+   * A content fingerprint of `objects` computed by the caller (the store keeps one up to
+   * date incrementally); without it the objects are hashed here.
+   */
+  fingerprint?: string;
 }
 
 export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {}): World {
@@ -94,12 +119,13 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
   const entries = objs.filter((o) => o.kind === 'WorkloadEntry').map(workloadFromWorkloadEntry);
   const workloads = [...pods, ...entries].sort(byNsName);
   const podIndex = new Map(pods.map((p) => [`${p.namespace}/${p.name}`, p]));
+  const entryIndex = indexEntries(entries);
   const fromSlices = endpointsFromSlices(objs.filter((o) => o.kind === 'EndpointSlice'), podIndex);
   const endpoints: World['endpoints'] = {};
   for (const svc of services) {
     const key = `${svc.meta.namespace}/${svc.meta.name}`;
     const byAddr = new Map<string, WorldEndpoint>();
-    for (const e of [...(fromSlices.get(key) ?? []), ...entryEndpoints(svc, entries)]) if (!byAddr.has(e.address)) byAddr.set(e.address, e);
+    for (const e of [...(fromSlices.get(key) ?? []), ...entryEndpoints(svc, entryIndex)]) if (!byAddr.has(e.address)) byAddr.set(e.address, e);
     endpoints[key] = [...byAddr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
   }
   const content = {
@@ -113,5 +139,7 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
     peerAuthentications: meshConfigs<World['peerAuthentications'][number]['spec']>(objs, 'PeerAuthentication'),
     authorizationPolicies: meshConfigs<World['authorizationPolicies'][number]['spec']>(objs, 'AuthorizationPolicy'),
   };
-  return deepFreeze({ hash: contentHash(content), ...content });
+  // The World is a pure function of its inputs, so hashing the inputs hashes the World.
+  const inputs = opts.fingerprint ?? contentHash(objs.map((o) => stableStringify(o)).sort());
+  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace }), ...content });
 }

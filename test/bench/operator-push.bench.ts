@@ -64,7 +64,7 @@ export async function bench(): Promise<BenchResult> {
   mkdirSync(mesh);
   writeWorld(mesh);
   const caFile = join(dir, 'ca.pem');
-  const proc = spawn(process.execPath, [bin, 'operator', '--local', mesh, '--address', '127.0.0.1', '--push-port', '0', '--monitor-port', '0', '--ca-file', caFile, '--hold', '30000', '--log-level', 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [bin, 'operator', '--local', mesh, '--address', '127.0.0.1', '--push-port', '0', '--monitor-port', '0', '--ca-file', caFile, '--hold', '30000', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stopped = false;
   const agent = new Agent({ connect: { ca: '' }, bodyTimeout: 0, headersTimeout: 0 });
   try {
@@ -95,7 +95,7 @@ export async function bench(): Promise<BenchResult> {
         const q = new URLSearchParams({ proxy: c.id, version: c.version });
         if (ack !== undefined) q.set('ack', ack);
         try {
-          const res = await request(`https://127.0.0.1:${pushPort}/v1/config?${q}`, { dispatcher: tls });
+          const res = await request(`https://127.0.0.1:${pushPort}/v1/config?${q}`, { dispatcher: tls, headers: { 'accept-encoding': 'gzip' } });
           for await (const _chunk of res.body) {
             // drain: the bench measures delivery, not parsing
           }
@@ -130,7 +130,7 @@ export async function bench(): Promise<BenchResult> {
       const got: number[] = [];
       for (const c of clients) c.onVersion = (v, at) => v !== before.get(c.id) && got.push(at);
       const t0 = performance.now();
-      writeFileSync(join(mesh, 'svc-0-rules.yaml'), readFileSync(join(mesh, 'svc-0-rules.yaml'), 'utf8').replace(/weight: (\d+)\}\n    - \{destination: \{host: svc-0, subset: v2\}, weight: (\d+)/, `weight: ${50 + r}}\n    - {destination: {host: svc-0, subset: v2}, weight: ${50 - r}`));
+      writeFileSync(join(mesh, 'svc-0-rules.yaml'), readFileSync(join(mesh, 'svc-0-rules.yaml'), 'utf8').replace(/weight: (\d+)\}\n {4}- \{destination: \{host: svc-0, subset: v2\}, weight: (\d+)/, `weight: ${50 + r}}\n    - {destination: {host: svc-0, subset: v2}, weight: ${50 - r}`));
       await waitAll((c) => c.version !== before.get(c.id), 60_000);
       allAck.push(Math.max(...got) - t0);
       perProxy.push(...got.map((g) => g - t0));

@@ -13,7 +13,8 @@ import { parseYamlObjects } from '../../operator/sources/yaml-docs.ts';
 import { Store } from '../../operator/store/store.ts';
 import { buildWorld } from '../../operator/world/build.ts';
 import { translate, resolveProxy, type ProxyClaim } from '../../operator/translate/index.ts';
-import { snapshotFor } from '../../operator/push/snapshot-cache.ts';
+import { snapshotFor, bodyText } from '../../operator/push/snapshot-cache.ts';
+import { gunzipSync, gzipSync } from 'node:zlib';
 
 const ROOT = 'test/fixtures/translate';
 const update = process.env.UPDATE_GOLDEN === '1' || process.argv.includes('--update');
@@ -56,6 +57,10 @@ test('the push server body is byte-identical to JSON.stringify(translate(...)) f
     store.replace(parsed.objects.map((o) => ({ object: o.object })), () => true);
     const world = buildWorld(store.acceptedObjects());
     const proxy = resolveProxy(world, JSON.parse(readFileSync(join(dir, 'proxy.json'), 'utf8')) as ProxyClaim);
-    assert.equal(snapshotFor(world, proxy).body, JSON.stringify(translate(world, proxy)), name);
+    const built = snapshotFor(world, proxy);
+    const want = JSON.stringify(translate(world, proxy));
+    assert.equal(bodyText(built), want, name);
+    // What a gzip-accepting proxy gets: two gzip members, one stream.
+    assert.equal(gunzipSync(Buffer.concat([gzipSync(built.head), built.tail.gzip()])).toString('utf8'), want, `${name} (gzip)`);
   }
 });
