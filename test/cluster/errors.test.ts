@@ -158,7 +158,9 @@ describe('teardown when the test process dies', () => {
         child.on('exit', (code) => reject(new Error(`child exited early (${code})`)));
       });
       assert.ok(processesMentioning(dir).length >= 2, 'etcd and kube-apiserver running');
+      const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill(signal);
+      await exited;
       assert.deepEqual(await waitUntilGone(dir), [], `processes left after ${signal}`);
       if (signal !== 'SIGKILL') assert.equal(existsSync(dir), false, 'temp dir removed');
       else rmSync(dir, { recursive: true, force: true });

@@ -8,26 +8,49 @@
 //    and the watchdog kills the server. No prctl needed.
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
 import type { Socket } from 'node:net';
 
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
 let installed = false;
 
+/** Dead or zombie (exited, not yet reaped): either way it no longer writes files. */
+function gone(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z');
+  } catch {
+    return true;
+  }
+}
+
 function reapSync(): void {
+  const killed: number[] = [];
   for (const child of children) {
     if (child.exitCode === null && child.signalCode === null && child.pid !== undefined) {
       try {
         process.kill(child.pid, 'SIGKILL');
+        killed.push(child.pid);
       } catch {
         // already gone
       }
     }
   }
   children.clear();
+  // SIGKILL is asynchronous: removing the temp dir while etcd still writes to it
+  // fails with ENOTEMPTY. Wait (synchronously, we may be in an 'exit' handler) up to 2 s.
+  const deadline = Date.now() + 2000;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  while (killed.some((pid) => !gone(pid)) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 10);
   if (process.env.MESHLET_K8S_KEEP !== '1') {
-    for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+    for (const dir of dirs) {
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 50 });
+      } catch {
+        // best effort: never turn cleanup into a second failure
+      }
+    }
   }
   dirs.clear();
 }
