@@ -12,7 +12,7 @@ import { Agent } from 'undici';
 import type { AuthzPolicy, MtlsMode } from '../../common/snapshot.ts';
 import { plainAttrs } from '../../proxy/routing/attrs.ts';
 import type { RequestContext, RouteRuntime } from '../../proxy/chain/types.ts';
-import { compileAuthz } from '../../proxy/security/authz.ts';
+import { compileAuthz, type CompiledAuthz } from '../../proxy/security/authz.ts';
 import { authzFeature } from '../../proxy/security/authz-feature.ts';
 import { InboundMtls } from '../../proxy/security/inbound-mtls.ts';
 import { peerInfo } from '../../proxy/security/peer.ts';
@@ -53,28 +53,37 @@ export interface Sidecar {
   close(): Promise<void>;
 }
 
-export async function startSidecar(opts: { cert: WorkloadCert; mode: MtlsMode | ((port: number) => MtlsMode); appPort: number; policies?: AuthzPolicy[]; host?: string }): Promise<Sidecar> {
-  const localIdentity = opts.cert.identity;
+/** node:http server that runs the authz feature then forwards to the app from 127.0.0.6 with XFCC. */
+export function inboundHttp(localIdentity: string, appPort: number, getAuthz: () => CompiledAuthz): Server {
   const forward = (ctx: RequestContext): void => {
     const req = ctx.req as IncomingMessage;
     const res = ctx.res as unknown as ServerResponse;
     const headers = { ...req.headers };
     applyXfcc(headers, peerInfo(req.socket, localIdentity).xfcc);
-    const up = httpRequest({ host: '127.0.0.1', port: opts.appPort, localAddress: '127.0.0.6', method: req.method, path: req.url, headers }, (ur) => {
+    const up = httpRequest({ host: '127.0.0.1', port: appPort, localAddress: '127.0.0.6', method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       ur.pipe(res);
     });
     up.on('error', () => res.destroy());
     req.pipe(up);
   };
-  const handler = authzFeature(compileAuthz(opts.policies ?? []), { localIdentity })(forward, {} as RouteRuntime);
+  // Composed once per compiled policy set, as the proxy does per snapshot.
+  let composed: { authz: CompiledAuthz; handler: (ctx: RequestContext) => void } | undefined;
   const http: Server = createHttpServer((req, res) => {
-    const attrs = plainAttrs({ method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', port: opts.appPort, headers: req.headers as Record<string, string> });
+    const authz = getAuthz();
+    if (composed?.authz !== authz) composed = { authz, handler: authzFeature(authz, { localIdentity })(forward, {} as RouteRuntime) };
+    const attrs = plainAttrs({ method: req.method ?? 'GET', url: req.url ?? '/', authority: req.headers.host ?? '', port: appPort, headers: req.headers as Record<string, string> });
     const ctx = { req, res, attrs, direction: 'inbound', remoteAddress: req.socket.remoteAddress ?? '', flags: '', headers: {} } as unknown as RequestContext;
-    handler(ctx);
+    composed.handler(ctx);
   });
   // No idle timeout: tests check that a kept-alive connection outlives rotations.
   http.keepAliveTimeout = 0;
+  return http;
+}
+
+export async function startSidecar(opts: { cert: WorkloadCert; mode: MtlsMode | ((port: number) => MtlsMode); appPort: number; policies?: AuthzPolicy[]; host?: string }): Promise<Sidecar> {
+  const authz = compileAuthz(opts.policies ?? []);
+  const http = inboundHttp(opts.cert.identity, opts.appPort, () => authz);
   const modeFor = typeof opts.mode === 'function' ? opts.mode : (() => opts.mode) as (p: number) => MtlsMode;
   const refused: string[] = [];
   const inbound = new InboundMtls({
@@ -84,22 +93,35 @@ export async function startSidecar(opts: { cert: WorkloadCert; mode: MtlsMode | 
     onRefused: (reason) => refused.push(reason),
   });
   const sidecar: Sidecar = { port: 0, inbound, refused, connections: 0, close: async () => undefined };
-  const sockets = new Set<Socket>();
-  const tcp = createNetServer((s) => {
+  const listener = await listenWith((s) => {
     sidecar.connections += 1;
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
     inbound.handle(s, opts.appPort);
-  });
-  tcp.listen(0, opts.host ?? '127.0.0.1');
-  await once(tcp, 'listening');
-  sidecar.port = (tcp.address() as AddressInfo).port;
+  }, opts.host);
+  sidecar.port = listener.port;
   sidecar.close = async () => {
-    for (const s of sockets) s.destroy();
     http.closeAllConnections();
-    await new Promise<void>((r) => tcp.close(() => r()));
+    await listener.close();
   };
   return sidecar;
+}
+
+/** A TCP listener on 127.0.0.1 handing each connection to `onConn`; close() destroys live sockets. */
+export async function listenWith(onConn: (s: Socket) => void, host = '127.0.0.1'): Promise<{ port: number; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const tcp = createNetServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    onConn(s);
+  });
+  tcp.listen(0, host);
+  await once(tcp, 'listening');
+  return {
+    port: (tcp.address() as AddressInfo).port,
+    close: async () => {
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((r) => tcp.close(() => r()));
+    },
+  };
 }
 
 /** An undici Agent whose connections are mesh mTLS to `identity` through `client`. */

@@ -1,0 +1,88 @@
+/**
+ * The sidecar's security state in one object, for the proxy core to plug in: the workload
+ * cert (renewed at half-life), the inbound mTLS front (mode per port from the snapshot's
+ * PeerAuthentication, rotated with setSecureContext), the client contexts for upstream mTLS,
+ * the compiled AuthorizationPolicies of the current snapshot, and the secrets summary.
+ */
+import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
+import type { Logger } from '../../common/log.ts';
+import { mtlsModeForPort } from '../../common/security/peer-auth.ts';
+import type { Cluster, Endpoint, PeerAuthenticationSettings, ProxySnapshot } from '../../common/snapshot.ts';
+import { compileAuthz, type CompiledAuthz } from './authz.ts';
+import { upstreamTransport, type UpstreamTransport } from './auto-mtls.ts';
+import { InboundMtls } from './inbound-mtls.ts';
+import { describeSecrets, type SecretSummary } from './secrets.ts';
+import { MtlsClient } from './tls-contexts.ts';
+import type { WorkloadCertManager } from './workload-cert.ts';
+
+export interface ProxySecurityOptions {
+  certs: WorkloadCertManager;
+  trustDomain: string;
+  onMtls: (socket: TLSSocket, port: number) => void;
+  onPlaintext: (socket: Socket, port: number) => void;
+  onRefused?: (reason: string, port: number) => void;
+  log?: Logger;
+}
+
+export class ProxySecurity {
+  readonly client: MtlsClient;
+  readonly #opts: ProxySecurityOptions;
+  #inbound: InboundMtls | undefined;
+  #peerAuth: PeerAuthenticationSettings = { mode: 'PERMISSIVE', ports: {}, provenance: { kind: 'default', namespace: '', name: 'mesh' } };
+  #authz: CompiledAuthz = compileAuthz([]);
+
+  constructor(opts: ProxySecurityOptions) {
+    this.#opts = opts;
+    this.client = new MtlsClient(() => opts.certs.current(), opts.trustDomain);
+    opts.certs.onRotate((cert) => {
+      this.#inbound?.rotate(cert);
+      opts.log?.info({ identity: cert.identity, serial: cert.serial, notAfter: cert.notAfter.toISOString() }, 'workload certificate rotated');
+    });
+  }
+
+  /** Gets the first certificate and builds the inbound front. */
+  async start(): Promise<void> {
+    const cert = this.#opts.certs.current() ?? (await this.#opts.certs.start());
+    this.#inbound = new InboundMtls({
+      cert,
+      modeFor: (port) => mtlsModeForPort(this.#peerAuth, port),
+      onMtls: this.#opts.onMtls,
+      onPlaintext: this.#opts.onPlaintext,
+      onRefused: (reason, port) => this.#opts.onRefused?.(reason, port),
+    });
+  }
+
+  /** Call when a validated snapshot is swapped in; returns the compiled policies (build the authz feature from them). */
+  applySnapshot(s: ProxySnapshot): CompiledAuthz {
+    this.#peerAuth = s.security.peerAuthentication;
+    this.#authz = compileAuthz(s.security.authorization);
+    for (const w of this.#authz.warnings) this.#opts.log?.warn({ code: w.code, policy: w.policy }, `AuthorizationPolicy uses ${w.detail}`);
+    return this.#authz;
+  }
+
+  get authz(): CompiledAuthz {
+    return this.#authz;
+  }
+
+  /** Hands an accepted inbound connection (original destination port) to the mTLS front. */
+  handleInbound(socket: Socket, port: number): void {
+    if (this.#inbound === undefined) {
+      socket.destroy();
+      return;
+    }
+    this.#inbound.handle(socket, port);
+  }
+
+  transportFor(cluster: Pick<Cluster, 'tls'>, endpoint: Pick<Endpoint, 'identity'>): UpstreamTransport {
+    return upstreamTransport(cluster.tls, endpoint);
+  }
+
+  secrets(nowMs: number = Date.now()): SecretSummary[] {
+    return describeSecrets(this.#opts.certs.current(), nowMs);
+  }
+
+  stop(): void {
+    this.#opts.certs.stop();
+  }
+}
