@@ -69,21 +69,22 @@ test('meshed A → meshed B: issued identities, STRICT, authz from the snapshot,
     },
   };
   const certsB = manager('b', 'db');
-  let http: ReturnType<typeof inboundHttp> | undefined;
+  const holder: { http?: ReturnType<typeof inboundHttp> } = {};
   const secB = new ProxySecurity({
     certs: certsB, trustDomain: TD,
-    onMtls: (s: TLSSocket) => http?.emit('connection', s),
-    onPlaintext: (s: Socket) => http?.emit('connection', s),
+    onMtls: (s: TLSSocket) => holder.http?.emit('connection', s),
+    onPlaintext: (s: Socket) => holder.http?.emit('connection', s),
   });
   await secB.start();
   t.after(() => secB.stop());
   const identityB = certsB.current()?.identity ?? '';
   assert.equal(identityB, 'spiffe://cluster.local/ns/b/sa/db');
   secB.applySnapshot(snapshotB);
-  http = inboundHttp(identityB, app.port, () => secB.authz);
+  const http = inboundHttp(identityB, app.port, () => secB.authz);
+  holder.http = http;
   const listener = await listenWith((s) => secB.handleInbound(s, app.port));
   t.after(async () => {
-    http?.closeAllConnections();
+    http.closeAllConnections();
     await listener.close();
   });
 
