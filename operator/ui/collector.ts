@@ -79,6 +79,23 @@ export class ProxyCollector {
     }));
   }
 
+  /** True once some target has two scrapes, i.e. rates can be computed. */
+  get hasRates(): boolean {
+    for (const h of this.#history.values()) if (h.length >= 2) return true;
+    return false;
+  }
+
+  /**
+   * Refreshes, and when no target has two scrapes yet (first view after start-up), waits
+   * the minimum interval and scrapes once more, so the first answer already has rates.
+   */
+  async refreshForRates(sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms))): Promise<void> {
+    await this.refresh();
+    if (this.hasRates || this.#o.targets().length === 0) return;
+    await sleep(this.#o.minIntervalMs);
+    await this.refresh();
+  }
+
   /** Per-second rates over the window: requests rows and duration bucket rows. */
   rates(): { requests: Row[]; buckets: Row[] } {
     const requests: Row[] = [];

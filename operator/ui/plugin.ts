@@ -46,7 +46,7 @@ export async function graphFrom(opts: ServiceGraphOptions, collector: ProxyColle
     }
   }
   if (collector === undefined) return { source: 'proxies', generatedAt, nodes: [], edges: [], errors: [] };
-  await collector.refresh();
+  await collector.refreshForRates();
   const r = collector.rates();
   const errors = [...collector.errors].map(([target, message]) => ({ code: 'MESHLET_TELEMETRY_SCRAPE_FAILED', target, message: `${errorEntry('MESHLET_TELEMETRY_SCRAPE_FAILED').message}: ${message}` }));
   return { source: 'proxies', generatedAt, ...buildGraph(r.requests, r.buckets), errors };

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ProxyCollector } from '../../operator/ui/collector.ts';
+
+const line = (v: number, code = '200'): string => `istio_requests_total{reporter="source",source_workload="a",source_workload_namespace="ns",destination_service="b.ns.svc.cluster.local",destination_workload="b",destination_workload_namespace="ns",response_code="${code}"} ${v}\n`;
+
+test('rates from scrape deltas over the window, counter resets, failing targets reported', async () => {
+  let now = 0;
+  let value = 10;
+  const fetchFn = (async (url: string) => {
+    if (url.includes('down')) throw new Error('ECONNREFUSED');
+    return new Response(line(value) + line(value / 10, '503'));
+  }) as typeof fetch;
+  const c = new ProxyCollector({ targets: () => ['http://a/stats/prometheus', 'http://down/stats/prometheus'], windowMs: 10_000, minIntervalMs: 1000, now: () => now, fetch: fetchFn });
+  await c.refresh();
+  assert.equal(c.hasRates, false);
+  assert.equal(c.errors.get('http://down/stats/prometheus'), 'ECONNREFUSED');
+  now = 500;
+  value = 1000;
+  await c.refresh(); // too soon: no scrape
+  assert.equal(c.hasRates, false);
+  now = 2000;
+  value = 30;
+  await c.refresh();
+  const r = c.rates().requests.find((x) => x.labels.response_code === '200')!;
+  assert.equal(r.value, 10, '(30 - 10) / 2 s');
+  now = 4000;
+  value = 4; // proxy restarted: counter reset
+  await c.refresh();
+  assert.ok(c.rates().requests.every((x) => x.value >= 0));
+  now = 30_000;
+  value = 64;
+  await c.refresh(); // older samples fall out of the window
+  assert.equal(c.rates().requests.find((x) => x.labels.response_code === '200')!.value, (64 - 4) / 26);
+});
+
+test('the first graph request waits one interval for a second scrape', async () => {
+  let now = 0;
+  let n = 0;
+  const c = new ProxyCollector({ targets: () => ['http://a/'], minIntervalMs: 1000, now: () => now, fetch: (async () => new Response(line((n += 5)))) as typeof fetch });
+  await c.refreshForRates(async (ms) => {
+    now += ms;
+  });
+  assert.equal(c.hasRates, true);
+  assert.equal(c.rates().requests[0]!.value, 5);
+});
