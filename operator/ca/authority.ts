@@ -127,7 +127,7 @@ export class CertificateAuthority {
    * Signs the CSR's public key for `identity`. The CSR's own signature must verify (proof
    * of key possession); its subject and extensions are ignored on purpose.
    */
-  async sign(csrPem: string, identity: string, ttlMs: number): Promise<IssuedCert> {
+  async sign(csrPem: string, identity: string, ttlMs: number, serving?: { dnsNames?: string[]; ips?: string[] }): Promise<IssuedCert> {
     let csr: x509.Pkcs10CertificateRequest;
     try {
       csr = new x509.Pkcs10CertificateRequest(csrPem);
@@ -144,7 +144,12 @@ export class CertificateAuthority {
       new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment, true),
       new x509.ExtendedKeyUsageExtension([x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth]),
       // Empty subject, so the SAN is critical (RFC 5280 §4.2.1.6), as in Istio's certs.
-      new x509.SubjectAlternativeNameExtension([{ type: 'url', value: identity }], true),
+      new x509.SubjectAlternativeNameExtension([
+        { type: 'url', value: identity },
+        // Only the operator's own serving cert gets host names (never through issuance).
+        ...(serving?.dnsNames ?? []).map((value) => ({ type: 'dns' as const, value })),
+        ...(serving?.ips ?? []).map((value) => ({ type: 'ip' as const, value })),
+      ], true),
     ];
     if (aki !== null) extensions.push(new x509.AuthorityKeyIdentifierExtension(aki.keyId));
     const cert = await x509.X509CertificateGenerator.create({

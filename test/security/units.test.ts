@@ -123,3 +123,16 @@ test('AuthorizationPolicy findings: CUSTOM is an error, JWT attributes and unkno
   ]);
   assert.deepEqual(authorizationPolicyFindings({ action: 'ALLOW', rules: [{ when: [{ key: 'destination.port' }] }] }), []);
 });
+
+test('operator serving cert: SPIFFE ID plus host names, verifiable by host name with the mesh root', async (t) => {
+  const { dir, cleanup } = tempDir('opcert');
+  t.after(cleanup);
+  const ca = await testCa(dir);
+  const { issueOperatorServingCert } = await import('../../operator/ca/operator-cert.ts');
+  const c = await issueOperatorServingCert(ca, { hosts: ['127.0.0.1', 'meshlet.meshlet-system.svc'] });
+  const leaf = new X509Certificate(c.certChainPem);
+  assert.equal(c.identity, 'spiffe://cluster.local/ns/meshlet-system/sa/meshlet-operator');
+  assert.match(leaf.subjectAltName ?? '', /URI:spiffe:\/\/cluster\.local\/ns\/meshlet-system\/sa\/meshlet-operator/);
+  assert.equal(leaf.checkHost('meshlet.meshlet-system.svc'), 'meshlet.meshlet-system.svc');
+  assert.equal(leaf.checkIP('127.0.0.1'), '127.0.0.1');
+});
