@@ -5,18 +5,35 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ProxyMetrics } from './metrics.ts';
+import { fetchAppMetrics, filterAppExposition, type AppMetrics } from './merged-metrics.ts';
 
 export const STATS_PATH = '/stats/prometheus';
 
+export interface StatsOptions {
+  /** The app's own metrics to append (env APP_METRICS, set by the injector). */
+  appMetrics?: AppMetrics;
+  /** Where the app listens (127.0.0.1 in a pod). */
+  appHost?: string;
+}
+
+/** Our exposition, plus the app's when configured. */
+export async function statsText(metrics: ProxyMetrics, opts: StatsOptions = {}): Promise<string> {
+  const [ours, app] = await Promise.all([metrics.scrape(), opts.appMetrics === undefined ? undefined : fetchAppMetrics(opts.appMetrics, 2000, opts.appHost)]);
+  if (app === undefined) return ours;
+  const names = new Set(metrics.mesh.registry.getMetricsAsArray().map((m) => m.name));
+  const extra = filterAppExposition(app, names);
+  return extra === '' ? ours : `${ours}${extra}\n`;
+}
+
 /** Request handler for `/stats/prometheus` (also usable by a server the proxy core owns). */
-export function statsHandler(metrics: ProxyMetrics): (req: IncomingMessage, res: ServerResponse) => void {
+export function statsHandler(metrics: ProxyMetrics, opts: StatsOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' || (path !== STATS_PATH && path !== '/metrics')) {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    metrics.scrape().then(
+    statsText(metrics, opts).then(
       (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
       (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
     );
@@ -24,8 +41,8 @@ export function statsHandler(metrics: ProxyMetrics): (req: IncomingMessage, res:
 }
 
 /** Starts the stats server; resolves once listening. Port 0 picks a free port (tests). */
-export async function startStatsServer(metrics: ProxyMetrics, opts: { host: string; port: number }): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
-  const server = createServer(statsHandler(metrics));
+export async function startStatsServer(metrics: ProxyMetrics, opts: { host: string; port: number } & StatsOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const server = createServer(statsHandler(metrics, opts));
   server.keepAliveTimeout = 30_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
