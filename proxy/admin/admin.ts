@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ConfigStore } from '../config/store.ts';
+import { renderClusters, renderStats } from '../resilience/stats.ts';
 
 export interface AdminDeps {
   store: ConfigStore;
@@ -51,6 +52,9 @@ export function createAdminServer(d: AdminDeps): Server {
       d.quit();
       return;
     }
+    // Issue 8: per-cluster resilience counters (Envoy's /stats and /clusters text).
+    if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
+    if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters());
     if (path === '/stats/prometheus') {
       d.metrics().then((text) => send(res, 200, text, 'text/plain; version=0.0.4'), () => send(res, 500, 'metrics failed\n'));
       return;

@@ -10,7 +10,9 @@ import { headerOpsFeature } from './header-ops.ts';
 import { mirrorFeature } from './mirror.ts';
 import { rewriteFeature } from './rewrite.ts';
 import { proxyTelemetry, telemetryFeature } from '../telemetry/index.ts';
+import { resilienceFeatures } from '../resilience/index.ts';
 
 export function builtinFeatures(pools: PoolRegistry, random: Random): Feature[] {
-  return [telemetryFeature(proxyTelemetry), corsFeature, rewriteFeature, headerOpsFeature, mirrorFeature(pools, random)];
+  const r = resilienceFeatures({ random });
+  return [telemetryFeature(proxyTelemetry), corsFeature, r.fault, rewriteFeature, headerOpsFeature, mirrorFeature(pools, random), r.timeout, r.retry];
 }

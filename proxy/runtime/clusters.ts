@@ -2,6 +2,7 @@
 import type { Cluster, EndpointSet, LoadBalancer, Locality, Endpoint } from '../../common/snapshot.ts';
 import { createBalancer, type EndpointState } from '../balancer/index.ts';
 import type { ClusterRuntime, RequestContext } from '../chain/types.ts';
+import { attachResilience } from '../resilience/cluster-guard.ts';
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
@@ -37,7 +38,10 @@ function states(endpoints: Endpoint[]): EndpointState[] {
 
 function build(cluster: Cluster, endpoints: Endpoint[], h2: boolean, locality: Locality | undefined, localAddress?: string): ClusterRuntime {
   const eps = states(endpoints);
-  return { cluster, endpoints: eps, balancer: createBalancer(cluster.loadBalancer, eps, locality), h2, hashKey: compileHashKey(cluster.loadBalancer), localAddress };
+  const rt: ClusterRuntime = { cluster, endpoints: eps, balancer: createBalancer(cluster.loadBalancer, eps, locality), h2, hashKey: compileHashKey(cluster.loadBalancer), localAddress };
+  // Issue 8 seam: circuit breaker + outlier detection state; ejections rebuild the balancer over the remaining hosts.
+  attachResilience(rt, (subset) => createBalancer(cluster.loadBalancer, subset, locality));
+  return rt;
 }
 
 /**

@@ -1,11 +1,14 @@
 /** The chain's terminal: pick an endpoint, forward through its undici pool, stream back. */
 import type { Dispatcher } from 'undici';
-import type { Handler, ProxyFailure, RequestContext, ResponseSink, Headers } from '../chain/types.ts';
+import type { ClusterRuntime, Handler, ProxyFailure, RequestContext, ResponseSink, Headers } from '../chain/types.ts';
 import type { EndpointState } from '../balancer/index.ts';
 import type { Random } from '../balancer/types.ts';
 import { stripResponseHopByHop } from '../http/headers.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { PoolRegistry } from './pools.ts';
+// Issue 8 (resiliency) seams: host choice skipping ejected/tried hosts, circuit breaker admission, abort handle.
+import { admitUpstream, pickEndpoint } from '../resilience/cluster-guard.ts';
+import type { AbortableSink } from '../resilience/attempt-state.ts';
 
 const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET_CONNECT']);
 
@@ -31,6 +34,8 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
   onRequestStart(controller: Dispatcher.DispatchController): void {
     // One closure per request (not per chunk) to resume after downstream backpressure.
     this.resume = () => controller.resume();
+    // Resilience seam: retry/timeout sinks get a handle to abort this upstream request.
+    if ((this.sink as AbortableSink).onUpstream !== undefined) (this.sink as AbortableSink).onUpstream!((err) => controller.abort(err));
     // The client went away: stop the upstream request too.
     this.ctx.res.once('close', () => {
       if (!this.done) controller.abort(Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' }));
@@ -69,6 +74,12 @@ export function hasBody(ctx: RequestContext): boolean {
 
 /** Builds the terminal handler. `random` drives the balancers (tests inject it). */
 export function forwardTerminal(pools: PoolRegistry, random: Random): Handler {
+  const send = (ctx: RequestContext, cl: ClusterRuntime, ep: EndpointState): void => {
+    ep.active++;
+    const pool = pools.get(cl, ep);
+    const body = ctx.body !== undefined ? ctx.body : hasBody(ctx) ? ctx.req : null;
+    pool.dispatch({ path: ctx.path, method: ctx.attrs.method as Dispatcher.HttpMethod, headers: ctx.headers as Record<string, string>, body }, new UpstreamHandler(ctx, ep));
+  };
   return (ctx) => {
     const base = ctx.destination!.cluster;
     const cl = base.h2Twin !== undefined && 'stream' in ctx.req ? base.h2Twin : base;
@@ -77,15 +88,13 @@ export function forwardTerminal(pools: PoolRegistry, random: Random): Handler {
       const key = cl.hashKey(ctx);
       if (key !== undefined) hash = hash32(key);
     }
-    const ep = cl.balancer.pick(random, hash);
+    const ep = pickEndpoint(cl, ctx, random, hash);
     if (ep === undefined) {
       ctx.sink.fail({ flag: 'UH', code: 'MESHLET_PROXY_NO_HEALTHY_UPSTREAM', status: 503 }, false);
       return;
     }
     ctx.endpoint = ep;
-    ep.active++;
-    const pool = pools.get(cl, ep);
-    const body = ctx.body !== undefined ? ctx.body : hasBody(ctx) ? ctx.req : null;
-    pool.dispatch({ path: ctx.path, method: ctx.attrs.method as Dispatcher.HttpMethod, headers: ctx.headers as Record<string, string>, body }, new UpstreamHandler(ctx, ep));
+    // Resilience seam: connectionPool limits (503 UO or a bounded wait) and outlier accounting.
+    admitUpstream(cl, ctx, ep, send);
   };
 }

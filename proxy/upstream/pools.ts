@@ -6,6 +6,7 @@ import { readFileSync } from 'node:fs';
 import { Pool, buildConnector } from 'undici';
 import type { Cluster } from '../../common/snapshot.ts';
 import type { EndpointState } from '../balancer/index.ts';
+import { poolLimitOptions } from '../resilience/circuit-breaker.ts';
 
 /** What a pool is built for: a cluster, its protocol and the source address to bind. */
 export interface PoolTarget {
@@ -40,7 +41,7 @@ export class PoolRegistry {
 
   static keyOf(cl: PoolTarget, ep: EndpointState): string {
     const c = cl.cluster;
-    return `${cl.h2 ? 'h2' : 'h1'}|${c.tls.mode === 'SIMPLE' ? `tls:${c.tls.sni ?? ''}` : 'plain'}|${ep.key}|${c.connectionPool.connectTimeoutMs}|${cl.localAddress ?? ''}`;
+    return `${cl.h2 ? 'h2' : 'h1'}|${c.tls.mode === 'SIMPLE' ? `tls:${c.tls.sni ?? ''}` : 'plain'}|${ep.key}|${c.connectionPool.connectTimeoutMs}|${cl.localAddress ?? ''}|${c.connectionPool.maxConnections}|${c.connectionPool.maxRequestsPerConnection}|${c.connectionPool.idleTimeoutMs}`;
   }
 
   private create(ep: EndpointState, cluster: Cluster, h2: boolean, localAddress: string | undefined): Pool {
@@ -55,6 +56,8 @@ export class PoolRegistry {
       keepAliveTimeout: Math.min(cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : 60_000, 600_000),
       ...(cp.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: cp.maxRequestsPerConnection } : {}),
       allowH2: h2,
+      // Issue 8 seam: connectionPool limits undici enforces (connections, h2 streams, keepalive).
+      ...poolLimitOptions(cp, h2, tls),
       ...(localAddress === undefined ? {} : { localAddress }),
       ...(h2 && !tls ? { useH2c: true } : {}),
       ...(tls ? { connect: this.tlsConnector(cluster.tls.sni ?? ep.endpoint.address, h2) } : {}),

@@ -1,0 +1,145 @@
+/**
+ * The resilience state of one ClusterRuntime (built once per snapshot): circuit breaker,
+ * outlier detector, counters. Three seams reach it: `attachResilience` (clusters.ts, at
+ * compile time), `pickEndpoint` and `admitUpstream` (the forward terminal, per request).
+ */
+import type { Balancer, EndpointState } from '../balancer/index.ts';
+import type { Random } from '../balancer/types.ts';
+import type { ClusterRuntime, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import { announceAbort, isCancelled, triedOf, type AbortableSink } from './attempt-state.ts';
+import { CircuitBreaker } from './circuit-breaker.ts';
+import { realClock, type Clock } from './clock.ts';
+import { OutlierDetector, type Outcome } from './outlier.ts';
+import { clusterStats, registerHostView, type ClusterStats } from './stats.ts';
+
+export interface ClusterGuard {
+  breaker: CircuitBreaker;
+  detector: OutlierDetector<EndpointState> | undefined;
+  stats: ClusterStats;
+  /** Whether the terminal must wrap the sink (limits or outlier detection configured). */
+  active: boolean;
+}
+
+const guards = new WeakMap<ClusterRuntime, ClusterGuard>();
+let clock: Clock = realClock;
+
+/** Tests of the pure parts inject a clock; the proxy uses the real one. */
+export function setResilienceClock(c: Clock): void {
+  clock = c;
+}
+
+export function guardOf(cl: ClusterRuntime): ClusterGuard | undefined {
+  return guards.get(cl);
+}
+
+/** Compile time: builds the guard and, with outlier detection, rebuilds the balancer over the hosts not ejected. */
+export function attachResilience(cl: ClusterRuntime, rebuild: (eps: EndpointState[]) => Balancer): void {
+  const stats = clusterStats(cl.cluster.name);
+  const breaker = new CircuitBreaker(cl.cluster.connectionPool, cl.h2, stats);
+  const od = cl.cluster.outlierDetection;
+  const enabled = od !== undefined && (od.consecutive5xxErrors > 0 || od.consecutiveGatewayErrors > 0 || od.consecutiveLocalOriginFailures > 0);
+  const detector = enabled ? new OutlierDetector(od, cl.endpoints, clock, stats) : undefined;
+  if (detector !== undefined) {
+    detector.onChange = () => {
+      cl.balancer = rebuild(detector.available().hosts);
+    };
+    registerHostView(cl.cluster.name, () =>
+      cl.endpoints.map((e) => {
+        const s = detector.hostState(e);
+        return `${e.key}::health_flags::${s?.ejected === true ? '/failed_outlier_check' : 'healthy'}::ejections::${s?.ejections ?? 0}::rq_active::${e.active}`;
+      }),
+    );
+  }
+  guards.set(cl, { breaker, detector, stats, active: breaker.limited || detector !== undefined });
+}
+
+/** Picks an endpoint: skips hosts earlier attempts used (Envoy's previous_hosts predicate, 5 tries). */
+export function pickEndpoint(cl: ClusterRuntime, ctx: RequestContext, random: Random, hash: number | undefined): EndpointState | undefined {
+  const g = guards.get(cl);
+  g?.detector?.tick();
+  const t = triedOf(ctx);
+  let ep = cl.balancer.pick(random, hash);
+  if (t === undefined || t.hosts.length === 0 || ep === undefined) return ep;
+  for (let i = 0; i < 5 && t.hosts.includes(ep!); i++) ep = cl.balancer.pick(random, i === 0 ? hash : undefined);
+  if (ep !== undefined && t.hosts.includes(ep) && t.remote) {
+    // retryRemoteLocalities: any healthy, non-ejected host in another locality.
+    const others = cl.endpoints.filter((e) => e.endpoint.healthy && !t.hosts.includes(e) && g?.detector?.isEjected(e) !== true);
+    if (others.length > 0) ep = others[Math.floor(random() * others.length)];
+  }
+  return ep;
+}
+
+/** Codes of aborts made by the retry/timeout features (see retry.ts, timeout.ts). */
+const TIMEOUT_CODES = new Set(['MESHLET_PER_TRY_TIMEOUT', 'MESHLET_ROUTE_TIMEOUT']);
+
+/** What a failure says about the host; undefined when it says nothing (we dropped the attempt, or the client left). */
+function localOutcome(f: ProxyFailure): Outcome | undefined {
+  const code = (f.cause as { code?: string } | undefined)?.code;
+  if (code === 'MESHLET_ATTEMPT_ABANDONED' || f.flag === 'DC') return undefined;
+  if (code !== undefined && TIMEOUT_CODES.has(code)) return { kind: 'local', what: 'timeout' };
+  return { kind: 'local', what: f.flag === 'UF' ? 'connect' : 'reset' };
+}
+
+/** Sits between the terminal and the chain's sink: frees the slot and tells the detector. */
+class GuardSink implements AbortableSink {
+  private readonly inner: ResponseSink;
+  private readonly g: ClusterGuard;
+  private readonly ep: EndpointState;
+  private done = false;
+  constructor(inner: ResponseSink, g: ClusterGuard, ep: EndpointState) {
+    this.inner = inner;
+    this.g = g;
+    this.ep = ep;
+  }
+  onUpstream(abort: (err: Error) => void): void {
+    announceAbort(this.inner, abort);
+  }
+  start(status: number, headers: Headers): void {
+    this.g.detector?.report(this.ep, { kind: 'status', status });
+    this.inner.start(status, headers);
+  }
+  data(chunk: Buffer, resume: () => void): boolean {
+    return this.inner.data(chunk, resume);
+  }
+  end(trailers: Headers | undefined): void {
+    this.finish();
+    this.inner.end(trailers);
+  }
+  fail(f: ProxyFailure, started: boolean): void {
+    if (!started && this.g.detector !== undefined) {
+      const o = localOutcome(f);
+      if (o !== undefined) this.g.detector.report(this.ep, o);
+    }
+    this.finish();
+    this.inner.fail(f, started);
+  }
+  private finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.g.breaker.release();
+  }
+}
+
+const OVERFLOW: ProxyFailure = { flag: 'UO', code: 'MESHLET_PROXY_UPSTREAM_OVERFLOW', status: 503 };
+
+/**
+ * Per request, before dispatch: takes a breaker slot (or parks, or answers 503 UO at once)
+ * and wraps the sink for slot release and outlier accounting. `send` dispatches for real.
+ */
+export function admitUpstream<C extends ClusterRuntime>(cl: C, ctx: RequestContext, ep: EndpointState, send: (ctx: RequestContext, cl: C, ep: EndpointState) => void): void {
+  const g = guards.get(cl);
+  if (g === undefined || !g.active) {
+    send(ctx, cl, ep);
+    return;
+  }
+  const verdict = g.breaker.limited
+    ? g.breaker.admit({ run: () => go(), live: () => !isCancelled(ctx) && !(ctx.res as { destroyed?: boolean }).destroyed })
+    : 'go';
+  function go(): void {
+    ctx.sink = new GuardSink(ctx.sink, g!, ep);
+    if (!g!.breaker.limited) g!.breaker.active++;
+    send(ctx, cl, ep);
+  }
+  if (verdict === 'go') go();
+  else if (verdict === 'overflow') ctx.sink.fail(OVERFLOW, false);
+}

@@ -1,0 +1,231 @@
+/**
+ * Retries (VirtualService `retries`), Envoy's router semantics: a retriable response or
+ * failure is held back (never reaches the client) and the request runs down to the terminal
+ * again after a fully jittered exponential backoff, preferring a host no earlier attempt
+ * used. `perTryTimeout` bounds each attempt. A retry needs a replayable body (buffered up to
+ * 1 MiB) and a slot of the cluster's maxRetries circuit (else flag UO). When retries run
+ * out on a retriable outcome the response carries flag URX.
+ */
+import type { CircuitBreaker } from './circuit-breaker.ts';
+import type { Feature, Handler, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import { hasBody } from '../upstream/forward.ts';
+import { announceAbort, isCancelled, setTried, type AbortableSink, type Tried } from './attempt-state.ts';
+import { BodyTape } from './body-tape.ts';
+import type { Clock, TimerHandle } from './clock.ts';
+import { guardOf } from './cluster-guard.ts';
+import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retriableResponse, type CompiledRetry } from './retry-policy.ts';
+import { clusterStats, type ClusterStats } from './stats.ts';
+
+/** Error codes of aborts the retry makes itself (the cluster guard reads them). */
+export const ABANDONED_CODE = 'MESHLET_ATTEMPT_ABANDONED';
+export const PER_TRY_TIMEOUT_CODE = 'MESHLET_PER_TRY_TIMEOUT';
+const UT: ProxyFailure = { flag: 'UT', code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', status: 504 };
+
+type Verdict = 'retry' | 'exhausted' | 'overflow' | 'no';
+
+function withFlag(flags: string, f: string): string {
+  return flags === '' ? f : `${flags},${f}`;
+}
+
+class Attempt implements AbortableSink {
+  readonly run: RetryRun;
+  abort: ((err: Error) => void) | undefined;
+  stale = false;
+  timer: TimerHandle | undefined;
+  constructor(run: RetryRun) {
+    this.run = run;
+  }
+  onUpstream(abort: (err: Error) => void): void {
+    this.abort = abort;
+  }
+  start(status: number, headers: Headers): void {
+    if (!this.stale) this.run.onStart(this, status, headers);
+  }
+  data(chunk: Buffer, resume: () => void): boolean {
+    return this.stale ? true : this.run.outer.data(chunk, resume);
+  }
+  end(trailers: Headers | undefined): void {
+    if (this.stale) return;
+    this.run.settle(this);
+    this.run.outer.end(trailers);
+  }
+  fail(f: ProxyFailure, started: boolean): void {
+    if (!this.stale) this.run.onFail(this, f, started);
+  }
+}
+
+class RetryRun {
+  readonly outer: ResponseSink;
+  private readonly ctx: RequestContext;
+  private readonly next: Handler;
+  private readonly c: CompiledRetry;
+  private readonly env: RetryEnv;
+  private readonly stats: ClusterStats | undefined;
+  private readonly breaker: CircuitBreaker | undefined;
+  private readonly tried: Tried;
+  private tape: BodyTape | undefined;
+  private attempts = 0;
+  private current: Attempt | undefined;
+  private backoff: TimerHandle | undefined;
+  private holdsRetrySlot = false;
+  private done = false;
+
+  constructor(ctx: RequestContext, next: Handler, c: CompiledRetry, env: RetryEnv) {
+    this.ctx = ctx;
+    this.next = next;
+    this.c = c;
+    this.env = env;
+    this.outer = ctx.sink;
+    const cl = ctx.destination?.cluster;
+    this.stats = cl === undefined ? undefined : clusterStats(cl.cluster.name);
+    this.breaker = cl === undefined ? undefined : guardOf(cl)?.breaker;
+    this.tried = { hosts: [], remote: c.remoteLocalities };
+  }
+
+  begin(): void {
+    announceAbort(this.outer, (err) => this.cancel(err));
+    if (this.c.retries > 0) {
+      setTried(this.ctx, this.tried);
+      if (hasBody(this.ctx) || this.ctx.body != null) {
+        const src = this.ctx.body ?? this.ctx.req;
+        this.tape = new BodyTape(src, this.env.bufferLimit);
+      }
+    }
+    this.launch();
+  }
+
+  private launch(): void {
+    this.backoff = undefined;
+    const ctx = this.ctx;
+    if (this.done || isCancelled(ctx) || (ctx.res as { destroyed?: boolean }).destroyed === true) return this.releaseSlot();
+    this.attempts++;
+    const a = new Attempt(this);
+    this.current = a;
+    ctx.sink = a;
+    ctx.endpoint = undefined;
+    if (this.tape !== undefined) ctx.body = this.tape.player();
+    if (this.c.perTryTimeoutMs > 0) a.timer = this.env.clock.setTimeout(() => this.perTryTimeout(a), this.c.perTryTimeoutMs);
+    this.next(ctx);
+    if (ctx.endpoint !== undefined) this.tried.hosts.push(ctx.endpoint);
+  }
+
+  private verdict(retriable: boolean): Verdict {
+    if (!retriable) return 'no';
+    if (this.attempts > this.c.retries || (this.tape !== undefined && !this.tape.replayable) || this.done || isCancelled(this.ctx)) {
+      if (this.stats !== undefined) this.stats.upstream_rq_retry_limit_exceeded++;
+      return 'exhausted';
+    }
+    if (this.breaker !== undefined && !this.breaker.tryRetry()) return 'overflow';
+    this.releaseSlot();
+    this.holdsRetrySlot = this.breaker !== undefined;
+    return 'retry';
+  }
+
+  private drop(a: Attempt, code: string): void {
+    a.stale = true;
+    if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
+    a.abort?.(Object.assign(new Error(code), { code }));
+  }
+
+  private schedule(): void {
+    if (this.stats !== undefined) this.stats.upstream_rq_retry++;
+    const wait = backoffMs(this.c, this.attempts, this.env.random);
+    this.backoff = this.env.clock.setTimeout(() => this.launch(), wait);
+  }
+
+  /** The attempt's response is final: it goes to the client. */
+  settle(a: Attempt): void {
+    a.stale = true; // later events of this attempt are forwarded by the caller, not re-judged
+    if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
+    this.done = true;
+    if (this.attempts > 1 && this.stats !== undefined) this.stats.upstream_rq_retry_success++;
+    this.releaseSlot();
+  }
+
+  onStart(a: Attempt, status: number, headers: Headers): void {
+    if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
+    if (this.stats !== undefined && status >= 500) this.stats.upstream_rq_5xx++;
+    const v = this.verdict(retriableResponse(this.c, status, headers, this.ctx.headers));
+    if (v === 'retry') {
+      this.drop(a, ABANDONED_CODE);
+      this.schedule();
+      return;
+    }
+    const flag = v === 'exhausted' ? 'URX' : v === 'overflow' ? 'UO' : '';
+    if (flag !== '') {
+      this.ctx.flags = withFlag(this.ctx.flags, flag);
+      headers['x-meshlet-flags'] = this.ctx.flags;
+    }
+    // From here the attempt streams straight through (data/end/fail of a committed attempt).
+    this.done = true;
+    this.releaseSlot();
+    if (this.attempts > 1 && v === 'no' && this.stats !== undefined) this.stats.upstream_rq_retry_success++;
+    const outer = this.outer;
+    a.start = () => undefined;
+    a.data = (c, r) => outer.data(c, r);
+    a.end = (t) => outer.end(t);
+    a.fail = (f, s) => outer.fail(f, s);
+    outer.start(status, headers);
+  }
+
+  onFail(a: Attempt, f: ProxyFailure, started: boolean): void {
+    if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
+    if (this.stats !== undefined) {
+      if (f.flag === 'UF') this.stats.upstream_cx_connect_fail++;
+      else if (f.flag === 'UC') this.stats.upstream_rq_reset++;
+    }
+    const v = started ? 'no' : this.verdict(retriableFailure(this.c, f));
+    if (v === 'retry') {
+      a.stale = true;
+      this.schedule();
+      return;
+    }
+    this.settle(a);
+    this.outer.fail(v === 'exhausted' ? { ...f, flag: `${f.flag},URX` } : v === 'overflow' ? { ...f, flag: `${f.flag},UO` } : f, started);
+  }
+
+  private perTryTimeout(a: Attempt): void {
+    if (a.stale) return;
+    if (this.stats !== undefined) this.stats.upstream_rq_per_try_timeout++;
+    this.drop(a, PER_TRY_TIMEOUT_CODE);
+    const v = this.verdict(retriablePerTryTimeout(this.c));
+    if (v === 'retry') return this.schedule();
+    this.done = true;
+    this.releaseSlot();
+    this.outer.fail(v === 'exhausted' ? { ...UT, flag: 'UT,URX' } : UT, false);
+  }
+
+  /** The route timeout (or the client) ended the request: stop everything. */
+  cancel(err: Error): void {
+    this.done = true;
+    if (this.backoff !== undefined) this.env.clock.clearTimeout(this.backoff);
+    const a = this.current;
+    if (a !== undefined && !a.stale) {
+      a.stale = true;
+      if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
+      a.abort?.(err);
+    }
+    this.releaseSlot();
+  }
+
+  private releaseSlot(): void {
+    if (!this.holdsRetrySlot) return;
+    this.holdsRetrySlot = false;
+    this.breaker?.retryDone();
+  }
+}
+
+export interface RetryEnv {
+  clock: Clock;
+  random: () => number;
+  /** Request body bytes kept for replay. */
+  bufferLimit: number;
+}
+
+export function retryFeature(env: RetryEnv): Feature {
+  return (next, rt) => {
+    const c = compileRetry(rt.route.retries);
+    if (c.retries === 0 && c.perTryTimeoutMs <= 0) return next;
+    return (ctx) => new RetryRun(ctx, next, c, env).begin();
+  };
+}
