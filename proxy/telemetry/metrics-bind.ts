@@ -61,6 +61,16 @@ export class HttpBinding {
   readonly #peers: PeerCache;
   readonly #cache = new Map<string, Children>();
   readonly #seenPeers = new Set<string>();
+  // One-entry memo: most requests of a binding repeat the last outcome's dimensions
+  // (200, no flags, same peer), so they skip building the cache key.
+  #lastCode = -1;
+  #lastFlags = '';
+  #lastGrpc = '';
+  #lastIsGrpc = false;
+  #lastMtls = false;
+  #lastPrincipal: string | undefined;
+  #lastPeer: string | undefined;
+  #last: Children | undefined;
   constructor(m: MeshMetrics, spec: BindingSpec, peers: PeerCache) {
     this.#m = m;
     this.#spec = spec;
@@ -68,6 +78,25 @@ export class HttpBinding {
   }
 
   record(o: HttpOutcome): void {
+    let ch = this.#last;
+    if (ch === undefined || o.code !== this.#lastCode || o.flags !== this.#lastFlags || o.grpcStatus !== this.#lastGrpc || (o.grpc === true) !== this.#lastIsGrpc || o.mtls !== this.#lastMtls || o.peerPrincipal !== this.#lastPrincipal || o.peer !== this.#lastPeer) {
+      ch = this.#lookup(o);
+      this.#last = ch;
+      this.#lastCode = o.code;
+      this.#lastFlags = o.flags;
+      this.#lastGrpc = o.grpcStatus;
+      this.#lastIsGrpc = o.grpc === true;
+      this.#lastMtls = o.mtls;
+      this.#lastPrincipal = o.peerPrincipal;
+      this.#lastPeer = o.peer;
+    }
+    ch.requests.inc();
+    ch.duration.observe(o.durationMs);
+    ch.requestBytes.observe(o.requestBytes);
+    ch.responseBytes.observe(o.responseBytes);
+  }
+
+  #lookup(o: HttpOutcome): Children {
     let peer = o.peer;
     if (peer !== undefined && !this.#seenPeers.has(peer)) {
       if (this.#seenPeers.size >= MAX_PEERS) peer = undefined;
@@ -79,10 +108,7 @@ export class HttpBinding {
       ch = this.#make(o, peer);
       if (this.#cache.size < MAX_CHILDREN) this.#cache.set(key, ch);
     }
-    ch.requests.inc();
-    ch.duration.observe(o.durationMs);
-    ch.requestBytes.observe(o.requestBytes);
-    ch.responseBytes.observe(o.responseBytes);
+    return ch;
   }
 
   #make(o: HttpOutcome, peerRaw: string | undefined): Children {
