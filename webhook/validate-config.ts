@@ -9,7 +9,7 @@ import type { V1RuleWithOperations, V1ValidatingWebhookConfiguration } from '@ku
 import { KIND_GROUPS, KIND_PLURALS } from '../crds/generated/types.ts';
 import { INSTALL_NAMESPACE, PORTS } from './constants.ts';
 
-export const VALIDATING_CONFIGURATION = 'meshlet-crd-validation';
+export const VALIDATING_CONFIGURATION = 'meshlet-validator';
 export const VALIDATING_WEBHOOK_NAME = 'validation.crd.meshlet.io';
 export const VALIDATE_PATH = '/validate';
 

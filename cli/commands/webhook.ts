@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
+import type { FastifyInstance } from 'fastify';
 import { Registry, collectDefaultMetrics } from 'prom-client';
 import { parseFlags } from '../args.ts';
 import { createLogger } from '../../common/log.ts';
 import { PORTS } from '../../webhook/constants.ts';
 import { startWebhook } from '../../webhook/run.ts';
 import { serviceHosts } from '../../webhook/serving-cert.ts';
+import { validatePlugin } from '../../webhook/validate.ts';
 
 const HELP = `Usage: meshlet webhook [flags]
 
 Runs the sidecar injector alone (the operator normally serves it on :15017). Answers
-AdmissionReview v1 for pod CREATE at POST /inject over HTTPS. Without --tls-cert-file it
+AdmissionReview v1 for pod CREATE at POST /inject, and for the Istio mesh kinds at
+POST /validate (the full validators, so every rule is enforced at kubectl apply), over HTTPS. Without --tls-cert-file it
 issues its own serving certificate, writes the CA into the caBundle of the
 MutatingWebhookConfiguration(s) named by --webhook-config, and renews it before expiry.
 
@@ -26,6 +29,8 @@ Flags:
                            (default meshlet-system/meshlet-webhook-tls; "" = none)
   --webhook-config NAME    MutatingWebhookConfiguration whose caBundle to keep current; repeatable
                            (default meshlet-sidecar-injector)
+  --validating-config NAME ValidatingWebhookConfiguration whose caBundle to keep current; repeatable
+                           (the chart installs meshlet-validator; default none)
   --native-sidecars on|off|auto   native sidecars (default auto: apiserver >= 1.29)
   --template-namespace NS  namespace of the template ConfigMap (default meshlet-system)
   --template-configmap NAME  template ConfigMap (default meshlet-sidecar-injector)
@@ -47,6 +52,7 @@ export async function run(argv: string[]): Promise<number> {
     'tls-key-file': { type: 'string' },
     'cert-host': { type: 'string', multiple: true },
     'webhook-config': { type: 'string', multiple: true },
+    'validating-config': { type: 'string', multiple: true },
     'cert-secret': { type: 'string' },
     'native-sidecars': { type: 'string' },
     'template-namespace': { type: 'string' },
@@ -90,6 +96,8 @@ export async function run(argv: string[]): Promise<number> {
     tls: typeof certFile === 'string' && typeof keyFile === 'string' ? { cert: readFileSync(certFile, 'utf8'), key: readFileSync(keyFile, 'utf8') } : undefined,
     certHosts: (values['cert-host'] as string[] | undefined) ?? serviceHosts(),
     mutatingConfigurations: values['webhook-config'] as string[] | undefined,
+    validatingConfigurations: values['validating-config'] as string[] | undefined,
+    plugins: [async (app: FastifyInstance) => { await app.register(validatePlugin, { registry }); }],
     certSecret: secretFlag === undefined ? undefined : secretFlag === '' ? null : { namespace: secretParts![0]!, name: secretParts![1]! },
     native: nativeFlag === 'auto' ? undefined : nativeFlag === 'on',
     templateNamespace: values['template-namespace'] as string | undefined,

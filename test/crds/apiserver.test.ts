@@ -43,7 +43,7 @@ before(async () => {
   const port = (server.server.address() as AddressInfo).port;
   await cluster.registerWebhook({
     type: 'Validating',
-    name: 'meshlet-crd-validation',
+    name: 'meshlet-validator',
     port,
     path: '/validate',
     caBundlePem: cert.caPem,

@@ -10,6 +10,7 @@ import { connect } from 'node:tls';
 import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../cluster/cluster.ts';
 import { webhookConfiguration, WEBHOOK_NAMES } from '../../webhook/configuration.ts';
+import { validatingWebhookConfiguration, VALIDATING_CONFIGURATION } from '../../webhook/validate-config.ts';
 import type { Container, Pod } from '../../webhook/pod-types.ts';
 import { freePort, WebhookProcess } from './helpers/webhook-process.ts';
 import { jobPod, webPod } from './helpers/pods.ts';
@@ -61,7 +62,11 @@ before(async () => {
   await cluster.kubeConfig().makeApiClient(AdmissionregistrationV1Api).createMutatingWebhookConfiguration({ body: webhookConfiguration({ target: { url: `https://127.0.0.1:${port}` } }) });
   // The install namespace holds the Secret the replicas share the serving certificate through.
   await namespace('meshlet-system');
-  await webhook.start(cluster.kubeconfigPath, port, metricsPort);
+  // The same process serves /validate: the Istio CRDs and the validating configuration (no
+  // caBundle either: the webhook keeps it current there too).
+  await cluster.installCRDs([fileURLToPath(new URL('../../crds/generated/all.yaml', import.meta.url))]);
+  await cluster.kubeConfig().makeApiClient(AdmissionregistrationV1Api).createValidatingWebhookConfiguration({ body: validatingWebhookConfiguration({ target: { url: `https://127.0.0.1:${port}` } }) });
+  await webhook.start(cluster.kubeconfigPath, port, metricsPort, ['--validating-config', VALIDATING_CONFIGURATION]);
   await namespace('mesh', { 'sidecar.inject': 'true' });
   await namespace('istio-mesh', { 'istio-injection': 'enabled' });
   await namespace('plain');
@@ -180,6 +185,23 @@ describe('with the webhook running', () => {
     assert.equal(env.find((e) => e.name === 'PROXY_CONCURRENCY')?.value, '4');
     assert.equal(env.find((e) => e.name === 'MESHLET_LOG_LEVEL')?.value, 'debug');
     await core.deleteNamespacedConfigMap({ namespace: 'meshlet-system', name: 'meshlet-sidecar-injector' });
+  });
+
+  test('the same process validates Istio objects: an invalid VirtualService is refused at kubectl apply with path and code', async () => {
+    const vs = (weight: number): string => JSON.stringify({
+      apiVersion: 'networking.istio.io/v1', kind: 'VirtualService', metadata: { name: `reviews-${weight}`, namespace: 'mesh' },
+      spec: { hosts: ['reviews'], http: [{ route: [{ destination: { host: 'reviews', subset: 'v1' }, weight }, { destination: { host: 'reviews', subset: 'v2' }, weight: 0 }] }] },
+    });
+    // The apiserver picks up the validating configuration asynchronously: wait for the first refusal.
+    const refused = await eventually(async () => {
+      const r = await cluster.kubectl(['apply', '-f', '-'], { input: vs(0) });
+      assert.notEqual(r.code, 0, 'all-zero weights must be refused');
+      return r;
+    }, 30_000);
+    assert.match(refused.stderr, /spec\.http\[0\]\.route/);
+    assert.match(refused.stderr, /\[MESHLET_CRD_[A-Z_]+\]/);
+    const ok = await cluster.kubectl(['apply', '-f', '-'], { input: vs(100) });
+    assert.equal(ok.code, 0, ok.stderr);
   });
 
   test('outcomes are counted on /metrics', async () => {
