@@ -53,20 +53,25 @@ export function attachResilience(cl: ClusterRuntime, rebuild: (eps: EndpointStat
   guards.set(cl, { breaker, detector, stats, active: breaker.limited || detector !== undefined });
 }
 
-/** Picks an endpoint: skips hosts earlier attempts used (Envoy's previous_hosts predicate, 5 tries). */
+/**
+ * Picks an endpoint. On a retry, hosts earlier attempts used are avoided (Envoy's
+ * previous_hosts predicate): a few fresh picks, then any other eligible host — in the same
+ * locality unless `retryRemoteLocalities` lets the retry leave it.
+ */
 export function pickEndpoint(cl: ClusterRuntime, ctx: RequestContext, random: Random, hash: number | undefined): EndpointState | undefined {
   const g = guards.get(cl);
   g?.detector?.tick();
   const t = triedOf(ctx);
   let ep = cl.balancer.pick(random, hash);
-  if (t === undefined || t.hosts.length === 0 || ep === undefined) return ep;
-  for (let i = 0; i < 5 && t.hosts.includes(ep!); i++) ep = cl.balancer.pick(random, i === 0 ? hash : undefined);
-  if (ep !== undefined && t.hosts.includes(ep) && t.remote) {
-    // retryRemoteLocalities: any healthy, non-ejected host in another locality.
-    const others = cl.endpoints.filter((e) => e.endpoint.healthy && !t.hosts.includes(e) && g?.detector?.isEjected(e) !== true);
-    if (others.length > 0) ep = others[Math.floor(random() * others.length)];
-  }
-  return ep;
+  if (t === undefined || t.hosts.length === 0 || ep === undefined || !t.hosts.includes(ep)) return ep;
+  const first = ep;
+  for (let i = 0; i < 4 && t.hosts.includes(ep!); i++) ep = cl.balancer.pick(random, undefined);
+  if (ep !== undefined && !t.hosts.includes(ep)) return ep;
+  const eligible = cl.endpoints.filter((e) => e.endpoint.healthy && !t.hosts.includes(e) && g?.detector?.isEjected(e) !== true);
+  const loc = first.endpoint.locality;
+  const local = eligible.filter((e) => loc === undefined || (e.endpoint.locality?.region === loc.region && e.endpoint.locality.zone === loc.zone && e.endpoint.locality.subzone === loc.subzone));
+  const pool = local.length > 0 ? local : t.remote ? eligible : [];
+  return pool.length > 0 ? pool[Math.floor(random() * pool.length)] : first;
 }
 
 /** Codes of aborts made by the retry/timeout features (see retry.ts, timeout.ts). */

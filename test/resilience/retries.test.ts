@@ -37,9 +37,12 @@ describe('retries (real proxy process)', () => {
     flaky = await startEcho('flaky', allocAddress(block), (req, res) => {
       if (failuresLeft > 0) {
         failuresLeft--;
+        // Answer only after the whole body arrived (so the proxy has seen all of it).
         req.resume();
-        res.writeHead(503);
-        res.end();
+        req.on('end', () => {
+          res.writeHead(503);
+          res.end();
+        });
         return true;
       }
       return false;
