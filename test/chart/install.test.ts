@@ -85,6 +85,12 @@ async function allowed(p: Permission): Promise<boolean> {
   return review.status?.allowed === true;
 }
 
+/** spec.mtls.mode of the chart's mesh-wide PeerAuthentication. */
+async function meshMtlsMode(): Promise<string | undefined> {
+  const pa = (await cluster.kubeConfig().makeApiClient(CustomObjectsApi).getNamespacedCustomObject({ group: 'security.istio.io', version: 'v1', namespace: NS, plural: 'peerauthentications', name: 'default' })) as { spec?: { mtls?: { mode?: string } } };
+  return pa.spec?.mtls?.mode;
+}
+
 async function bundles(): Promise<string[]> {
   const cfg = await cluster.kubeConfig().makeApiClient(AdmissionregistrationV1Api).readMutatingWebhookConfiguration({ name: 'meshlet-sidecar-injector' });
   return (cfg.webhooks ?? []).map((w) => w.clientConfig.caBundle ?? '');
@@ -106,12 +112,15 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
     const rendered = await template();
     assert.equal(rendered.code, 0, rendered.stderr);
     const docs = parseDocs(rendered.stdout);
-    assert.equal(docs.length, 16);
+    assert.equal(docs.length, 17);
     const api = KubernetesObjectApi.makeApiClient(cluster.kubeConfig());
     for (const d of docs) {
       const live = await api.read({ apiVersion: d.apiVersion, kind: d.kind, metadata: { name: d.metadata.name, ...(d.metadata.namespace === undefined ? {} : { namespace: d.metadata.namespace }) } });
-      assert.equal(live.metadata?.annotations?.['meta.helm.sh/release-name'], 'meshlet', `${d.kind}/${d.metadata.name}`);
+      // Hooks (the mesh-wide PeerAuthentication) are created by Helm but not owned by the release.
+      const hook = d.metadata.annotations?.['helm.sh/hook'] !== undefined;
+      assert.equal(live.metadata?.annotations?.[hook ? 'helm.sh/hook' : 'meta.helm.sh/release-name'], hook ? 'post-install,post-upgrade' : 'meshlet', `${d.kind}/${d.metadata.name}`);
     }
+    assert.equal(await meshMtlsMode(), 'PERMISSIVE');
     await cluster.waitForCRDs(docs.filter((d) => d.kind === 'CustomResourceDefinition').map((d) => d.metadata.name));
     const status = await cluster.helm(['status', 'meshlet', '-n', NS, '-o', 'json']);
     assert.equal((JSON.parse(status.stdout) as { info: { status: string } }).info.status, 'deployed');
@@ -251,7 +260,9 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
   test('helm upgrade with changed values keeps VirtualServices and the operator-written caBundle', async () => {
     const objects = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
     const created = (await objects.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: MESH_NS, plural: 'virtualservices', body: virtualService('reviews') })) as K8sObject & { metadata: { uid: string } };
-    const r = await cluster.helm(['upgrade', 'meshlet', CHART, '-n', NS, '--set', 'operator.replicas=2', '--set', 'sidecar.proxy.logLevel=debug', '--set', 'mtls.mode=STRICT']);
+    const r = await cluster.helm(['upgrade', 'meshlet', CHART, '-n', NS, '--set', 'operator.replicas=2', '--set', 'sidecar.proxy.logLevel=debug', '--set', 'mtls.mode=STRICT',
+      // With the operator away a Fail validator refuses mesh objects; the chart's own hook must still go through.
+      '--set', 'validation.failurePolicy=Fail']);
     assert.equal(r.code, 0, r.stderr);
     const after = (await objects.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: MESH_NS, plural: 'virtualservices', name: 'reviews' })) as K8sObject & { metadata: { uid: string }; spec: unknown };
     assert.equal(after.metadata.uid, created.metadata.uid);
@@ -260,8 +271,11 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
     const admin = cluster.kubeConfig();
     const cm = await admin.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'meshlet-sidecar-injector', namespace: NS });
     assert.match(cm.data?.values ?? '', /logLevel: debug/);
-    const mesh = await admin.makeApiClient(CoreV1Api).readNamespacedConfigMap({ name: 'meshlet-mesh', namespace: NS });
-    assert.match(mesh.data?.['mesh.yaml'] ?? '', /defaultMtlsMode: STRICT/);
+    assert.equal(await meshMtlsMode(), 'STRICT');
+    await eventually(async () => {
+      const refused = await objects.createNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: MESH_NS, plural: 'virtualservices', body: virtualService('unvalidated') }).then(() => undefined, (e: unknown) => e);
+      assert.match(String((refused as { body?: unknown } | undefined)?.body ?? refused), /validation\.meshlet\.io/, 'a user object is refused while the Fail validator is unreachable');
+    });
     const dep = (await KubernetesObjectApi.makeApiClient(admin).read({ apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'meshlet-operator', namespace: NS } })) as { spec?: { replicas?: number; template?: { spec?: { affinity?: unknown } } } };
     assert.equal(dep.spec?.replicas, 2);
     assert.ok(dep.spec?.template?.spec?.affinity !== undefined, 'anti-affinity with 2 replicas');
@@ -293,6 +307,8 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
   test('helm install again adopts the kept CRDs; users\' objects survive', async () => {
     const r = await cluster.helm(['install', 'meshlet', CHART, '-n', NS]);
     assert.equal(r.code, 0, r.stderr);
+    // The hook replaced the STRICT PeerAuthentication left by the uninstalled release.
+    assert.equal(await meshMtlsMode(), 'PERMISSIVE');
     const objects = cluster.kubeConfig().makeApiClient(CustomObjectsApi);
     await objects.getNamespacedCustomObject({ group: 'networking.istio.io', version: 'v1', namespace: MESH_NS, plural: 'virtualservices', name: 'reviews' });
     const u = await cluster.helm(['uninstall', 'meshlet', '-n', NS]);

@@ -78,7 +78,7 @@ describe('rendered objects', () => {
       'ConfigMap/meshlet-mesh', 'ConfigMap/meshlet-sidecar-injector',
       'CustomResourceDefinition/authorizationpolicies.security.istio.io', 'CustomResourceDefinition/destinationrules.networking.istio.io',
       'CustomResourceDefinition/peerauthentications.security.istio.io', 'CustomResourceDefinition/virtualservices.networking.istio.io',
-      'Deployment/meshlet-operator', 'MutatingWebhookConfiguration/meshlet-sidecar-injector', 'PodDisruptionBudget/meshlet-operator',
+      'Deployment/meshlet-operator', 'MutatingWebhookConfiguration/meshlet-sidecar-injector', 'PeerAuthentication/default', 'PodDisruptionBudget/meshlet-operator',
       'Role/meshlet-operator', 'RoleBinding/meshlet-operator', 'Service/meshlet', 'ServiceAccount/meshlet-operator',
       'ValidatingWebhookConfiguration/meshlet-validator',
     ]);
@@ -138,17 +138,29 @@ describe('rendered objects', () => {
     assert.equal(v.traffic.excludeOutboundIPRanges, '169.254.169.254/32');
   });
 
-  test('mesh settings ConfigMap carries trust domain, mTLS mode, tracing, access log, CA', async () => {
+  test('mesh settings ConfigMap carries trust domain, tracing, access log, CA', async () => {
     const { parse } = await import('yaml');
     const mesh = parse((find(await render({ valuesFile: CUSTOM }), 'ConfigMap', 'meshlet-mesh').data as Obj)['mesh.yaml'] as string) as Obj;
     assert.equal(mesh.trustDomain, 'prod.example.com');
-    assert.equal(mesh.defaultMtlsMode, 'STRICT');
     assert.deepEqual(mesh.accessLog, { enabled: true });
     assert.deepEqual(mesh.tracing, { endpoint: 'http://otel-collector.observability:4318/v1/traces', samplingPercent: 10 });
     assert.deepEqual(mesh.ca, { existingSecret: 'corp-intermediate-ca', rootTTL: '43800h', workloadCertTTL: '12h' });
     const defaults = parse((find(await render(), 'ConfigMap', 'meshlet-mesh').data as Obj)['mesh.yaml'] as string) as Obj;
-    assert.equal(defaults.defaultMtlsMode, 'PERMISSIVE');
     assert.deepEqual(defaults.tracing, { endpoint: '', samplingPercent: 1 });
+    assert.deepEqual(defaults.accessLog, { enabled: false });
+  });
+
+  test('mesh-wide mTLS: PeerAuthentication default in the root namespace, PERMISSIVE unless set, as a post-install/upgrade hook', async () => {
+    const pa = find(await render(), 'PeerAuthentication', 'default');
+    assert.equal(pa.metadata.namespace, 'meshlet-system');
+    assert.deepEqual(pa.spec, { mtls: { mode: 'PERMISSIVE' } });
+    assert.equal(pa.metadata.annotations?.['helm.sh/hook'], 'post-install,post-upgrade');
+    assert.deepEqual(find(await render({ valuesFile: CUSTOM }), 'PeerAuthentication', 'default').spec, { mtls: { mode: 'STRICT' } });
+    // The validator does not hold the hook up (validation.failurePolicy=Fail, operator not ready yet).
+    const validator = find(await render(), 'ValidatingWebhookConfiguration', 'meshlet-validator');
+    const selector = at(validator, 'webhooks', 0, 'objectSelector', 'matchExpressions', 0) as Obj;
+    assert.deepEqual(selector, { key: 'meshlet.io/chart-default', operator: 'DoesNotExist' });
+    assert.equal(pa.metadata.labels?.['meshlet.io/chart-default'], 'true');
   });
 
   test('MutatingWebhookConfiguration has the shape webhook/configuration.ts builds', async () => {

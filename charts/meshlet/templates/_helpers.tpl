@@ -55,7 +55,6 @@ exclusions, and the user's extra selector. Called with (dict "root" $ "exprs" li
 {{- define "meshlet.meshConfig" -}}
 trustDomain: {{ .Values.trustDomain }}
 rootNamespace: {{ .Release.Namespace }}
-defaultMtlsMode: {{ .Values.mtls.mode }}
 accessLog:
   enabled: {{ .Values.accessLog.enabled }}
 tracing:
