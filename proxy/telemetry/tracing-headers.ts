@@ -102,11 +102,12 @@ export function injectContext(h: HeaderBag, c: { traceId: string; spanId: string
   const flag = c.sampled ? '1' : '0';
   h.traceparent = `00-${c.traceId}-${c.spanId}-0${flag}`;
   if (c.traceState !== undefined) h.tracestate = c.traceState;
-  for (const k of B3_MULTI) delete h[k];
+  // Delete only what is there: deleting keys turns the header object into a slow dictionary.
+  for (const k of B3_MULTI) if (h[k] !== undefined) delete h[k];
   h['x-b3-traceid'] = c.traceId;
   h['x-b3-spanid'] = c.spanId;
   h['x-b3-sampled'] = flag;
   if (c.parentSpanId !== undefined) h['x-b3-parentspanid'] = c.parentSpanId;
   if (c.b3Single === true) h.b3 = `${c.traceId}-${c.spanId}-${flag}${c.parentSpanId === undefined ? '' : `-${c.parentSpanId}`}`;
-  else delete h.b3;
+  else if (h.b3 !== undefined) delete h.b3;
 }
