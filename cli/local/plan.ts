@@ -1,0 +1,92 @@
+/**
+ * What `meshlet local <dir>` runs, computed from the directory's objects (pure): one proxy
+ * per meshed WorkloadEntry (it names a serviceAccount and is not annotated
+ * `sidecar.meshlet.io/proxy: "false"`), and the workload's own command when the entry has
+ * the annotation `local.meshlet.io/command` (run by the shell, cwd = the YAML file's folder).
+ */
+import { dirname, resolve } from 'node:path';
+import type { Incoming } from '../../operator/store/store.ts';
+import type { K8sObject } from '../../operator/world/objects.ts';
+import { workloadFromWorkloadEntry } from '../../operator/world/workloads.ts';
+
+export const COMMAND_ANNOTATION = 'local.meshlet.io/command';
+
+export interface LocalWorkload {
+  /** WorkloadEntry name: the proxy id is `<name>.<namespace>`. */
+  name: string;
+  namespace: string;
+  address: string;
+  serviceAccount: string;
+  labels: Record<string, string>;
+  /** Runs a meshlet proxy on `address`. */
+  proxied: boolean;
+  /** Shell command of the app, if the directory says how to run it. */
+  command?: string;
+  /** Folder of the YAML file that declared the entry (the command's cwd). */
+  cwd: string;
+  /** First port the app should listen on (WorkloadEntry ports, else the selecting Services' target ports). */
+  port?: number;
+}
+
+function targetPorts(svc: K8sObject): number[] {
+  const ports = ((svc.spec ?? {}) as { ports?: { port?: number; targetPort?: number | string }[] }).ports ?? [];
+  return ports.map((p) => (typeof p.targetPort === 'number' ? p.targetPort : p.port)).filter((n): n is number => typeof n === 'number');
+}
+
+function selects(svc: K8sObject, ns: string, labels: Record<string, string>): boolean {
+  const sel = ((svc.spec ?? {}) as { selector?: Record<string, string> }).selector;
+  if (sel === undefined || Object.keys(sel).length === 0 || (svc.metadata.namespace ?? 'default') !== ns) return false;
+  return Object.entries(sel).every(([k, v]) => labels[k] === v);
+}
+
+export interface LocalPlan {
+  workloads: LocalWorkload[];
+  /** Entries that cannot run locally, with the reason (non-loopback address, duplicates). */
+  problems: string[];
+}
+
+export function planLocal(objects: readonly Incoming[], baseDir: string): LocalPlan {
+  const services = objects.filter((o) => o.object.kind === 'Service').map((o) => o.object);
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  const workloads: LocalWorkload[] = [];
+  for (const inc of objects.filter((o) => o.object.kind === 'WorkloadEntry')) {
+    const w = workloadFromWorkloadEntry(inc.object);
+    const where = `${inc.origin?.file ?? '<unknown>'}:${inc.origin?.line ?? 0}`;
+    const id = `WorkloadEntry ${w.namespace}/${w.name}`;
+    if (!/^127\.\d+\.\d+\.\d+$/.test(w.ip)) {
+      problems.push(`${where}: ${id}: address "${w.ip}" is not a 127.x loopback address; local mode gives every workload its own loopback address`);
+      continue;
+    }
+    const other = seen.get(w.ip);
+    if (other !== undefined) {
+      problems.push(`${where}: ${id}: address ${w.ip} is already used by ${other}`);
+      continue;
+    }
+    seen.set(w.ip, id);
+    const port = Object.values(w.namedPorts)[0] ?? services.filter((s) => selects(s, w.namespace, w.labels)).flatMap(targetPorts)[0];
+    const command = inc.object.metadata.annotations?.[COMMAND_ANNOTATION];
+    const lw: LocalWorkload = { name: w.name, namespace: w.namespace, address: w.ip, serviceAccount: w.serviceAccount, labels: w.labels, proxied: w.hasSidecar, cwd: inc.origin?.file === undefined ? baseDir : resolve(dirname(inc.origin.file)) };
+    if (command !== undefined && command.trim() !== '') lw.command = command;
+    if (port !== undefined) lw.port = port;
+    workloads.push(lw);
+  }
+  return { workloads, problems };
+}
+
+/** Environment for a workload's command: where to listen and which explicit proxy to use. */
+export function appEnv(w: LocalWorkload, proxyPort: number): Record<string, string> {
+  const env: Record<string, string> = {
+    MESHLET_WORKLOAD: w.name,
+    MESHLET_NAMESPACE: w.namespace,
+    BIND_ADDRESS: w.address,
+    POD_IP: w.address,
+  };
+  if (w.port !== undefined) env.PORT = String(w.port);
+  for (const [k, v] of Object.entries(w.labels)) env[`MESHLET_LABEL_${k.toUpperCase().replace(/[^A-Z0-9]/g, '_')}`] = v;
+  if (w.proxied) {
+    const url = `http://${w.address}:${proxyPort}`;
+    Object.assign(env, { HTTP_PROXY: url, http_proxy: url, MESHLET_PROXY: url, NO_PROXY: '', no_proxy: '' });
+  }
+  return env;
+}
