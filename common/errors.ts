@@ -12,10 +12,11 @@ import { proxyErrors } from './errors/proxy.ts';
 import { webhookErrors } from './errors/webhook.ts';
 import { securityErrors } from './errors/security.ts';
 import { telemetryErrors } from './errors/telemetry.ts';
+import { cliErrors } from './errors/cli.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors];
+const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors, ...cliErrors];
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);
