@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { CHART, FIXTURES, find, golden, goldenForm, helm, render, template } from './helm.ts';
 import type { K8sObject } from './helm.ts';
-import { valuesFromConfigMap } from '../../webhook/values.ts';
+import { DEFAULT_VALUES, valuesFromConfigMap } from '../../webhook/values.ts';
 import { webhookConfiguration } from '../../webhook/configuration.ts';
 
 const CUSTOM = join(FIXTURES, 'values-custom.yaml');
@@ -123,6 +123,11 @@ describe('rendered objects', () => {
     assert.equal(image, `ghcr.io/meshlet/meshlet@${digest}`);
     const values = valuesFromConfigMap(find(docs, 'ConfigMap', 'meshlet-sidecar-injector').data as Record<string, string>);
     assert.equal(values.image, image, 'sidecars run the same image as the operator');
+  });
+
+  test('default sidecar values are the injector\'s own defaults (chart and code agree)', async () => {
+    const v = valuesFromConfigMap(find(await render(), 'ConfigMap', 'meshlet-sidecar-injector').data as Record<string, string>);
+    assert.deepEqual(v, DEFAULT_VALUES);
   });
 
   test('sidecar ConfigMap is accepted by the webhook and carries the values', async () => {
