@@ -79,8 +79,6 @@ export async function ensureBinaries(options: EnsureOptions = {}): Promise<Binar
     const go = await checkGo();
     log(`using ${go.version} (${go.path})`);
     const started = Date.now();
-    const modules = [...new Set(missing.map((s) => s.module))];
-    for (const mod of modules) await download(go.path, mod, log);
     for (const spec of missing) await build(go.path, dir, spec, log);
     log(`all binaries built in ${formatDuration(Date.now() - started)}`);
     return pathsIn(dir);
@@ -153,27 +151,31 @@ async function checkGo(): Promise<GoInfo> {
 
 const NETWORK_ERROR = /dial tcp|no such host|connection refused|i\/o timeout|TLS handshake timeout|proxyconnect|network is unreachable|timeout awaiting|Client\.Timeout|connection reset|server misbehaving/i;
 
-async function download(go: string, mod: string, log: (line: string) => void): Promise<void> {
-  log(`downloading Go modules for go/${mod} (from ${process.env.GOPROXY ?? 'the Go module proxy'} unless already in the module cache)`);
-  const result = await run(go, ['mod', 'download'], { cwd: join(GO_DIR, mod), env: goEnv() });
-  if (result.code === 0) return;
-  const detail = result.stderr.trim().split('\n').slice(-5).join('\n');
+/** Turns a failed `go` command into a message; proxy trouble gets its own. */
+async function goFailure(go: string, what: string, result: RunResult): Promise<HarnessError> {
+  // -v package names are progress, not diagnostics.
+  const detail = result.stderr.split('\n').filter((l) => l !== '' && !/^[\w./-]+$/.test(l)).slice(-30).join('\n');
   if (NETWORK_ERROR.test(result.stderr)) {
     const proxy = (await run(go, ['env', 'GOPROXY'], { env: goEnv() }).catch(() => null))?.stdout.trim() ?? '?';
-    throw new HarnessError(
-      `cannot reach the Go module proxy (GOPROXY=${proxy}) to download the Kubernetes sources. ` +
-        `Check the network or set GOPROXY to a reachable proxy.\n${detail}`,
+    return new HarnessError(
+      `cannot reach the Go module proxy (GOPROXY=${proxy}) to download the sources for ${what}. ` +
+        `Check the network or set GOPROXY to a reachable proxy.\n${detail.split('\n').slice(-5).join('\n')}`,
     );
   }
-  throw new HarnessError(`\`go mod download\` failed in test/cluster/go/${mod} (exit ${result.code}):\n${detail}`);
+  return new HarnessError(`${what} failed (exit ${result.code}):\n${detail}`);
 }
 
 async function build(go: string, dir: string, spec: BinarySpec, log: (line: string) => void): Promise<void> {
   const cwd = join(GO_DIR, spec.module);
   const env = goEnv();
-  // Package count gives a rough percentage; -v prints each package it compiles.
-  const list = await run(go, ['list', '-deps', spec.pkg], { cwd, env });
-  const total = list.code === 0 ? list.stdout.split('\n').filter(Boolean).length : 0;
+  // Resolving the package graph downloads just the modules it needs (far less
+  // than `go mod download`), and the package count gives a rough percentage.
+  log(`resolving ${spec.pkg} (fetches sources from the Go module proxy unless already in the module cache)`);
+  const resolveStart = Date.now();
+  const resolveTimer = setInterval(() => log(`still resolving ${spec.name} (downloading modules), ${formatDuration(Date.now() - resolveStart)} elapsed`), 20_000);
+  const list = await run(go, ['list', '-deps', spec.pkg], { cwd, env }).finally(() => clearInterval(resolveTimer));
+  if (list.code !== 0) throw await goFailure(go, `resolving ${spec.name}`, list);
+  const total = list.stdout.split('\n').filter(Boolean).length;
   const tmp = join(dir, `.${spec.name}.${process.pid}.tmp`);
   const ldflags = ['-s', '-w', ...spec.ldflags].join(' ');
   const started = Date.now();
@@ -196,11 +198,7 @@ async function build(go: string, dir: string, spec: BinarySpec, log: (line: stri
   }
   if (result.code !== 0) {
     rmSync(tmp, { force: true });
-    const detail = result.stderr.split('\n').filter((l) => !/^[\w./-]+$/.test(l)).slice(-30).join('\n');
-    if (NETWORK_ERROR.test(detail)) {
-      throw new HarnessError(`cannot reach the Go module proxy while building ${spec.name}:\n${detail}`);
-    }
-    throw new HarnessError(`building ${spec.name} failed (exit ${result.code}):\n${detail}`);
+    throw await goFailure(go, `building ${spec.name}`, result);
   }
   renameSync(tmp, join(dir, spec.name));
   writeFileSync(join(dir, `${spec.name}.stamp`), `${stampOf(spec)}\n`);
