@@ -13,6 +13,9 @@ import { labelsMatch } from '../world/workloads.ts';
 export interface ResolvedDestinationRule {
   spec: DestinationRuleSpec;
   provenance: Provenance;
+  /** `ns/name` of every rule merged, oldest first, and their specs. */
+  ids: string[];
+  sources: DestinationRuleSpec[];
 }
 
 function applies(dr: MeshConfig<DestinationRuleSpec>, proxy: ProxyIdentity): boolean {
@@ -30,7 +33,7 @@ function mergeRules(rules: MeshConfig<DestinationRuleSpec>[]): ResolvedDestinati
   }
   const spec: DestinationRuleSpec = { ...first.spec };
   if (subsets.length > 0) spec.subsets = subsets;
-  return { spec, provenance: { kind: 'DestinationRule', namespace: first.meta.namespace, name: first.meta.name } };
+  return { spec, provenance: { kind: 'DestinationRule', namespace: first.meta.namespace, name: first.meta.name }, ids: rules.map((r) => `${r.meta.namespace}/${r.meta.name}`), sources: rules.map((r) => r.spec) };
 }
 
 export function lookupDestinationRule(world: World, proxy: ProxyIdentity, svc: WorldService): ResolvedDestinationRule | undefined {

@@ -14,13 +14,12 @@ import { createHash } from 'node:crypto';
 import { contentHash } from '../world/hash.ts';
 import { newContext } from './context.ts';
 import { buildOutbound } from './outbound.ts';
+import { cachedFragment } from './fragments.ts';
 import { buildInbound } from './inbound.ts';
 import { findWorkload } from './identity.ts';
 import { authorization, peerAuthentication } from './security.ts';
 
 export { resolveProxy, parseProxyId, type ProxyClaim } from './identity.ts';
-
-const byName = (a: { name: string }, b: { name: string }): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 export interface OutboundPart {
   listeners: Listener[];
@@ -33,7 +32,7 @@ export interface OutboundPart {
    * per-proxy head plus this shared tail.
    */
   tail: string;
-  /** Hash of the tail: translation builds objects in a fixed order, so equal input gives equal text. */
+  /** Identifies the tail's content (see translateOutbound). */
   hash: string;
 }
 
@@ -63,10 +62,18 @@ export function outboundKey(world: World, proxy: ProxyIdentity): string {
 
 export function translateOutbound(world: World, proxy: ProxyIdentity): OutboundPart {
   const ctx = newContext(world, proxy);
-  const out = buildOutbound(ctx);
-  const part = { listeners: out.listeners, routes: out.routes, clusters: [...ctx.clusters.values()].sort(byName), endpoints: [...ctx.endpointSets.values()].sort(byName) };
-  const tail = `${JSON.stringify(part.listeners).slice(1, -1)}],"routes":${JSON.stringify(part.routes)},"clusters":${JSON.stringify(part.clusters)},"endpoints":${JSON.stringify(part.endpoints)}}`;
-  return { ...part, tail, hash: createHash('sha256').update(tail).digest('hex').slice(0, 16) };
+  const key = outboundKey(world, proxy);
+  const hash = createHash('sha1');
+  const out = buildOutbound(ctx, (svc) => {
+    const { frag, sig } = cachedFragment(ctx, svc, key);
+    hash.update(sig).update('\n');
+    return frag;
+  });
+  const tail = `${out.json.listeners.slice(1, -1)}],"routes":${out.json.routes},"clusters":${out.json.clusters},"endpoints":${out.json.endpoints}}`;
+  // The tail is a function of the fragments (named by their content signatures, in order)
+  // and the listeners, so hashing those identifies it without hashing megabytes.
+  hash.update(out.json.listeners);
+  return { listeners: out.listeners, routes: out.routes, clusters: out.clusters, endpoints: out.endpoints, tail, hash: hash.digest('hex').slice(0, 16) };
 }
 
 /** The per-proxy rest of a snapshot: identity, inbound listeners, security, telemetry. */

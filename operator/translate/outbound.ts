@@ -3,7 +3,7 @@
  * on 0.0.0.0 whose route table has a virtual host per visible service on that port; TCP
  * and TLS ports get a listener per service (on its cluster IP when it has one).
  */
-import type { Listener, Protocol, Route, RouteTable, TcpRoute, VirtualHost, WeightedCluster } from '../../common/snapshot.ts';
+import type { Cluster, EndpointSet, Listener, Protocol, Route, RouteTable, TcpRoute, VirtualHost, WeightedCluster } from '../../common/snapshot.ts';
 import type { ServicePort, WorldService } from '../world/types.ts';
 import { labelsMatch } from '../world/workloads.ts';
 import { ensureCluster, ensureServiceClusters } from './clusters.ts';
@@ -79,28 +79,81 @@ function tcpRoutes(ctx: Ctx, svc: WorldService, port: ServicePort): TcpRoute[] {
   return out;
 }
 
-export function buildOutbound(ctx: Ctx): { listeners: Listener[]; routes: RouteTable[] } {
-  const listeners: Listener[] = [];
-  const tables = new Map<number, { table: RouteTable; listener: Listener }>();
-  for (const svc of ctx.services) {
-    ensureServiceClusters(ctx, svc);
-    for (const port of svc.ports) {
-      const prov = { kind: 'Service', namespace: svc.meta.namespace, name: svc.meta.name };
-      if (HTTPISH.has(port.protocol)) {
-        let entry = tables.get(port.port);
-        if (entry === undefined) {
-          const table: RouteTable = { name: String(port.port), virtualHosts: [], provenance: { kind: 'default', namespace: '', name: String(port.port) } };
-          const listener: Listener = { name: `outbound|${port.port}`, direction: 'outbound', address: '0.0.0.0', port: port.port, protocol: port.protocol, routeTable: table.name, provenance: prov };
-          entry = { table, listener };
-          tables.set(port.port, entry);
-        } else if (entry.listener.protocol !== port.protocol) entry.listener.protocol = 'auto';
-        entry.table.virtualHosts.push(virtualHost(ctx, svc, port));
-      } else {
-        const address = svc.clusterIP ?? '0.0.0.0';
-        listeners.push({ name: `outbound|${port.port}|${svc.hostname}`, direction: 'outbound', address, port: port.port, protocol: port.protocol, tcpRoutes: tcpRoutes(ctx, svc, port), provenance: prov });
-      }
+/** What one service contributes to the outbound part: its virtual hosts, TCP listeners, clusters. */
+export interface Fragment {
+  vhosts: { port: ServicePort; vh: VirtualHost; json: string }[];
+  tcp: Listener[];
+  clusters: { name: string; cluster: Cluster; json: string }[];
+  endpointSets: { name: string; set: EndpointSet; json: string }[];
+}
+
+/** Builds one service's fragment in a context of its own, capturing the clusters it creates. */
+export function buildFragment(ctx: Ctx, svc: WorldService): Fragment {
+  const sub: Ctx = { ...ctx, clusters: new Map(), endpointSets: new Map() };
+  ensureServiceClusters(sub, svc);
+  const frag: Fragment = { vhosts: [], tcp: [], clusters: [], endpointSets: [] };
+  const prov = { kind: 'Service', namespace: svc.meta.namespace, name: svc.meta.name };
+  for (const port of svc.ports) {
+    if (HTTPISH.has(port.protocol)) {
+      const vh = virtualHost(sub, svc, port);
+      frag.vhosts.push({ port, vh, json: JSON.stringify(vh) });
+    } else {
+      const address = svc.clusterIP ?? '0.0.0.0';
+      frag.tcp.push({ name: `outbound|${port.port}|${svc.hostname}`, direction: 'outbound', address, port: port.port, protocol: port.protocol, tcpRoutes: tcpRoutes(sub, svc, port), provenance: prov });
     }
   }
-  const sorted = [...tables.values()].sort((a, b) => a.listener.port - b.listener.port);
-  return { listeners: [...sorted.map((e) => e.listener), ...listeners], routes: sorted.map((e) => e.table) };
+  for (const [name, cluster] of sub.clusters) frag.clusters.push({ name, cluster, json: JSON.stringify(cluster) });
+  for (const [name, set] of sub.endpointSets) frag.endpointSets.push({ name, set, json: JSON.stringify(set) });
+  return frag;
 }
+
+export interface OutboundBuild {
+  listeners: Listener[];
+  routes: RouteTable[];
+  clusters: Cluster[];
+  endpoints: EndpointSet[];
+  /** The same as JSON, built from the fragments' JSON (no second serialization). */
+  json: { listeners: string; routes: string; clusters: string; endpoints: string };
+}
+
+const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
+/** Joins fragments (one per visible service, in service order) into the outbound part. */
+export function buildOutbound(ctx: Ctx, fragmentOf: (svc: WorldService) => Fragment = (svc) => buildFragment(ctx, svc)): OutboundBuild {
+  const tcp: Listener[] = [];
+  const tables = new Map<number, { listener: Listener; vhosts: VirtualHost[]; json: string[] }>();
+  const clusters = new Map<string, { cluster: Cluster; json: string }>();
+  const sets = new Map<string, { set: EndpointSet; json: string }>();
+  for (const svc of ctx.services) {
+    const f = fragmentOf(svc);
+    for (const c of f.clusters) if (!clusters.has(c.name)) clusters.set(c.name, c);
+    for (const e of f.endpointSets) if (!sets.has(e.name)) sets.set(e.name, e);
+    for (const v of f.vhosts) {
+      const prov = { kind: 'Service', namespace: svc.meta.namespace, name: svc.meta.name };
+      let entry = tables.get(v.port.port);
+      if (entry === undefined) {
+        entry = { listener: { name: `outbound|${v.port.port}`, direction: 'outbound', address: '0.0.0.0', port: v.port.port, protocol: v.port.protocol, routeTable: String(v.port.port), provenance: prov }, vhosts: [], json: [] };
+        tables.set(v.port.port, entry);
+      } else if (entry.listener.protocol !== v.port.protocol) entry.listener.protocol = 'auto';
+      entry.vhosts.push(v.vh);
+      entry.json.push(v.json);
+    }
+    tcp.push(...f.tcp);
+  }
+  const sorted = [...tables.values()].sort((a, b) => a.listener.port - b.listener.port);
+  const routes: RouteTable[] = sorted.map((e) => ({ name: String(e.listener.port), virtualHosts: e.vhosts, provenance: { kind: 'default', namespace: '', name: String(e.listener.port) } }));
+  // Same key order as the RouteTable objects above, so this equals JSON.stringify(routes).
+  const routesJson = `[${sorted.map((e) => `{"name":${JSON.stringify(String(e.listener.port))},"virtualHosts":[${e.json.join(',')}],"provenance":${JSON.stringify({ kind: 'default', namespace: '', name: String(e.listener.port) })}}`).join(',')}]`;
+  const listeners = [...sorted.map((e) => e.listener), ...tcp];
+  const cl = [...clusters.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const es = [...sets.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return {
+    listeners,
+    routes,
+    clusters: cl.map(([, c]) => c.cluster),
+    endpoints: es.map(([, e]) => e.set),
+    json: { listeners: JSON.stringify(listeners), routes: routesJson, clusters: `[${cl.map(([, c]) => c.json).join(',')}]`, endpoints: `[${es.map(([, e]) => e.json).join(',')}]` },
+  };
+}
+
+export { byName };

@@ -3,6 +3,7 @@
  * EndpointSlices (with their Pods) and WorkloadEntries (selected by Service selectors),
  * sorts everything, hashes and freezes it. Pure: the same objects give the same World.
  */
+import { createHash } from 'node:crypto';
 import type { K8sObject } from './objects.ts';
 import { DOMAIN_SUFFIX, ROOT_NAMESPACE } from './objects.ts';
 import type { MeshConfig, World, WorldEndpoint, WorldMeta, WorldService, WorldWorkload } from './types.ts';
@@ -52,6 +53,7 @@ function normalizeService(o: K8sObject): WorldService | undefined {
   const svc: WorldService = {
     meta,
     hostname: `${meta.name}.${meta.namespace}.${DOMAIN_SUFFIX}`,
+    contentKey: '',
     ports,
     exportTo: splitList(o.metadata.annotations?.['networking.istio.io/exportTo']),
   };
@@ -127,6 +129,8 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
     const byAddr = new Map<string, WorldEndpoint>();
     for (const e of [...(fromSlices.get(key) ?? []), ...entryEndpoints(svc, entryIndex)]) if (!byAddr.has(e.address)) byAddr.set(e.address, e);
     endpoints[key] = [...byAddr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
+    // Everything translation reads about this service, for content-addressed caching.
+    svc.contentKey = createHash('sha1').update(JSON.stringify([svc, endpoints[key]])).digest('base64');
   }
   const content = {
     rootNamespace: opts.rootNamespace ?? ROOT_NAMESPACE,

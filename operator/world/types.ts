@@ -39,6 +39,8 @@ export interface WorldService {
   exportTo: string[];
   /** A real cluster IP, when the Service has one. */
   clusterIP?: string;
+  /** Digest of this service and its endpoints (content-addressed caching of translation). */
+  contentKey: string;
 }
 
 /** A workload instance: a Pod or a WorkloadEntry. */
