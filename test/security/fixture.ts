@@ -17,6 +17,7 @@ import { authzFeature } from '../../proxy/security/authz-feature.ts';
 import { InboundMtls } from '../../proxy/security/inbound-mtls.ts';
 import { peerInfo } from '../../proxy/security/peer.ts';
 import type { MtlsClient } from '../../proxy/security/tls-contexts.ts';
+import { mtlsConnector } from '../../proxy/security/connector.ts';
 import { applyXfcc } from '../../proxy/security/xfcc.ts';
 import type { WorkloadCert } from '../../proxy/security/workload-cert.ts';
 
@@ -126,16 +127,5 @@ export async function listenWith(onConn: (s: Socket) => void, host = '127.0.0.1'
 
 /** An undici Agent whose connections are mesh mTLS to `identity` through `client`. */
 export function mtlsAgent(client: MtlsClient, identity: string | undefined, agentOpts: ConstructorParameters<typeof Agent>[0] = {}): Agent {
-  return new Agent({
-    ...agentOpts,
-    connect: (o, cb) => {
-      const s = client.connect({ host: o.hostname, port: Number(o.port), identity });
-      const onErr = (e: Error): void => cb(e, null);
-      s.once('error', onErr);
-      s.once('secureConnect', () => {
-        s.off('error', onErr);
-        cb(null, s);
-      });
-    },
-  });
+  return new Agent({ ...agentOpts, connect: mtlsConnector(client, identity) });
 }
