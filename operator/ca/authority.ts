@@ -59,13 +59,13 @@ export class CertificateAuthority {
   readonly trustDomain: string;
   readonly caCert: x509.X509Certificate;
   readonly rootCerts: x509.X509Certificate[];
-  readonly material: CaMaterial;
+  readonly #material: CaMaterial;
   readonly #key: webcrypto.CryptoKey;
   readonly #signAlg: KeyAlgorithms['signAlg'];
   readonly #now: () => number;
 
   private constructor(material: CaMaterial, origin: CaOrigin, key: webcrypto.CryptoKey, signAlg: KeyAlgorithms['signAlg'], opts: CaOptions) {
-    this.material = material;
+    this.#material = material;
     this.origin = origin;
     this.trustDomain = opts.trustDomain;
     this.caCert = new x509.X509Certificate(material.caCertPem);
@@ -113,9 +113,14 @@ export class CertificateAuthority {
     return ca;
   }
 
+  /** Safe view for /debug and logs: never the key (JSON.stringify(ca) cannot leak it). */
+  toJSON(): { origin: CaOrigin; trustDomain: string; serial: string; subject: string; rootNotAfter: string } {
+    return { origin: this.origin, trustDomain: this.trustDomain, serial: this.caCert.serialNumber, subject: this.caCert.subject, rootNotAfter: this.rootNotAfter.toISOString() };
+  }
+
   /** The trust anchor(s) PEM that proxies verify peers with. */
   get rootCertPem(): string {
-    return this.material.rootCertPem;
+    return this.#material.rootCertPem;
   }
 
   /** Earliest notAfter among the roots: the date the mesh stops working without rotation. */
@@ -166,8 +171,8 @@ export class CertificateAuthority {
     const certPem = `${cert.toString('pem')}\n`;
     return {
       certPem,
-      certChainPem: certPem + this.material.certChainPem,
-      rootCertPem: this.material.rootCertPem,
+      certChainPem: certPem + this.#material.certChainPem,
+      rootCertPem: this.#material.rootCertPem,
       serial: cert.serialNumber,
       notBefore: cert.notBefore,
       notAfter: cert.notAfter,

@@ -26,6 +26,11 @@ export interface InboundMtlsOptions {
   onPlaintext: (socket: Socket, port: number) => void;
   /** A connection refused (STRICT plaintext, failed handshake): for metrics/logs. */
   onRefused?: (reason: 'plaintext-in-strict' | 'handshake-failed', port: number, err?: Error) => void;
+  /**
+   * PERMISSIVE: how long to wait for the client's first byte before treating the connection as
+   * a plaintext server-first protocol (MySQL, SMTP...). 5 s by default.
+   */
+  firstByteTimeoutMs?: number;
 }
 
 /** What the first byte says, for a given mode: what to do with the connection. */
@@ -63,7 +68,17 @@ export class InboundMtls {
       this.#opts.onPlaintext(socket, port);
       return;
     }
-    socket.once('data', (chunk: Buffer) => {
+    // Server-first plaintext sends nothing: under PERMISSIVE, hand it over after a while.
+    const timer = mode === 'PERMISSIVE'
+      ? setTimeout(() => {
+        socket.removeListener('data', onFirst);
+        socket.pause();
+        this.#opts.onPlaintext(socket, port);
+        socket.resume();
+      }, this.#opts.firstByteTimeoutMs ?? 5000)
+      : undefined;
+    const onFirst = (chunk: Buffer): void => {
+      clearTimeout(timer);
       socket.pause();
       const kind = classifyFirstByte(chunk[0] ?? 0, mode);
       if (kind === 'refuse') {
@@ -82,8 +97,10 @@ export class InboundMtls {
       // The TLS wrap takes over the handle and replays the buffered ClientHello itself
       // (node's initRead); resuming the raw socket here would steal it.
       this.tlsServer.emit('connection', socket);
-    });
+    };
+    socket.once('data', onFirst);
     socket.on('error', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
   }
 
   /** New certificate for new handshakes; live connections keep the old one until they close. */

@@ -159,3 +159,21 @@ test('PeerAuthentication resolved to STRICT for the workload with the app port P
   t.after(() => closed.close());
   assert.equal((await plaintextGet(closed.port)).ok, false);
 });
+
+test('PERMISSIVE with a server-first plaintext protocol: after the first-byte wait the app speaks first', async (t) => {
+  const { InboundMtls } = await import('../../proxy/security/inbound-mtls.ts');
+  const { listenWith } = await import('./fixture.ts');
+  const inbound = new InboundMtls({
+    cert: certB, modeFor: () => 'PERMISSIVE', firstByteTimeoutMs: 20,
+    onMtls: (s) => s.destroy(),
+    onPlaintext: (s) => s.end('220 greeting\r\n'),
+  });
+  const l = await listenWith((s) => inbound.handle(s, 25));
+  t.after(() => l.close());
+  const s = netConnect(l.port, '127.0.0.1');
+  let text = '';
+  s.on('data', (c: Buffer) => (text += c.toString()));
+  await once(s, 'end');
+  assert.equal(text, '220 greeting\r\n');
+  s.destroy();
+});

@@ -136,3 +136,12 @@ test('operator serving cert: SPIFFE ID plus host names, verifiable by host name 
   assert.equal(leaf.checkHost('meshlet.meshlet-system.svc'), 'meshlet.meshlet-system.svc');
   assert.equal(leaf.checkIP('127.0.0.1'), '127.0.0.1');
 });
+
+test('the CA never serializes its key (safe for /debug and logs)', async (t) => {
+  const { dir, cleanup } = tempDir('json');
+  t.after(cleanup);
+  const ca = await testCa(dir);
+  const text = JSON.stringify({ ca });
+  assert.doesNotMatch(text, /PRIVATE KEY/);
+  assert.match(text, /"origin":"generated"/);
+});
