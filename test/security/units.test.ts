@@ -145,3 +145,16 @@ test('the CA never serializes its key (safe for /debug and logs)', async (t) => 
   assert.doesNotMatch(text, /PRIVATE KEY/);
   assert.match(text, /"origin":"generated"/);
 });
+
+test('authz metrics: denials by deciding policy, audits by policy', async () => {
+  const { registerAuthzMetrics } = await import('../../proxy/security/authz-metrics.ts');
+  const reg = new Registry();
+  const on = registerAuthzMetrics(reg);
+  on({ allowed: false, reason: 'denied', policy: 'b/deny', provenance: { kind: 'AuthorizationPolicy', namespace: 'b', name: 'deny' }, audited: ['b/audit'] });
+  on({ allowed: false, reason: 'no-allow-match', audited: [] });
+  on({ allowed: true, reason: 'allowed', audited: [] });
+  const text = await reg.metrics();
+  assert.match(text, /meshlet_rbac_denied_total\{policy_namespace="b",policy_name="deny",reason="denied"\} 1/);
+  assert.match(text, /meshlet_rbac_denied_total\{policy_namespace="",policy_name="",reason="no-allow-match"\} 1/);
+  assert.match(text, /meshlet_rbac_audited_total\{policy="b\/audit"\} 1/);
+});
