@@ -47,6 +47,8 @@ export class OperatorCore {
   private readonly worldListeners: ((w: World) => void)[] = [];
   private current: World;
   private closed = false;
+  /** World changes not yet ACKed by every proxy they changed (for apply → last ACK). */
+  private rounds: { at: number; waiting: Set<string> }[] = [];
 
   constructor(opts: CoreOptions) {
     this.log = opts.log;
@@ -95,7 +97,12 @@ export class OperatorCore {
     const t0 = performance.now();
     const changed = this.proxies.onWorld(world, firstChangeAt);
     this.metrics.pushTime.observe((performance.now() - t0) / 1000);
-    this.log.debug({ world: world.hash, proxiesChanged: changed }, 'world rebuilt');
+    if (changed.length > 0) {
+      this.rounds.push({ at: firstChangeAt, waiting: new Set(changed) });
+      // Proxies that never come back must not hold rounds forever.
+      if (this.rounds.length > 100) this.rounds.shift();
+    }
+    this.log.debug({ world: world.hash, proxiesChanged: changed.length }, 'world rebuilt');
     this.proxies.prune(this.timers.now(), 10 * 60_000);
     for (const l of this.worldListeners) l(world);
   }
@@ -111,6 +118,7 @@ export class OperatorCore {
         this.metrics.convergence.observe(Math.max(0, now - s.pendingSince) / 1000);
         s.pendingSince = undefined;
       }
+      if (p.ack === s.snapshot.version) this.ackedAll(s.id, now);
     }
     if (p.nack !== undefined) {
       const error = p.error ?? 'unknown error';
@@ -142,6 +150,13 @@ export class OperatorCore {
     s.sentVersion = s.snapshot.version;
     this.metrics.pushes.inc({ type: 'snapshot' });
     return { status: 200, version: s.snapshot.version, head: s.head, tail: s.tail };
+  }
+
+  private ackedAll(id: string, now: number): void {
+    for (const r of this.rounds) {
+      if (r.waiting.delete(id) && r.waiting.size === 0) this.metrics.allAcked.observe(Math.max(0, now - r.at) / 1000);
+    }
+    this.rounds = this.rounds.filter((r) => r.waiting.size > 0);
   }
 
   private connectedWindowMs(): number {

@@ -10,6 +10,7 @@ export interface OperatorMetrics {
   pushes: Counter<'type'>;
   convergence: Histogram;
   pushTime: Histogram;
+  allAcked: Histogram;
   connected: Gauge;
   rejects: Counter<'type'>;
   invalidObjects: Gauge<'kind'>;
@@ -31,6 +32,12 @@ export function createOperatorMetrics(opts: { defaultMetrics?: boolean } = {}): 
       name: 'pilot_proxy_convergence_time',
       help: 'Seconds from the first change of a debounce window to the ACK of the snapshot it produced, per proxy.',
       buckets: [0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30],
+      registers: r,
+    }),
+    allAcked: new Histogram({
+      name: 'meshlet_operator_push_all_acked_seconds',
+      help: 'Seconds from the first change of a debounce window until every proxy whose snapshot it changed has ACKed (apply → last ACK).',
+      buckets: [0.1, 0.2, 0.3, 0.5, 0.75, 1, 2, 5, 10, 30],
       registers: r,
     }),
     pushTime: new Histogram({ name: 'pilot_xds_push_time', help: 'Seconds spent translating snapshots for all proxies after a World change.', buckets: [0.001, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5], registers: r }),

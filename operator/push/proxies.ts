@@ -78,9 +78,9 @@ export class ProxyRegistry {
   }
 
   /** A new World: every proxy's snapshot recomputed; waiting requests of changed ones answered. */
-  onWorld(world: World, changeAt: number): number {
-    let changed = 0;
-    for (const s of this.states.values()) if (this.refresh(s, world, changeAt)) changed++;
+  onWorld(world: World, changeAt: number): string[] {
+    const changed: string[] = [];
+    for (const s of this.states.values()) if (this.refresh(s, world, changeAt)) changed.push(s.id);
     return changed;
   }
 

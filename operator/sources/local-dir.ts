@@ -95,11 +95,26 @@ export class LocalDirSource {
     this.log = log;
   }
 
-  /** Loads once and starts watching. */
-  start(): void {
+  private pending: ReturnType<typeof setTimeout> | undefined;
+  private rescan: ReturnType<typeof setInterval> | undefined;
+
+  /**
+   * Loads once and starts watching. Events are coalesced for a few ms (an editor's save is
+   * several events); a slow rescan backs fs.watch up, which can miss events. Both are cheap:
+   * unchanged files (same size and mtime) are not read again.
+   */
+  start(rescanMs = 2000): void {
     this.reload();
-    this.watcher = watch(this.dir, { recursive: true }, () => this.reload());
+    this.watcher = watch(this.dir, { recursive: true }, () => {
+      if (this.pending !== undefined) clearTimeout(this.pending);
+      this.pending = setTimeout(() => {
+        this.pending = undefined;
+        this.reload();
+      }, 10);
+    });
     this.watcher.on('error', (err) => this.log.warn({ err: err.message }, 'directory watch error'));
+    this.rescan = setInterval(() => this.reload(), rescanMs);
+    this.rescan.unref();
   }
 
   reload(): void {
@@ -117,5 +132,7 @@ export class LocalDirSource {
   stop(): void {
     this.watcher?.close();
     this.watcher = undefined;
+    if (this.pending !== undefined) clearTimeout(this.pending);
+    if (this.rescan !== undefined) clearInterval(this.rescan);
   }
 }

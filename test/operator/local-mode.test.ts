@@ -90,4 +90,8 @@ test('proxy-status and metrics show synced proxies and pushes', async () => {
   assert.match(metrics, /pilot_xds_pushes\{type="snapshot"\} [1-9]/);
   assert.match(metrics, /pilot_xds 2/);
   assert.match(metrics, /pilot_proxy_convergence_time_count [1-9]/);
+  assert.match(metrics, /meshlet_operator_push_all_acked_seconds_count [1-9]/);
+  const help = spawnSync(process.execPath, ['bin/meshlet', 'operator', '--help'], { encoding: 'utf8' });
+  assert.equal(help.status, 0);
+  assert.match(help.stdout, /--local <dir>/);
 });
