@@ -101,6 +101,8 @@ export function poolLimitOptions(cp: ConnectionPool, h2: boolean, tls: boolean):
   const maxConn = limitOf(cp.maxConnections);
   if (maxConn !== Infinity) o.connections = maxConn;
   if (h2 && cp.maxConcurrentStreams > 0 && cp.maxConcurrentStreams < 2147483647) o.maxConcurrentStreams = cp.maxConcurrentStreams;
+  // idleTimeout: undici would otherwise follow the server's Keep-Alive hint (Node's default is minutes).
+  if (cp.idleTimeoutMs > 0 && cp.idleTimeoutMs < 600_000) o.keepAliveMaxTimeout = cp.idleTimeoutMs;
   if (!tls && cp.tcpKeepalive !== undefined) o.connect = { keepAlive: true, keepAliveInitialDelay: cp.tcpKeepalive.timeMs };
   return o;
 }

@@ -1,4 +1,9 @@
 /** Shared setup for resilience tests: a real proxy process routing one host to given clusters. */
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { request } from 'undici';
 import type { Cluster, ProxySnapshot, Route } from '../../common/snapshot.ts';
 import { startProxyProcess, type ProxyProcess } from '../proxy/helpers/proxy-process.ts';
@@ -67,4 +72,58 @@ export async function clusterStatsOf(p: ProxyProcess, host: string): Promise<Rec
 export async function adminText(p: ProxyProcess, path: string): Promise<string> {
   const res = await request(`http://${p.bind}:${p.ports.admin}${path}`);
   return res.body.text();
+}
+
+/**
+ * A real proxy process with the telemetry wiring `meshlet proxy` does not have yet (the
+ * telemetry harness's proxy-main.ts: startProxy + proxyTelemetry.apply per snapshot), so
+ * the access log is on when the snapshot asks for it. Its stdout lines (access log) are kept.
+ */
+export async function startTelemetryProxy(bind: string, snap: ProxySnapshot): Promise<ProxyProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'meshlet-res-'));
+  const file = join(dir, 'snapshot.json');
+  writeFileSync(file, JSON.stringify(snap));
+  const main = fileURLToPath(new URL('../telemetry/harness/proxy-main.ts', import.meta.url));
+  const ports = { outbound: 0, inbound: 0, admin: 0, ready: 0 };
+  const child = spawn(process.execPath, [main, JSON.stringify({ bind, snapshotFile: file, appHost: '127.0.0.1', statsPort: 0, ports })], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const logs: string[] = [];
+  let stderr = '';
+  child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
+  const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+  const got = await new Promise<ProxyProcess['ports']>((resolve, reject) => {
+    let buf = '';
+    const timer = setTimeout(() => reject(new Error(`telemetry proxy did not start: ${stderr}`)), 15_000);
+    child.stdout!.on('data', (c: Buffer) => {
+      buf += c.toString();
+      let nl;
+      while ((nl = buf.indexOf('\n')) !== -1) {
+        const line = buf.slice(0, nl);
+        buf = buf.slice(nl + 1);
+        logs.push(line);
+        if (line.startsWith('{"ready":true')) {
+          clearTimeout(timer);
+          resolve((JSON.parse(line) as { ports: ProxyProcess['ports'] }).ports);
+        }
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`telemetry proxy exited with ${code}: ${stderr}`));
+    });
+  });
+  return {
+    child,
+    bind,
+    ports: got,
+    logs,
+    dir,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      const killer = setTimeout(() => child.kill('SIGKILL'), 7_000);
+      const code = await exited;
+      clearTimeout(killer);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+  };
 }
