@@ -41,10 +41,16 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
       if (!this.done) controller.abort(Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' }));
     });
   }
-  onResponseStart(_c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
+  onResponseStart(c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return; // 1xx: Node answers 100-continue itself; others are dropped.
     this.started = true;
-    this.sink.start(status, stripResponseHopByHop(headers as Headers));
+    try {
+      this.sink.start(status, stripResponseHopByHop(headers as Headers));
+    } catch (err) {
+      // A header Node refuses to send downstream (or a feature bug): reset rather than hang.
+      this.ctx.res.destroy();
+      c.abort(err as Error);
+    }
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (!this.sink.data(chunk, this.resume!)) c.pause();
