@@ -9,12 +9,20 @@ import { compileStringMatch, type Matcher } from './string-match.ts';
 
 type Predicate = (a: RequestAttrs) => boolean;
 
+/** One field test of a match, labelled for `meshlet explain` (e.g. `headers[end-user]`). */
+export interface FieldTest {
+  field: string;
+  test: Predicate;
+}
+
 /** One RouteMatch as a conjunction of predicates. */
 export interface CompiledMatch {
   /** The source match (undefined for a route without matches, which matches everything). */
   source: RouteMatch | undefined;
   /** Every field set must hold. */
   test: Predicate;
+  /** The same tests one by one, in evaluation order (explain only; the hot path uses `test`). */
+  fields: FieldTest[];
 }
 
 export interface CompiledRoute {
@@ -35,54 +43,58 @@ export interface CompiledRouteTable {
   domains: DomainIndex<CompiledVirtualHost>;
 }
 
-function headerPredicates(map: Record<string, StringMatch> | undefined, invert: boolean, out: Predicate[]): void {
+function headerPredicates(map: Record<string, StringMatch> | undefined, invert: boolean, out: FieldTest[]): void {
   if (map === undefined) return;
   for (const [rawName, m] of Object.entries(map)) {
     const name = rawName.toLowerCase();
     const test: Matcher = compileStringMatch(m);
     // withoutHeaders (inverted): an absent header does not match, so the inverted test holds.
-    out.push(invert ? (a) => { const v = a.header(name); return v === undefined || !test(v); } : (a) => { const v = a.header(name); return v !== undefined && test(v); });
+    out.push({
+      field: `${invert ? 'withoutHeaders' : 'headers'}[${name}]`,
+      test: invert ? (a) => { const v = a.header(name); return v === undefined || !test(v); } : (a) => { const v = a.header(name); return v !== undefined && test(v); },
+    });
   }
 }
 
 /** Compiles one Istio HTTPMatchRequest into a single predicate (fields ANDed). */
 export function compileMatch(m: RouteMatch): CompiledMatch {
-  const preds: Predicate[] = [];
+  const fields: FieldTest[] = [];
   if (m.uri !== undefined) {
     const t = compileStringMatch(m.uri, m.ignoreUriCase === true);
-    preds.push((a) => t(a.path));
+    fields.push({ field: 'uri', test: (a) => t(a.path) });
   }
   if (m.scheme !== undefined) {
     const t = compileStringMatch(m.scheme);
-    preds.push((a) => t(a.scheme));
+    fields.push({ field: 'scheme', test: (a) => t(a.scheme) });
   }
   if (m.method !== undefined) {
     const t = compileStringMatch(m.method);
-    preds.push((a) => t(a.method));
+    fields.push({ field: 'method', test: (a) => t(a.method) });
   }
   if (m.authority !== undefined) {
     const t = compileStringMatch(m.authority);
-    preds.push((a) => t(a.authority));
+    fields.push({ field: 'authority', test: (a) => t(a.authority) });
   }
   if (m.port !== undefined) {
     const port = m.port;
-    preds.push((a) => a.port === port);
+    fields.push({ field: 'port', test: (a) => a.port === port });
   }
-  headerPredicates(m.headers, false, preds);
-  headerPredicates(m.withoutHeaders, true, preds);
+  headerPredicates(m.headers, false, fields);
+  headerPredicates(m.withoutHeaders, true, fields);
   if (m.queryParams !== undefined) {
     for (const [name, qm] of Object.entries(m.queryParams)) {
       const t = compileStringMatch(qm);
-      preds.push((a) => { const v = a.queryParam(name); return v !== undefined && t(v); });
+      fields.push({ field: `queryParams[${name}]`, test: (a) => { const v = a.queryParam(name); return v !== undefined && t(v); } });
     }
   }
   // sourceLabels / sourceNamespace were applied by translation for this proxy: nothing to test here.
+  const preds = fields.map((f) => f.test);
   const test: Predicate = preds.length === 0 ? () => true : preds.length === 1 ? preds[0]! : (a) => { for (const p of preds) if (!p(a)) return false; return true; };
-  return { source: m, test };
+  return { source: m, test, fields };
 }
 
 export function compileRoute(route: Route, index: number): CompiledRoute {
-  const matches = route.match.length === 0 ? [{ source: undefined, test: () => true }] : route.match.map(compileMatch);
+  const matches = route.match.length === 0 ? [{ source: undefined, test: () => true, fields: [] }] : route.match.map(compileMatch);
   return { route, index, matches };
 }
 

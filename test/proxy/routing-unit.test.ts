@@ -113,3 +113,31 @@ describe('weighted split with an injected random source', () => {
     for (let i = 0; i < 100; i++) assert.equal(p.pick(() => i / 100).name, 'b');
   });
 });
+
+describe('explain', () => {
+  it('names the first failing field of each match and the chosen route, like the proxy', async () => {
+    const { explainRoute } = await import('../../proxy/routing/explain.ts');
+    const t = compileRouteTable(
+      table('t', [
+        {
+          name: 'reviews',
+          domains: ['reviews'],
+          routes: [
+            route('jason', [{ headers: { 'end-user': { type: 'exact', value: 'jason' } } }, { uri: { type: 'prefix', value: '/v2' }, method: { type: 'exact', value: 'POST' } }], forward('c')),
+            route('default', [], forward('c')),
+          ],
+        },
+      ]),
+    );
+    const e = explainRoute(t, plainAttrs({ url: '/v2/x', authority: 'reviews', port: 80, method: 'GET' }));
+    assert.deepEqual(e, {
+      virtualHost: 'reviews',
+      chosen: 'default',
+      routes: [
+        { route: 'jason', index: 0, matchedBy: -1, failedFields: ['headers[end-user]', 'method'] },
+        { route: 'default', index: 1, matchedBy: 0, failedFields: [null] },
+      ],
+    });
+    assert.deepEqual(explainRoute(t, plainAttrs({ url: '/', authority: 'nope', port: 80 })), { virtualHost: null, chosen: null, routes: [] });
+  });
+});
