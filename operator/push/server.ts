@@ -10,6 +10,8 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { MeshletError } from '../../common/errors.ts';
 import type { OperatorCore, ConfigParams } from '../core.ts';
 import { parseProxyId, type ProxyClaim } from '../translate/index.ts';
+import { findWorkload } from '../translate/identity.ts';
+import { assertClaimMatchesPod } from '../ca/authenticate.ts';
 
 /** Returns the proven claim for the proxy asked about, or throws a MeshletError (→ 401/403). */
 export type ProxyAuthenticator = (request: FastifyRequest, requested: { name: string; namespace: string }) => Promise<ProxyClaim> | ProxyClaim;
@@ -31,7 +33,7 @@ export function parseLabels(text: string | undefined): Record<string, string> | 
 }
 
 /** Default hook: the claim as the proxy states it (query `sa`, `labels`, `ip`, `workload`, or x-meshlet-* headers). */
-export const claimFromRequest: ProxyAuthenticator = (request, requested) => {
+export const claimFromRequest = (request: FastifyRequest, requested: { name: string; namespace: string }): ProxyClaim => {
   const q = request.query as Record<string, unknown>;
   const h = request.headers;
   const claim: ProxyClaim = { name: requested.name, namespace: requested.namespace };
@@ -74,6 +76,8 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
     try {
       if (requested === undefined) throw new MeshletError('MESHLET_OPERATOR_BAD_REQUEST', 'missing or malformed proxy id');
       const claim = await authenticate(request, requested);
+      // A known pod's service account must be the proven (or stated) one.
+      assertClaimMatchesPod(claim, findWorkload(core.world, claim.name, claim.namespace)?.serviceAccount);
       const params: ConfigParams = {};
       for (const k of ['version', 'ack', 'nack', 'error'] as const) {
         const v = one(q[k]);
