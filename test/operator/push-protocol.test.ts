@@ -5,7 +5,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Agent, request } from 'undici';
+import { Agent, fetch, request } from 'undici';
 import { OperatorCore } from '../../operator/core.ts';
 import { buildPushApp } from '../../operator/push/server.ts';
 import { issuePushServingCert } from '../../operator/push/serving-cert.ts';
@@ -86,4 +86,12 @@ test('a bad request names the problem with a catalog code', async () => {
   const r = await get({ version: '' });
   assert.equal(r.status, 400);
   assert.equal(r.headers['x-meshlet-error'], 'MESHLET_OPERATOR_BAD_REQUEST');
+});
+
+test('a gzip-accepting client (undici fetch) gets the same snapshot, compressed', async () => {
+  const plain = await get({ proxy: 'p4.default', version: '' });
+  const res = await fetch(`${base}/v1/config?proxy=p4.default&version=`, { dispatcher: agent, headers: { 'accept-encoding': 'gzip' } });
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('content-encoding'), 'gzip');
+  assert.equal(await res.text(), plain.body);
 });
