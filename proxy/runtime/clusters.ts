@@ -1,6 +1,7 @@
 /** Clusters compiled once per snapshot: endpoint states, balancer, hash key, protocol. */
 import type { Cluster, EndpointSet, LoadBalancer, Locality, Endpoint } from '../../common/snapshot.ts';
 import { createBalancer, type EndpointState } from '../balancer/index.ts';
+import { hash32 } from '../balancer/hash.ts';
 import type { ClusterRuntime, RequestContext } from '../chain/types.ts';
 import { attachResilience } from '../resilience/cluster-guard.ts';
 
@@ -23,8 +24,19 @@ export function compileHashKey(lb: LoadBalancer): ((ctx: RequestContext) => stri
       const name = h.name.toLowerCase();
       return (ctx) => ctx.attrs.header(name);
     }
-    case 'cookie':
-      return (ctx) => cookieValue(ctx.attrs.header('cookie'), h.name);
+    case 'cookie': {
+      if (h.ttlMs === undefined) return (ctx) => cookieValue(ctx.attrs.header('cookie'), h.name);
+      // Envoy: with a ttl, a missing cookie is generated (from the client address) and set on
+      // the response, so the client's next requests hash to the same endpoint.
+      const attrs = `; Max-Age=${Math.floor(h.ttlMs / 1000)}${h.path === undefined ? '' : `; Path=${h.path}`}; HttpOnly`;
+      return (ctx) => {
+        const v = cookieValue(ctx.attrs.header('cookie'), h.name);
+        if (v !== undefined) return v;
+        const gen = hash32(`${ctx.remoteAddress}|${ctx.startTime}`).toString(16).padStart(8, '0');
+        ctx.setCookie = `${h.name}=${gen}${attrs}`;
+        return gen;
+      };
+    }
     case 'sourceIp':
       return (ctx) => ctx.remoteAddress;
     case 'queryParameter':

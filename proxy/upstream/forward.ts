@@ -45,7 +45,13 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
     if (status < 200) return; // 1xx: Node answers 100-continue itself; others are dropped.
     this.started = true;
     try {
-      this.sink.start(status, stripResponseHopByHop(headers as Headers));
+      const h = stripResponseHopByHop(headers as Headers);
+      const cookie = this.ctx.setCookie;
+      if (cookie !== undefined) {
+        const cur = h['set-cookie'];
+        h['set-cookie'] = cur === undefined ? cookie : Array.isArray(cur) ? [...cur, cookie] : [cur, cookie];
+      }
+      this.sink.start(status, h);
     } catch (err) {
       // A header Node refuses to send downstream (or a feature bug): reset rather than hang.
       this.ctx.res.destroy();

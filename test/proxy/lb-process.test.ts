@@ -22,6 +22,7 @@ const POLICIES: Record<string, LoadBalancer> = {
   ringheader: { policy: 'RING_HASH', hashOn: { kind: 'header', name: 'x-user' } },
   maglevcookie: { policy: 'MAGLEV', hashOn: { kind: 'cookie', name: 'session' } },
   ringquery: { policy: 'RING_HASH', hashOn: { kind: 'queryParameter', name: 'u' } },
+  gencookie: { policy: 'RING_HASH', hashOn: { kind: 'cookie', name: 'sticky', ttlMs: 60_000, path: '/' } },
 };
 
 describe('proxy load balancing (real processes)', () => {
@@ -90,6 +91,23 @@ describe('proxy load balancing (real processes)', () => {
         for (let i = 0; i < 5; i++) assert.equal(await hit(host, path, headers), first, `${host} moved ${key}`);
       }
       assert.ok(seen.size >= 2, `${host}: six keys all on one endpoint`);
+    }
+  });
+
+  it('generates the hash cookie when it has a ttl and the client sent none, and then sticks to it', async () => {
+    for (let client = 0; client < 4; client++) {
+      const r = await pool.request({ path: '/', method: 'GET', headers: { host: 'gencookie' } });
+      await r.body.dump();
+      const setCookie = String(r.headers['set-cookie']);
+      assert.match(setCookie, /^sticky=[0-9a-f]{8}; Max-Age=60; Path=\/; HttpOnly$/);
+      const cookie = setCookie.split(';')[0]!;
+      const first = String(r.headers['x-upstream']);
+      for (let i = 0; i < 5; i++) {
+        const again = await pool.request({ path: '/', method: 'GET', headers: { host: 'gencookie', cookie } });
+        await again.body.dump();
+        assert.equal(again.headers['set-cookie'], undefined);
+        assert.equal(String(again.headers['x-upstream']), first, 'the generated cookie must hash to the endpoint that served it');
+      }
     }
   });
 
