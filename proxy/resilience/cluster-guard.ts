@@ -21,6 +21,8 @@ export interface ClusterGuard {
 }
 
 const guards = new WeakMap<ClusterRuntime, ClusterGuard>();
+/** The detector most recently built per cluster (and protocol), for carrying state across snapshots. */
+const lastDetector = new Map<string, OutlierDetector<EndpointState>>();
 let clock: Clock = realClock;
 
 /** Tests of the pure parts inject a clock; the proxy uses the real one. */
@@ -39,16 +41,24 @@ export function attachResilience(cl: ClusterRuntime, rebuild: (eps: EndpointStat
   const od = cl.cluster.outlierDetection;
   const enabled = od !== undefined && (od.consecutive5xxErrors > 0 || od.consecutiveGatewayErrors > 0 || od.consecutiveLocalOriginFailures > 0);
   const detector = enabled ? new OutlierDetector(od, cl.endpoints, clock, stats) : undefined;
+  const twinKey = `${cl.cluster.name}|${cl.h2 ? 'h2' : 'h1'}`;
   if (detector !== undefined) {
+    // A new snapshot rebuilds every cluster: keep the ejections of the one it replaces.
+    const prev = lastDetector.get(twinKey);
+    if (prev !== undefined && prev.sameConfig(od!)) detector.adopt(prev, (e) => e.key);
+    lastDetector.set(twinKey, detector);
     detector.onChange = () => {
       cl.balancer = rebuild(detector.available().hosts);
     };
+    if (detector.ejectedCount > 0) detector.onChange();
     registerHostView(cl.cluster.name, () =>
       cl.endpoints.map((e) => {
         const s = detector.hostState(e);
         return `${e.key}::health_flags::${s?.ejected === true ? '/failed_outlier_check' : 'healthy'}::ejections::${s?.ejections ?? 0}::rq_active::${e.active}`;
       }),
     );
+  } else {
+    lastDetector.delete(twinKey);
   }
   guards.set(cl, { breaker, detector, stats, active: breaker.limited || detector !== undefined });
 }
@@ -133,6 +143,7 @@ const OVERFLOW: ProxyFailure = { flag: 'UO', code: 'MESHLET_PROXY_UPSTREAM_OVERF
  */
 export function admitUpstream<C extends ClusterRuntime>(cl: C, ctx: RequestContext, ep: EndpointState, send: (ctx: RequestContext, cl: C, ep: EndpointState) => void): void {
   const g = guards.get(cl);
+  if (g !== undefined) g.stats.upstream_rq_total++;
   if (g === undefined || !g.active) {
     send(ctx, cl, ep);
     return;

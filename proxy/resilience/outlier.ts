@@ -126,6 +126,30 @@ export class OutlierDetector<H> {
     this.onChange();
   }
 
+  /**
+   * Carries host states over from the detector of the previous snapshot (same cluster, same
+   * settings), so a config push does not forgive ejected hosts. `key` names a host stably.
+   */
+  adopt(prev: OutlierDetector<H>, key: (h: H) => string): void {
+    const old = new Map<string, HostState>();
+    for (const [h, st] of prev.state) old.set(key(h), st);
+    for (const h of this.hosts) {
+      const st = old.get(key(h));
+      if (st === undefined) continue;
+      this.state.set(h, { ...st });
+      if (st.ejected) this.active++;
+    }
+    this.nextTick = prev.nextTick;
+    if (this.stats !== undefined) this.stats.outlier_detection_ejections_active = this.active;
+  }
+
+  /** Whether two configs are the same (state carries over only then). */
+  sameConfig(cfg: OutlierDetection): boolean {
+    const a = this.cfg;
+    return a.consecutive5xxErrors === cfg.consecutive5xxErrors && a.consecutiveGatewayErrors === cfg.consecutiveGatewayErrors && a.consecutiveLocalOriginFailures === cfg.consecutiveLocalOriginFailures
+      && a.intervalMs === cfg.intervalMs && a.baseEjectionTimeMs === cfg.baseEjectionTimeMs && a.maxEjectionPercent === cfg.maxEjectionPercent && a.minHealthPercent === cfg.minHealthPercent;
+  }
+
   /** How long a host ejected `n` times stays out. */
   ejectionMs(n: number): number {
     const base = this.cfg.baseEjectionTimeMs;

@@ -125,3 +125,25 @@ describe('outlier detector (manual clock)', () => {
     assert.equal(split.isEjected('b'), false, 'upstream 5xx do not count when consecutive5xxErrors is 0');
   });
 });
+
+describe('outlier state across snapshots', () => {
+  it('a rebuilt detector with the same settings keeps ejections (by host key); other settings start fresh', () => {
+    const clock = new ManualClock();
+    const a = { k: 'a' };
+    const b = { k: 'b' };
+    const d1 = new OutlierDetector(cfg(), [a, b], clock);
+    for (let i = 0; i < 5; i++) d1.report(a, s503);
+    assert.equal(d1.isEjected(a), true);
+    const a2 = { k: 'a' };
+    const b2 = { k: 'b' };
+    const d2 = new OutlierDetector(cfg(), [a2, b2], clock);
+    assert.equal(d2.sameConfig(cfg()), true);
+    d2.adopt(d1, (h) => h.k);
+    assert.equal(d2.isEjected(a2), true);
+    assert.equal(d2.ejectedCount, 1);
+    clock.advance(30_000);
+    d2.tick();
+    assert.equal(d2.isEjected(a2), false, 'the adopted ejection still ends on time');
+    assert.equal(d2.sameConfig(cfg({ baseEjectionTimeMs: 1 })), false);
+  });
+});
