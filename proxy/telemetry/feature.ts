@@ -85,7 +85,7 @@ export function telemetryFeature(t: ProxyTelemetry): Feature {
         tls = inboundPeerTls(ctx.req.socket);
       } else {
         if (r.bindings?.meshed === true) h[PEER_HEADER] = r.peerHeader;
-        else delete h[PEER_HEADER];
+        else if (h[PEER_HEADER] !== undefined) delete h[PEER_HEADER];
         tls = undefined; // known once the terminal picked the endpoint
       }
       let span;

@@ -23,6 +23,10 @@ function header(name: string, help: string, type: string): string {
   return `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}`;
 }
 
+/** Lines rendered between two yields to the event loop during a scrape. */
+const SLICE = 200;
+const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
 function keyOf(labels: Labels): string {
   let k = '';
   for (const name in labels) k += `${labels[name]}\u0000`;
@@ -67,10 +71,28 @@ export class CounterFamily {
     return { name: this.name, help: this.help, type: 'counter' as never, aggregator: 'sum', collect: noop, values };
   }
   /** The exposition text of the family, with label strings rendered once per child. */
-  renderText(): string {
-    const lines = [header(this.name, this.help, 'counter')];
-    for (const c of this.#children.values()) lines.push(`${this.name}{${(c.text ??= labelText(c.labels))}} ${c.value}`);
-    return lines.join('\n');
+  /**
+   * Writes the family's exposition in slices of SLICE children, yielding to the event loop
+   * between slices, so a big scrape never holds requests up for long.
+   */
+  async renderTo(write: (chunk: string) => void | Promise<void>): Promise<void> {
+    let lines = [header(this.name, this.help, 'counter')];
+    for (const c of this.#children.values()) {
+      lines.push(`${this.name}{${(c.text ??= labelText(c.labels))}} ${c.value}`);
+      if (lines.length >= SLICE) {
+        await write(`${lines.join('\n')}\n`);
+        lines = [];
+        await yieldLoop();
+      }
+    }
+    if (lines.length > 0) await write(`${lines.join('\n')}\n`);
+  }
+  async renderText(): Promise<string> {
+    const parts: string[] = [];
+    await this.renderTo((c) => {
+      parts.push(c);
+    });
+    return parts.join('').slice(0, -1);
   }
   reset(): void {
     for (const c of this.#children.values()) c.value = 0;
@@ -138,9 +160,10 @@ export class HistogramFamily {
     }
     return { name: this.name, help: this.help, type: 'histogram' as never, aggregator: 'sum', collect: noop, values };
   }
-  renderText(): string {
-    const lines = [header(this.name, this.help, 'histogram')];
+  async renderTo(write: (chunk: string) => void | Promise<void>): Promise<void> {
+    let lines = [header(this.name, this.help, 'histogram')];
     const n = this.buckets.length;
+    let k = 0;
     for (const c of this.#children.values()) {
       let p = c.prefixes;
       if (p === undefined) {
@@ -153,8 +176,20 @@ export class HistogramFamily {
         lines.push(p[i]! + acc);
       }
       lines.push(p[n]! + c.count, p[n + 1]! + c.sum, p[n + 2]! + c.count);
+      if (++k % 10 === 0) {
+        await write(`${lines.join('\n')}\n`);
+        lines = [];
+        await yieldLoop();
+      }
     }
-    return lines.join('\n');
+    if (lines.length > 0) await write(`${lines.join('\n')}\n`);
+  }
+  async renderText(): Promise<string> {
+    const parts: string[] = [];
+    await this.renderTo((c) => {
+      parts.push(c);
+    });
+    return parts.join('').slice(0, -1);
   }
   reset(): void {
     for (const c of this.#children.values()) {
@@ -170,7 +205,7 @@ export function register(registry: Registry, family: CounterFamily | HistogramFa
   registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0]);
 }
 
-type Renderable = { renderText?: () => string };
+type Renderable = { renderText?: () => Promise<string>; renderTo?: (write: (chunk: string) => void | Promise<void>) => Promise<void> };
 
 /**
  * A prom-client Registry that takes the pre-rendered text of the slot families (label
@@ -178,6 +213,12 @@ type Renderable = { renderText?: () => string };
  * each scrape; other metrics (process/nodejs) go through prom-client's formatter.
  */
 export class FastRegistry extends Registry {
+  /** Streams one metric: slot families in slices, others through prom-client's formatter. */
+  async writeMetric(metric: unknown, write: (chunk: string) => void | Promise<void>): Promise<void> {
+    const r = (metric as Renderable).renderTo;
+    if (typeof r === 'function') return r.call(metric, write);
+    await write(`${await this.getMetricsAsString(metric)}\n`);
+  }
   async getMetricsAsString(metric: unknown): Promise<string> {
     const r = (metric as Renderable).renderText;
     if (typeof r === 'function') return r.call(metric);

@@ -6,6 +6,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ProxyMetrics } from './metrics.ts';
 import { fetchAppMetrics, filterAppExposition, type AppMetrics } from './merged-metrics.ts';
+import type { FastRegistry } from './metrics-family.ts';
 
 export const STATS_PATH = '/stats/prometheus';
 
@@ -25,6 +26,28 @@ export async function statsText(metrics: ProxyMetrics, opts: StatsOptions = {}):
   return extra === '' ? ours : `${ours}${extra}\n`;
 }
 
+/**
+ * Streams the exposition family by family (yielding inside big families), so a scrape of
+ * tens of thousands of series neither builds one 10 MB string nor holds the event loop.
+ */
+export async function writeStats(metrics: ProxyMetrics, res: ServerResponse, opts: StatsOptions = {}): Promise<void> {
+  const app = opts.appMetrics === undefined ? undefined : fetchAppMetrics(opts.appMetrics, 2000, opts.appHost);
+  const reg = metrics.mesh.registry as FastRegistry;
+  res.writeHead(200, { 'content-type': metrics.contentType });
+  const names = new Set<string>();
+  const write = async (chunk: string): Promise<void> => {
+    if (res.destroyed) throw new Error('scraper went away');
+    if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
+  };
+  for (const m of reg.getMetricsAsArray()) {
+    names.add(m.name);
+    await reg.writeMetric(m, write);
+  }
+  const appText = app === undefined ? undefined : await app;
+  const extra = appText === undefined ? '' : filterAppExposition(appText, names);
+  res.end(extra === '' ? undefined : `${extra}\n`);
+}
+
 /** Request handler for `/stats/prometheus` (also usable by a server the proxy core owns). */
 export function statsHandler(metrics: ProxyMetrics, opts: StatsOptions = {}): (req: IncomingMessage, res: ServerResponse) => void {
   return (req, res) => {
@@ -33,10 +56,10 @@ export function statsHandler(metrics: ProxyMetrics, opts: StatsOptions = {}): (r
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }
-    statsText(metrics, opts).then(
-      (body) => res.writeHead(200, { 'content-type': metrics.contentType }).end(body),
-      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-    );
+    writeStats(metrics, res, opts).catch((err: Error) => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`);
+      else res.destroy();
+    });
   };
 }
 
