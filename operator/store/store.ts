@@ -48,7 +48,8 @@ export class Store {
   private readonly entries = new Map<string, StoreEntry>();
   /** Per key: digest of the accepted version's stable JSON ('' when none is accepted). */
   private readonly contentKeys = new Map<string, string>();
-  private fingerprintCache: string | undefined;
+  /** XOR of sha1(key, digest) over accepted objects: order-free, updated per change. */
+  private readonly fingerprintAcc = Buffer.alloc(20);
   private readonly listeners: ((c: StoreChange) => void)[] = [];
   private readonly validate: Validator;
 
@@ -75,8 +76,7 @@ export class Store {
   remove(key: string): void {
     if (!this.entries.has(key)) return;
     this.entries.delete(key);
-    this.contentKeys.delete(key);
-    this.fingerprintCache = undefined;
+    this.setDigest(key, '');
     this.emit({ content: [key], status: [] });
   }
 
@@ -91,8 +91,7 @@ export class Store {
     for (const key of [...this.entries.keys()]) {
       if (owns(key) && !seen.has(key)) {
         this.entries.delete(key);
-        this.contentKeys.delete(key);
-        this.fingerprintCache = undefined;
+        this.setDigest(key, '');
         c.content.push(key);
       }
     }
@@ -114,24 +113,29 @@ export class Store {
     this.entries.set(key, entry);
     const content = accepted === undefined ? '' : accepted === prev?.accepted ? (this.contentKeys.get(key) ?? '') : createHash('sha256').update(stableStringify(accepted)).digest('base64');
     if (this.contentKeys.get(key) !== content) {
-      this.contentKeys.set(key, content);
-      this.fingerprintCache = undefined;
+      this.setDigest(key, content);
       c.content.push(key);
     }
     if (isMeshKind(obj.kind)) c.status.push(key);
   }
 
-  /** Digest of every accepted object (what buildWorld reads), kept cheap between changes. */
+  private setDigest(key: string, digest: string): void {
+    const old = this.contentKeys.get(key) ?? '';
+    if (old !== '') this.xor(key, old);
+    if (digest !== '') {
+      this.xor(key, digest);
+      this.contentKeys.set(key, digest);
+    } else this.contentKeys.delete(key);
+  }
+
+  private xor(key: string, digest: string): void {
+    const h = createHash('sha1').update(key).update('\n').update(digest).digest();
+    for (let i = 0; i < 20; i++) this.fingerprintAcc[i] = (this.fingerprintAcc[i] as number) ^ (h[i] as number);
+  }
+
+  /** Digest of every accepted object (what buildWorld reads), kept up to date per change. */
   fingerprint(): string {
-    if (this.fingerprintCache === undefined) {
-      const h = createHash('sha256');
-      for (const k of [...this.contentKeys.keys()].sort()) {
-        const v = this.contentKeys.get(k) as string;
-        if (v !== '') h.update(`${k}\n${v}\n`);
-      }
-      this.fingerprintCache = h.digest('hex').slice(0, 16);
-    }
-    return this.fingerprintCache;
+    return this.fingerprintAcc.toString('hex').slice(0, 16);
   }
 
   get(key: string): StoreEntry | undefined {

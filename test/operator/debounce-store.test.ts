@@ -60,3 +60,17 @@ test('World hash does not depend on input order; Worlds are frozen', () => {
   assert.equal(w1.hash, w2.hash);
   assert.ok(Object.isFrozen(w1.services[0]));
 });
+
+test('the store fingerprint is order-free and returns to its value when a change is undone', () => {
+  const mk = (n: string): K8sObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name: n, namespace: 'x' }, spec: { ports: [{ name: 'http', port: 80 }] } });
+  const a = new Store();
+  const b = new Store();
+  a.replace([{ object: mk('a') }, { object: mk('b') }], () => true);
+  b.replace([{ object: mk('b') }, { object: mk('a') }], () => true);
+  assert.equal(a.fingerprint(), b.fingerprint());
+  const before = a.fingerprint();
+  a.upsert({ object: mk('c') });
+  assert.notEqual(a.fingerprint(), before);
+  a.remove('Service/x/c');
+  assert.equal(a.fingerprint(), before);
+});
