@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Agent, request } from 'undici';
@@ -152,6 +152,8 @@ export async function bench(): Promise<BenchResult> {
         apply_to_proxy_ack_p99_ms: pct(perProxy, 0.99),
         operator_rss_mb: rss,
         operator_cpu_ms_per_push: (cpu1 - cpu0) / 1000 / (ROUNDS * PROXIES),
+        // The machine is shared: read the latencies against its load.
+        load_average_1m: loadavg()[0] ?? 0,
       },
       goals: { apply_to_all_acks_p99_ms: { max: 1000 } },
       notes: [
