@@ -51,3 +51,28 @@ test('destination reporter: reviews and ratings see frontend as source; the app 
   assert.equal(mesh.seen.get('reviews')?.['x-meshlet-peer'], undefined);
   assert.ok(typeof mesh.seen.get('reviews')?.['x-request-id'] === 'string', 'x-request-id propagated to the app');
 });
+
+test('HTTP/2 (h2c) downstream requests are counted and traced like HTTP/1.1', async () => {
+  const { connect } = await import('node:http2');
+  const fe = mesh.byService('frontend');
+  const before = sample(await scrape(fe), 'istio_requests_total', { reporter: 'destination', destination_workload: 'frontend-v1', response_code: '200' });
+  const session = connect(`http://${fe.proxyIp}:15006`);
+  try {
+    for (let i = 0; i < 3; i++) {
+      const status = await new Promise<number>((resolve, reject) => {
+        const s = session.request({ ':path': '/h2', ':authority': 'frontend:8080' });
+        let code = 0;
+        s.on('response', (h) => (code = Number(h[':status'])));
+        s.on('data', () => undefined);
+        s.on('end', () => resolve(code));
+        s.on('error', reject);
+        s.end();
+      });
+      assert.equal(status, 200);
+    }
+  } finally {
+    session.close();
+  }
+  const after = sample(await scrape(fe), 'istio_requests_total', { reporter: 'destination', destination_workload: 'frontend-v1', response_code: '200' });
+  assert.equal(after - before, 3);
+});
