@@ -6,15 +6,20 @@
 import type { EndpointState } from '../balancer/index.ts';
 import type { RequestContext, ResponseSink } from '../chain/types.ts';
 
-/** A sink that wants to know how to abort the work feeding it (the upstream request, or a whole retry run). */
-export interface AbortableSink extends ResponseSink {
-  onUpstream?(abort: (err: Error) => void): void;
+/** What can be aborted: an undici DispatchController, or a whole retry run. No closure per request. */
+export interface Abortable {
+  abort(err: Error): void;
 }
 
-/** Tells `sink` how to abort its producer, if it cares. */
-export function announceAbort(sink: ResponseSink, abort: (err: Error) => void): void {
+/** A sink that wants a handle on the work feeding it (the upstream request, or a retry run). */
+export interface AbortableSink extends ResponseSink {
+  onUpstream?(handle: Abortable): void;
+}
+
+/** Hands `sink` the handle of its producer, if it cares. */
+export function announceAbort(sink: ResponseSink, handle: Abortable): void {
   const s = sink as AbortableSink;
-  if (s.onUpstream !== undefined) s.onUpstream(abort);
+  if (s.onUpstream !== undefined) s.onUpstream(handle);
 }
 
 export interface Tried {

@@ -6,7 +6,7 @@
 import type { Balancer, EndpointState } from '../balancer/index.ts';
 import type { Random } from '../balancer/types.ts';
 import type { ClusterRuntime, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
-import { announceAbort, isCancelled, triedOf, type AbortableSink } from './attempt-state.ts';
+import { announceAbort, isCancelled, triedOf, type Abortable, type AbortableSink } from './attempt-state.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { realClock, type Clock } from './clock.ts';
 import { OutlierDetector, type Outcome } from './outlier.ts';
@@ -106,8 +106,8 @@ class GuardSink implements AbortableSink {
     this.g = g;
     this.ep = ep;
   }
-  onUpstream(abort: (err: Error) => void): void {
-    announceAbort(this.inner, abort);
+  onUpstream(handle: Abortable): void {
+    announceAbort(this.inner, handle);
   }
   start(status: number, headers: Headers): void {
     this.g.detector?.report(this.ep, { kind: 'status', status });

@@ -9,7 +9,7 @@
 import type { CircuitBreaker } from './circuit-breaker.ts';
 import type { Feature, Handler, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
 import { hasBody } from '../upstream/forward.ts';
-import { announceAbort, isCancelled, setTried, type AbortableSink, type Tried } from './attempt-state.ts';
+import { announceAbort, isCancelled, setTried, type Abortable, type AbortableSink, type Tried } from './attempt-state.ts';
 import { BodyTape } from './body-tape.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { guardOf } from './cluster-guard.ts';
@@ -29,14 +29,14 @@ function withFlag(flags: string, f: string): string {
 
 class Attempt implements AbortableSink {
   readonly run: RetryRun;
-  abort: ((err: Error) => void) | undefined;
+  upstream: Abortable | undefined;
   stale = false;
   timer: TimerHandle | undefined;
   constructor(run: RetryRun) {
     this.run = run;
   }
-  onUpstream(abort: (err: Error) => void): void {
-    this.abort = abort;
+  onUpstream(handle: Abortable): void {
+    this.upstream = handle;
   }
   start(status: number, headers: Headers): void {
     if (!this.stale) this.run.onStart(this, status, headers);
@@ -83,9 +83,8 @@ class RetryRun {
   }
 
   begin(): void {
-    announceAbort(this.outer, (err) => this.cancel(err));
+    announceAbort(this.outer, this);
     if (this.c.retries > 0) {
-      setTried(this.ctx, this.tried);
       if (hasBody(this.ctx) || this.ctx.body != null) {
         const src = this.ctx.body ?? this.ctx.req;
         this.tape = new BodyTape(src, this.env.bufferLimit);
@@ -106,7 +105,6 @@ class RetryRun {
     if (this.tape !== undefined) ctx.body = this.tape.player();
     if (this.c.perTryTimeoutMs > 0) a.timer = this.env.clock.setTimeout(() => this.perTryTimeout(a), this.c.perTryTimeoutMs);
     this.next(ctx);
-    if (ctx.endpoint !== undefined) this.tried.hosts.push(ctx.endpoint);
   }
 
   private verdict(retriable: boolean): Verdict {
@@ -124,11 +122,15 @@ class RetryRun {
   private drop(a: Attempt, code: string): void {
     a.stale = true;
     if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
-    a.abort?.(Object.assign(new Error(code), { code }));
+    a.upstream?.abort(Object.assign(new Error(code), { code }));
   }
 
   private schedule(): void {
     if (this.stats !== undefined) this.stats.upstream_rq_retry++;
+    // The host of the failed attempt (set by the terminal); recorded only when a retry happens.
+    const ep = this.ctx.endpoint;
+    if (ep !== undefined && !this.tried.hosts.includes(ep)) this.tried.hosts.push(ep);
+    if (this.tried.hosts.length === 1) setTried(this.ctx, this.tried);
     const wait = backoffMs(this.c, this.attempts, this.env.random);
     this.backoff = this.env.clock.setTimeout(() => this.launch(), wait);
   }
@@ -195,15 +197,15 @@ class RetryRun {
     this.outer.fail(v === 'exhausted' ? { ...UT, flag: 'UT,URX' } : UT, false);
   }
 
-  /** The route timeout (or the client) ended the request: stop everything. */
-  cancel(err: Error): void {
+  /** The route timeout ended the request: stop everything (Abortable). */
+  abort(err: Error): void {
     this.done = true;
     if (this.backoff !== undefined) this.env.clock.clearTimeout(this.backoff);
     const a = this.current;
     if (a !== undefined && !a.stale) {
       a.stale = true;
       if (a.timer !== undefined) this.env.clock.clearTimeout(a.timer);
-      a.abort?.(err);
+      a.upstream?.abort(err);
     }
     this.releaseSlot();
   }

@@ -10,7 +10,7 @@
  */
 import type { Feature, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
 import { hasBody } from '../upstream/forward.ts';
-import { cancel, type AbortableSink } from './attempt-state.ts';
+import { cancel, type Abortable, type AbortableSink } from './attempt-state.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { clusterStats } from './stats.ts';
 
@@ -22,7 +22,7 @@ class RouteTimer implements AbortableSink {
   private readonly outer: ResponseSink;
   private readonly clock: Clock;
   private timer: TimerHandle | undefined;
-  private abort: ((err: Error) => void) | undefined;
+  private upstream: Abortable | undefined;
   private started = false;
   private finished = false;
   constructor(ctx: RequestContext, clock: Clock) {
@@ -34,8 +34,8 @@ class RouteTimer implements AbortableSink {
     if (this.finished) return;
     this.timer = this.clock.setTimeout(() => this.expire(), ms);
   }
-  onUpstream(abort: (err: Error) => void): void {
-    this.abort = abort;
+  onUpstream(handle: Abortable): void {
+    this.upstream = handle;
   }
   private expire(): void {
     if (this.finished) return;
@@ -43,7 +43,7 @@ class RouteTimer implements AbortableSink {
     const name = this.ctx.destination?.cluster.cluster.name;
     if (name !== undefined) clusterStats(name).upstream_rq_timeout++;
     cancel(this.ctx);
-    this.abort?.(Object.assign(new Error('route timeout'), { code: ROUTE_TIMEOUT_CODE }));
+    this.upstream?.abort(Object.assign(new Error('route timeout'), { code: ROUTE_TIMEOUT_CODE }));
     this.outer.fail(UT, this.started);
   }
   disarm(): void {

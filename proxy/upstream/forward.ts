@@ -35,7 +35,7 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
     // One closure per request (not per chunk) to resume after downstream backpressure.
     this.resume = () => controller.resume();
     // Resilience seam: retry/timeout sinks get a handle to abort this upstream request.
-    if ((this.sink as AbortableSink).onUpstream !== undefined) (this.sink as AbortableSink).onUpstream!((err) => controller.abort(err));
+    if ((this.sink as AbortableSink).onUpstream !== undefined) (this.sink as AbortableSink).onUpstream!(controller);
     // The client went away: stop the upstream request too.
     this.ctx.res.once('close', () => {
       if (!this.done) controller.abort(Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' }));

@@ -63,7 +63,7 @@ describe('retry and timeout timing (manual clock)', () => {
   it('per-try timeout aborts the attempt and retries; the next attempt answers', () => {
     const aborted: number[] = [];
     const s = setup({ attempts: 2, perTryTimeoutMs: 100, retryOn: ['5xx'] }, 0, (ctx, n) => {
-      (ctx.sink as { onUpstream?: (a: (e: Error) => void) => void }).onUpstream?.(() => aborted.push(n));
+      (ctx.sink as { onUpstream?: (a: { abort: (e: Error) => void }) => void }).onUpstream?.({ abort: () => aborted.push(n) });
       if (n === 2) ctx.sink.start(200, {});
     }, () => 0);
     s.run();
@@ -79,7 +79,7 @@ describe('retry and timeout timing (manual clock)', () => {
   it('the route timeout spans attempts: 250 ms over 100 ms tries ends the third try with 504 UT', () => {
     const aborted: number[] = [];
     const s = setup({ attempts: 10, perTryTimeoutMs: 100, retryOn: ['5xx'] }, 250, (ctx, n) => {
-      (ctx.sink as { onUpstream?: (a: (e: Error) => void) => void }).onUpstream?.(() => aborted.push(n));
+      (ctx.sink as { onUpstream?: (a: { abort: (e: Error) => void }) => void }).onUpstream?.({ abort: () => aborted.push(n) });
     }, () => 0);
     s.run();
     s.clock.advance(249);
