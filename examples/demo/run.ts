@@ -5,7 +5,7 @@
  * itself after --duration seconds unless --keep-running.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, watch, createWriteStream } from 'node:fs';
+import { mkdtempSync, rmSync, watch, createWriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -122,6 +122,7 @@ const finish = async (why: string): Promise<void> => {
   draw(true);
   process.stdout.write(`\n${why}; stopping the mesh…\n`);
   await stopMesh();
+  rmSync(logDir, { recursive: true, force: true });
   process.stdout.write('demo stopped. Reset the YAML with: git checkout examples/demo/mesh\n');
 };
 const limit = setTimeout(() => void finish(`${durationS}s elapsed`), keep ? 2 ** 31 - 1 : durationS * 1000);
