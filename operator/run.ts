@@ -34,6 +34,10 @@ export interface RunOptions {
   lease?: { durationMs?: number; renewMs?: number; retryMs?: number };
   /** Do not write status (read-only replica). */
   noStatus?: boolean;
+  /** Registers more routes on the 15012 app before it listens (e.g. the CA's POST /v1/certificates). */
+  extendPush?: (app: FastifyInstance, core: OperatorCore) => Promise<void> | void;
+  /** Registers more routes on the 15014 app before it listens (e.g. /ui). */
+  extendMonitor?: (app: FastifyInstance, core: OperatorCore) => Promise<void> | void;
 }
 
 export interface RunningOperator {
@@ -74,6 +78,8 @@ export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
   if (opts.caFile !== undefined) writeFileSync(opts.caFile, caPem);
   const pushApp = buildPushApp(core, { tls: serving, ...(opts.authenticate === undefined ? {} : { authenticate: opts.authenticate }) });
   const debugApp = buildDebugApp(core);
+  await opts.extendPush?.(pushApp, core);
+  await opts.extendMonitor?.(debugApp, core);
   const host = opts.address ?? '0.0.0.0';
   await pushApp.listen({ host, port: opts.pushPort ?? 15012 });
   await debugApp.listen({ host, port: opts.monitorPort ?? 15014 });
