@@ -31,13 +31,18 @@ export async function loadCluster(kubeconfig: string | undefined): Promise<Loade
   for (const r of WATCHED) {
     const version = r.versions[0]!;
     let res;
-    try {
-      res = await kubeRequest(kc, 'GET', collectionPath(r, version));
-    } catch (err) {
-      throw new MeshletError('MESHLET_CLI_OPERATOR_UNREACHABLE', `the apiserver ${server} (kubeconfig ${kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}) did not answer: ${(err as Error).message}`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        res = await kubeRequest(kc, 'GET', collectionPath(r, version));
+      } catch (err) {
+        throw new MeshletError('MESHLET_CLI_CLUSTER_UNREACHABLE', `the apiserver ${server} (kubeconfig ${kubeconfig ?? process.env.KUBECONFIG ?? '~/.kube/config'}) did not answer: ${(err as Error).message}`);
+      }
+      // 429: API priority and fairness asks us to come back; a few bounded retries.
+      if (res.status !== 429 || attempt >= 5) break;
+      await new Promise((done) => setTimeout(done, 200 * (attempt + 1)));
     }
     if (res.status === 404) continue; // that CRD is not installed
-    if (res.status < 200 || res.status > 299) throw new MeshletError('MESHLET_CLI_OPERATOR_UNREACHABLE', `GET ${collectionPath(r, version)} on ${server} answered ${res.status}`);
+    if (res.status < 200 || res.status > 299) throw new MeshletError('MESHLET_CLI_CLUSTER_UNREACHABLE', `GET ${collectionPath(r, version)} on ${server} answered ${res.status}`);
     for (const item of ((res.body as { items?: K8sObject[] }).items ?? [])) objects.push({ ...item, kind: r.kind, apiVersion: apiVersionOf(r, version) });
   }
   return { objects, origins: new Map(), problems: [] };

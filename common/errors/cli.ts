@@ -4,6 +4,7 @@ import type { ErrorEntry } from './types.ts';
 export const cliErrors = [
   { code: 'MESHLET_CLI_USAGE', message: 'wrong command-line usage', hint: 'Run the command with --help for its arguments and examples.' },
   { code: 'MESHLET_CLI_OPERATOR_UNREACHABLE', message: 'cannot reach the meshlet operator', hint: 'Start it (meshlet local <dir>, or the chart in a cluster) or point elsewhere with --operator <url> or MESHLET_OPERATOR=<url>; in a cluster: kubectl -n meshlet-system port-forward svc/meshlet 15014.' },
+  { code: 'MESHLET_CLI_CLUSTER_UNREACHABLE', message: 'cannot read objects from the cluster', hint: 'Check the kubeconfig (--kubeconfig or $KUBECONFIG), that the apiserver is up, and that you may list the mesh kinds, Services, Pods and Namespaces.' },
   { code: 'MESHLET_CLI_UNKNOWN_PROXY', message: 'no such proxy', hint: 'Use one of the proxy ids listed (<pod>.<namespace>), as shown by meshlet proxy-status.' },
   { code: 'MESHLET_CLI_BAD_URL', message: 'not an http(s) URL', hint: 'Give a URL such as http://reviews:9080/path, as the app would request it.' },
   { code: 'MESHLET_ANALYZE_UNKNOWN_SUBSET', message: 'route points to a subset no DestinationRule defines', hint: 'Add the subset to the DestinationRule of that host, or fix the subset name in the VirtualService; traffic to it gets 503 NR.' },

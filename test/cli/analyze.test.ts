@@ -71,5 +71,5 @@ test('pure analysis: a STRICT port-level override on a sidecar-less workload is 
 test('a cluster that cannot be reached is a runtime failure (exit 3) naming the apiserver', () => {
   const r = spawnSync(process.execPath, [BIN, 'analyze', '--kubeconfig', new URL('../fixtures/analyze/unreachable.kubeconfig', import.meta.url).pathname], { encoding: 'utf8' });
   assert.equal(r.status, 3, r.stdout + r.stderr);
-  assert.match(r.stderr, /https:\/\/127\.0\.0\.1:9 .*\[MESHLET_CLI_OPERATOR_UNREACHABLE\]/);
+  assert.match(r.stderr, /https:\/\/127\.0\.0\.1:9 .*\[MESHLET_CLI_CLUSTER_UNREACHABLE\]/);
 });
