@@ -65,6 +65,8 @@ export function parseYamlObjects(text: string, file: string): { objects: LoadedO
       problems.push({ code: 'MESHLET_OPERATOR_OBJECT_SHAPE', file, line: startLine, reason: 'needs apiVersion, kind and metadata.name' });
       continue;
     }
+    // As kubectl does: namespaced objects without a namespace go to `default`.
+    if (o.kind !== 'Namespace' && (o.metadata.namespace === undefined || o.metadata.namespace === '')) o.metadata.namespace = 'default';
     const contentLine = doc.contents?.range !== undefined && doc.contents !== null ? counter.linePos(doc.contents.range[0]).line : startLine;
     objects.push({ object: o as K8sObject, origin: { file, line: contentLine }, lineOf: lineFinder(doc, counter, contentLine) });
   }
