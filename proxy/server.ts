@@ -12,6 +12,7 @@ import { createH2cServer, createHttp1Server } from './listeners/http-servers.ts'
 import { initOriginalDst } from './listeners/original-dst.ts';
 import { PoolRegistry } from './upstream/pools.ts';
 import { MeshletError } from '../common/errors.ts';
+import type { Feature } from './chain/types.ts';
 
 export interface ProxyPorts {
   outbound: number;
@@ -39,6 +40,8 @@ export interface ProxyOptions {
   random: () => number;
   upstreamCaFile?: string;
   log: Logger;
+  /** Chain features (default: the built-ins of proxy/features/index.ts); tests and benches may pass their own. */
+  features?: Feature[];
   /** Called by POST /quitquitquit after the drain. */
   onQuit?: () => void;
 }
@@ -62,7 +65,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   await initOriginalDst();
   const pools = new PoolRegistry(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile });
   const state: ProxyState = { current: undefined, random: o.random, onError: (err) => o.log.debug({ err }, 'request handler error') };
-  const store = new ConfigStore(state, { pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource, ...(o.locality === undefined ? {} : { locality: o.locality }) });
+  const store = new ConfigStore(state, { pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource, ...(o.locality === undefined ? {} : { locality: o.locality }), ...(o.features === undefined ? {} : { features: o.features }) });
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
   const http1 = createHttp1Server(httpOpts);
   const h2c = createH2cServer(httpOpts);
