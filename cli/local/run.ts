@@ -83,9 +83,17 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const operatorUrl = `http://127.0.0.1:${operator.monitorPort}`;
   say(`operator watching ${dir}: push https://127.0.0.1:${operator.pushPort}, debug ${operatorUrl}`);
   const children: Child[] = [];
+  let stopping = false;
+  // A child that dies on its own is worth a line: the user sees which one and why.
+  const watchExit = (c: Child): void => {
+    void c.exited.then((code) => {
+      if (!stopping) say(`${c.name} exited${code === null ? '' : ` with code ${code}`} (the rest keeps running)`);
+    });
+  };
   // Apps run with the same Node as meshlet (first on PATH), whatever node the shell has.
   const basePath = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
   const stop = async (): Promise<void> => {
+    stopping = true;
     await stopChildren([...children].reverse(), o.graceMs);
     await operator.stop();
     rmSync(tmp, { recursive: true, force: true });
@@ -98,12 +106,15 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
       if (o.seed !== undefined) args.push('--seed', String(o.seed));
       children.push(spawnChild({ name: `${w.name}~proxy`, command: process.execPath, args, env: { ...process.env, PATH: basePath, MESHLET_LOG_LEVEL: o.logLevel }, out: o.out, format: humanLogLine, color: o.color }, width));
     }
+    children.forEach(watchExit);
     const ready = await Promise.all(proxies.map((w, i) => waitReady(`http://${w.address}:15021/healthz/ready`, 20_000, children[i]!.exited)));
     proxies.forEach((w, i) => say(ready[i] === true ? `proxy ${w.name}.${w.namespace} ready on ${w.address} (explicit proxy http://${w.address}:${o.proxyPort}, admin http://${w.address}:15000)` : `proxy ${w.name}.${w.namespace} did not become ready on ${w.address}`));
     if (o.apps) {
       for (const w of plan.workloads.filter((x) => x.command !== undefined)) {
         const env = { ...process.env, PATH: basePath, ...appEnv(w, o.proxyPort) };
-        children.push(spawnChild({ name: w.name, command: w.command!, shell: true, cwd: w.cwd, env, out: o.out, color: o.color }, width));
+        const app = spawnChild({ name: w.name, command: w.command!, shell: true, cwd: w.cwd, env, out: o.out, color: o.color }, width);
+        children.push(app);
+        watchExit(app);
       }
     }
   } catch (err) {
