@@ -92,7 +92,7 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
       reply.code(200).header('content-type', 'application/json').header('x-meshlet-version', answer.version);
       // The tail is shared by every proxy of the same outbound key: sent as-is, never re-encoded.
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-      const parts: [Buffer, Buffer] = gzip ? [gzipStored(Buffer.from(answer.head, 'utf8')), answer.tail.gzip()] : [Buffer.from(answer.head, 'utf8'), answer.tail.buffer];
+      const parts: [Buffer, Buffer] = gzip ? [gzipStored(Buffer.from(answer.head, 'utf8')), await answer.tail.gzip()] : [Buffer.from(answer.head, 'utf8'), answer.tail.buffer];
       if (gzip) reply.header('content-encoding', 'gzip');
       reply.header('content-length', parts[0].length + parts[1].length);
       return reply.send(Readable.from(parts, { objectMode: false }));

@@ -5,7 +5,8 @@
  * one shared Buffer (and one shared gzip member, since concatenated gzip members are one
  * valid gzip stream). The body is byte-identical to JSON.stringify(translate(world, proxy)).
  */
-import { gzipSync } from 'node:zlib';
+import { gzip as gzipCb } from 'node:zlib';
+import { promisify } from 'node:util';
 import type { ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { assemble, outboundKey, translateOutbound, type OutboundPart } from '../translate/index.ts';
@@ -13,8 +14,8 @@ import { assemble, outboundKey, translateOutbound, type OutboundPart } from '../
 export interface SharedTail {
   part: OutboundPart;
   buffer: Buffer;
-  /** gzip member of `buffer`, made on first use. */
-  gzip(): Buffer;
+  /** gzip member of `buffer`, made once on first use, off the main thread (libuv pool). */
+  gzip(): Promise<Buffer>;
 }
 
 export interface BuiltSnapshot {
@@ -24,6 +25,7 @@ export interface BuiltSnapshot {
 }
 
 const byWorld = new WeakMap<World, Map<string, SharedTail>>();
+const gzipAsync = promisify(gzipCb);
 
 function sharedTail(world: World, proxy: ProxyIdentity): SharedTail {
   let m = byWorld.get(world);
@@ -36,8 +38,8 @@ function sharedTail(world: World, proxy: ProxyIdentity): SharedTail {
   if (t === undefined) {
     const part = translateOutbound(world, proxy);
     const buffer = Buffer.from(part.tail, 'utf8');
-    let gz: Buffer | undefined;
-    t = { part, buffer, gzip: () => (gz ??= gzipSync(buffer, { level: 1 })) };
+    let gz: Promise<Buffer> | undefined;
+    t = { part, buffer, gzip: () => (gz ??= gzipAsync(buffer, { level: 1 })) };
     m.set(key, t);
   }
   return t;

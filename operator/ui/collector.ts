@@ -8,7 +8,7 @@
 import { parsePromText, type Sample } from './prom-text.ts';
 import type { Row } from './graph-build.ts';
 
-const WANTED = new Set(['istio_requests_total', 'istio_request_duration_milliseconds_bucket']);
+const WANTED = new Set(['istio_requests_total', 'istio_request_duration_milliseconds_bucket', 'istio_tcp_connections_opened_total']);
 const KEEP = ['reporter', 'source_workload', 'source_workload_namespace', 'destination_service', 'destination_service_name', 'destination_service_namespace', 'destination_workload', 'destination_workload_namespace', 'response_code', 'connection_security_policy', 'le'];
 
 interface Scrape {
@@ -96,10 +96,11 @@ export class ProxyCollector {
     await this.refresh();
   }
 
-  /** Per-second rates over the window: requests rows and duration bucket rows. */
-  rates(): { requests: Row[]; buckets: Row[] } {
+  /** Per-second rates over the window: requests, duration buckets, TCP connections opened. */
+  rates(): { requests: Row[]; buckets: Row[]; tcp: Row[] } {
     const requests: Row[] = [];
     const buckets: Row[] = [];
+    const tcp: Row[] = [];
     for (const h of this.#history.values()) {
       if (h.length < 2) continue;
       const a = h[0]!;
@@ -111,9 +112,9 @@ export class ProxyCollector {
         // A counter that went down was reset (proxy restart): count from zero.
         const delta = s.value >= old ? s.value - old : s.value;
         const row = { labels: s.labels, value: delta / dt };
-        (s.name === 'istio_requests_total' ? requests : buckets).push(row);
+        (s.name === 'istio_requests_total' ? requests : s.name === 'istio_tcp_connections_opened_total' ? tcp : buckets).push(row);
       }
     }
-    return { requests, buckets };
+    return { requests, buckets, tcp };
   }
 }

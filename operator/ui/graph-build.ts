@@ -36,6 +36,8 @@ export interface GraphEdge {
   p99Ms: number | null;
   mtls: boolean;
   health: Health;
+  /** TCP-only edge: `rps` is new connections per second, success rate does not apply. */
+  tcp: boolean;
 }
 
 export interface Graph {
@@ -65,12 +67,17 @@ interface Acc {
   source: string;
   target: string;
   total: number;
+  /** TCP connections opened per second. */
+  conns: number;
+  /** Some HTTP request series fed this edge. */
+  http: boolean;
   errors: number;
   mtls: boolean;
   buckets: Map<number, number>;
 }
 
-export function buildGraph(requests: readonly Row[], buckets: readonly Row[]): Graph {
+/** `tcp`: rates of istio_tcp_connections_opened_total (TCP services appear as edges too). */
+export function buildGraph(requests: readonly Row[], buckets: readonly Row[], tcp: readonly Row[] = []): Graph {
   const nodes = new Map<string, GraphNode>();
   const addNode = (id: string, kind: GraphNode['kind'], name: string, namespace: string): void => {
     if (!nodes.has(id)) nodes.set(id, { id, kind, name, namespace });
@@ -94,15 +101,24 @@ export function buildGraph(requests: readonly Row[], buckets: readonly Row[]): G
   const get = (m: Map<string, Acc>, s: string, t: string): Acc => {
     const k = `${s}>${t}`;
     let a = m.get(k);
-    if (a === undefined) m.set(k, (a = { source: s, target: t, total: 0, errors: 0, mtls: false, buckets: new Map() }));
+    if (a === undefined) m.set(k, (a = { source: s, target: t, total: 0, conns: 0, http: false, errors: 0, mtls: false, buckets: new Map() }));
     return a;
   };
   for (const r of requests) {
     const m = r.labels.reporter === 'source' ? acc.src : acc.dst;
     for (const [s, t] of edgesOf(r.labels)) {
       const a = get(m, s, t);
+      a.http = true;
       a.total += r.value;
       if ((r.labels.response_code ?? '').startsWith('5') || r.labels.response_code === '0') a.errors += r.value;
+      if (r.labels.connection_security_policy === 'mutual_tls') a.mtls = true;
+    }
+  }
+  for (const r of tcp) {
+    const m = r.labels.reporter === 'source' ? acc.src : acc.dst;
+    for (const [s, t] of edgesOf(r.labels)) {
+      const a = get(m, s, t);
+      a.conns += r.value;
       if (r.labels.connection_security_policy === 'mutual_tls') a.mtls = true;
     }
   }
@@ -122,10 +138,11 @@ export function buildGraph(requests: readonly Row[], buckets: readonly Row[]): G
     const fromTarget = k.startsWith('svc:');
     // Calls: the caller's view first; who served a service: the server's view first.
     const main = (fromTarget ? d ?? s : s ?? d)!;
-    const rps = main.total;
-    const successRate = rps > 0 ? 1 - main.errors / rps : 1;
+    const tcpOnly = !(s?.http ?? false) && !(d?.http ?? false);
+    const rps = tcpOnly ? main.conns : main.total;
+    const successRate = !tcpOnly && rps > 0 ? 1 - main.errors / rps : 1;
     const q = histogramQuantile(0.99, [...main.buckets].map(([le, value]) => ({ le, value })));
-    edges.push({ id: k, source: main.source, target: main.target, rps, successRate, p99Ms: q === undefined ? null : q, mtls: (d?.mtls ?? false) || main.mtls, health: healthOf(rps, successRate) });
+    edges.push({ id: k, source: main.source, target: main.target, rps, successRate, p99Ms: q === undefined ? null : q, mtls: (d?.mtls ?? false) || (s?.mtls ?? false), health: tcpOnly ? (rps > 0 ? 'healthy' : 'idle') : healthOf(rps, successRate), tcp: tcpOnly });
   }
   return { nodes: [...nodes.values()].sort((a, b) => a.id.localeCompare(b.id)), edges };
 }

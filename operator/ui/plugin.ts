@@ -39,7 +39,7 @@ export async function graphFrom(opts: ServiceGraphOptions, collector: ProxyColle
   if (opts.prometheusUrl !== undefined) {
     try {
       const r = await prometheusRates(opts.prometheusUrl, opts.promWindow ?? '1m');
-      return { source: 'prometheus', generatedAt, ...buildGraph(r.requests, r.buckets), errors: [] };
+      return { source: 'prometheus', generatedAt, ...buildGraph(r.requests, r.buckets, r.tcp), errors: [] };
     } catch (err) {
       const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_TELEMETRY_PROMETHEUS_QUERY', (err as Error).message);
       return { source: 'prometheus', generatedAt, nodes: [], edges: [], errors: [{ code: e.code, message: e.message }] };
@@ -49,7 +49,7 @@ export async function graphFrom(opts: ServiceGraphOptions, collector: ProxyColle
   await collector.refreshForRates();
   const r = collector.rates();
   const errors = [...collector.errors].map(([target, message]) => ({ code: 'MESHLET_TELEMETRY_SCRAPE_FAILED', target, message: `${errorEntry('MESHLET_TELEMETRY_SCRAPE_FAILED').message}: ${message}` }));
-  return { source: 'proxies', generatedAt, ...buildGraph(r.requests, r.buckets), errors };
+  return { source: 'proxies', generatedAt, ...buildGraph(r.requests, r.buckets, r.tcp), errors };
 }
 
 export const serviceGraphPlugin: FastifyPluginAsync<ServiceGraphOptions> = async (app: FastifyInstance, opts: ServiceGraphOptions) => {

@@ -7,8 +7,9 @@ import type { Row } from './graph-build.ts';
 
 const BY = 'reporter, source_workload, source_workload_namespace, destination_service, destination_service_name, destination_service_namespace, destination_workload, destination_workload_namespace';
 
-export function graphQueries(window: string): { requests: string; buckets: string } {
+export function graphQueries(window: string): { requests: string; buckets: string; tcp: string } {
   return {
+    tcp: `sum(rate(istio_tcp_connections_opened_total[${window}])) by (${BY}, connection_security_policy)`,
     requests: `sum(rate(istio_requests_total[${window}])) by (${BY}, response_code, connection_security_policy)`,
     buckets: `sum(rate(istio_request_duration_milliseconds_bucket[${window}])) by (${BY}, le)`,
   };
@@ -26,8 +27,8 @@ async function query(base: string, q: string, f: typeof fetch): Promise<Row[]> {
   return body.data!.result.map((x) => ({ labels: x.metric, value: Number(x.value[1]) })).filter((r) => Number.isFinite(r.value));
 }
 
-export async function prometheusRates(base: string, window = '1m', f: typeof fetch = globalThis.fetch): Promise<{ requests: Row[]; buckets: Row[] }> {
+export async function prometheusRates(base: string, window = '1m', f: typeof fetch = globalThis.fetch): Promise<{ requests: Row[]; buckets: Row[]; tcp: Row[] }> {
   const q = graphQueries(window);
-  const [requests, buckets] = await Promise.all([query(base, q.requests, f), query(base, q.buckets, f)]);
-  return { requests, buckets };
+  const [requests, buckets, tcp] = await Promise.all([query(base, q.requests, f), query(base, q.buckets, f), query(base, q.tcp, f)]);
+  return { requests, buckets, tcp };
 }

@@ -44,6 +44,7 @@
   }
 
   function label(e) {
+    if (e.tcp) return e.rps.toFixed(2) + ' conn/s · TCP' + (e.mtls ? ' · mTLS' : '');
     const parts = [e.rps.toFixed(2) + ' rps', (e.successRate * 100).toFixed(1) + '%'];
     if (e.p99Ms !== null) parts.push('p99 ' + e.p99Ms.toFixed(1) + ' ms');
     if (e.mtls) parts.push('mTLS');
@@ -63,7 +64,7 @@
     for (const e of g.edges) {
       const a = pos.get(e.source), b = pos.get(e.target);
       if (!a || !b) continue;
-      const grp = el('g', { class: 'edge', 'data-source': e.source, 'data-target': e.target, 'data-health': e.health, 'data-mtls': String(e.mtls), 'data-rps': String(e.rps) }, svg);
+      const grp = el('g', { class: 'edge', 'data-source': e.source, 'data-target': e.target, 'data-health': e.health, 'data-mtls': String(e.mtls), 'data-rps': String(e.rps), 'data-tcp': String(e.tcp) }, svg);
       const x1 = a.x + W, y1 = a.y + H / 2, x2 = b.x, y2 = b.y + H / 2;
       el('line', { x1: x1, y1: y1, x2: x2, y2: y2 }, grp);
       const t = el('text', { x: (x1 + x2) / 2, y: (y1 + y2) / 2 - 6 }, grp);
