@@ -42,8 +42,8 @@ export function renderTable(g: Pick<GraphResponse, 'nodes' | 'edges'>): string {
   const rows = g.edges.map((e: GraphEdge) => [
     nodeName(byId.get(e.source), e.source),
     nodeName(byId.get(e.target), e.target),
-    e.rps.toFixed(2),
-    `${(e.successRate * 100).toFixed(1)}%`,
+    e.tcp ? `${e.rps.toFixed(2)} conn/s` : e.rps.toFixed(2),
+    e.tcp ? 'tcp' : `${(e.successRate * 100).toFixed(1)}%`,
     e.p99Ms === null ? '-' : `${e.p99Ms.toFixed(1)}ms`,
     e.mtls ? 'yes' : 'no',
     e.health === 'failing' ? 'FAILING' : e.health,

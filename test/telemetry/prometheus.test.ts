@@ -134,6 +134,10 @@ test('the service graph from Prometheus: calls, failing edge, mTLS marker', asyn
   assert.equal(edge('wl:default/frontend-v1', 'svc:ratings.default.svc.cluster.local')?.health, 'failing');
   assert.equal(edge('wl:default/frontend-v1', 'svc:reviews.default.svc.cluster.local')?.health, 'healthy');
   assert.ok((edge('unknown', 'svc:frontend.default.svc.cluster.local')?.rps ?? 0) > 0);
+  const db = edge('unknown', 'svc:db.default.svc.cluster.local');
+  assert.equal(db?.tcp, true, 'TCP services are edges too');
+  assert.equal(db?.mtls, true, 'mTLS marker from connection_security_policy');
+  assert.equal(edge('wl:default/frontend-v1', 'svc:reviews.default.svc.cluster.local')?.mtls, false);
   const bad = await graphFrom({ prometheusUrl: 'http://127.0.0.1:1' }, undefined);
   assert.equal(bad.errors[0]?.code, 'MESHLET_TELEMETRY_PROMETHEUS_QUERY');
 });
