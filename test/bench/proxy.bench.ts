@@ -90,7 +90,8 @@ export async function bench(): Promise<BenchResult> {
       }
       try {
         const pids = (): number[] => started.procs.flatMap((p) => p.pids());
-        const headers = started.host === undefined ? undefined : { host: started.host };
+        // wrk adds its own Host header unless ours is spelled exactly `Host`.
+        const headers = started.host === undefined ? undefined : { Host: started.host };
         figures[`${v.name}_rss_idle_mb`] = rssMiBAll(pids());
         await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: 1, ...(headers && { headers }) }); // warm-up
         const cpu0 = cpuMicrosAll(pids());
