@@ -113,8 +113,9 @@ class RetryRun {
       if (this.stats !== undefined) this.stats.upstream_rq_retry_limit_exceeded++;
       return 'exhausted';
     }
-    if (this.breaker !== undefined && !this.breaker.tryRetry()) return 'overflow';
+    // This run's previous retry is over: its slot goes back before asking for the next one.
     this.releaseSlot();
+    if (this.breaker !== undefined && !this.breaker.tryRetry()) return 'overflow';
     this.holdsRetrySlot = this.breaker !== undefined;
     return 'retry';
   }

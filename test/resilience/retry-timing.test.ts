@@ -9,6 +9,8 @@ import type { RetryPolicy, Route } from '../../common/snapshot.ts';
 import { compose } from '../../proxy/chain/compose.ts';
 import type { Headers, ProxyFailure, RequestContext, ResponseSink, RouteRuntime } from '../../proxy/chain/types.ts';
 import { ManualClock } from '../../proxy/resilience/clock.ts';
+import { compileCluster } from '../../proxy/runtime/clusters.ts';
+import { cluster } from '../proxy/helpers/snapshot.ts';
 import { retryFeature } from '../../proxy/resilience/retry.ts';
 import { timeoutFeature } from '../../proxy/resilience/timeout.ts';
 
@@ -30,16 +32,26 @@ function recordingSink(seen: Seen, ctx: { flags: string }): ResponseSink {
   };
 }
 
-function setup(retries: Partial<RetryPolicy>, timeoutMs: number, terminal: (ctx: RequestContext, n: number) => void, random = () => 0.5) {
+function setup(retries: Partial<RetryPolicy>, timeoutMs: number, terminal: (ctx: RequestContext, n: number) => void, random = () => 0.5, destination?: unknown) {
   const clock = new ManualClock();
   const route = { name: 'r', match: [], action: { kind: 'forward', destinations: [] }, timeoutMs, retries: { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retryRemoteLocalities: false, backoffBaseMs: 25, ...retries }, provenance: { kind: 'VirtualService', namespace: 'd', name: 'r' } } as Route;
   const rt = { route, virtualHost: 'v', destinations: [], rewritePath: undefined, mirrors: [], requestHeaders: undefined, responseHeaders: undefined } as RouteRuntime;
   let n = 0;
   const handler = compose([timeoutFeature(clock), retryFeature({ clock, random, bufferLimit: 1 << 20 })], (ctx) => terminal(ctx, ++n), rt);
-  const seen: Seen = { starts: [], fails: [], ends: 0 };
-  const ctx = { req: { headers: {}, readableEnded: true, once: () => undefined }, res: { once: () => undefined, destroyed: false }, headers: {}, flags: '', destination: undefined, endpoint: undefined } as unknown as RequestContext;
-  ctx.sink = recordingSink(seen, ctx);
-  return { clock, seen, ctx, run: () => handler(ctx), calls: () => n };
+  const fresh = (): { ctx: RequestContext; seen: Seen } => {
+    const seen: Seen = { starts: [], fails: [], ends: 0 };
+    const ctx = { req: { headers: {}, readableEnded: true, once: () => undefined }, res: { once: () => undefined, destroyed: false }, headers: {}, flags: '', destination, endpoint: undefined } as unknown as RequestContext;
+    ctx.sink = recordingSink(seen, ctx);
+    return { ctx, seen };
+  };
+  const first = fresh();
+  const seen = first.seen;
+  const ctx = first.ctx;
+  return { clock, seen, ctx, run: () => handler(ctx), calls: () => n, another: () => {
+    const f = fresh();
+    handler(f.ctx);
+    return f.seen;
+  } };
 }
 
 describe('retry and timeout timing (manual clock)', () => {
@@ -101,5 +113,21 @@ describe('retry and timeout timing (manual clock)', () => {
     s.clock.advance(0);
     assert.equal(s.calls(), 2);
     assert.equal(s.seen.fails[0]!.flag, 'UF,URX');
+  });
+
+  it('maxRetries 1: while one request is retrying, the retry of another overflows (503 with UO, no retry)', () => {
+    const c = cluster('outbound|80||mr', [{ address: '127.0.0.1', port: 1 }]);
+    c.cluster.connectionPool.maxRetries = 1;
+    const dest = { cluster: compileCluster(c.cluster, c.set, undefined) };
+    const s = setup({ attempts: 3, retryOn: ['5xx'] }, 0, (ctx) => ctx.sink.start(503, {}), () => 0.5, dest);
+    s.run();
+    assert.equal(s.calls(), 1, 'first request: retry scheduled, holding the only retry slot');
+    const second = s.another();
+    assert.equal(s.calls(), 2);
+    assert.equal(second.starts.length, 1, 'the second request is answered at once');
+    assert.equal(second.starts[0]!.headers['x-meshlet-flags'], 'UO');
+    s.clock.advance(1000);
+    assert.equal(s.calls(), 5, 'the first request still ran its 3 retries');
+    assert.equal(s.seen.starts[0]!.headers['x-meshlet-flags'], 'URX');
   });
 });
