@@ -72,7 +72,7 @@ describe('response flags: header, access log, stats (real proxy process)', () =>
       { host: 'idle', endpoints: ep(echo), cluster: { connectionPool: { maxConnections: U32, connectTimeoutMs: 2000, http1MaxPendingRequests: U32, http2MaxRequests: U32, maxRequestsPerConnection: 0, maxRetries: U32, idleTimeoutMs: 300, maxConcurrentStreams: 2147483647 } } },
       { host: 'grpc', endpoints: [{ address: grpcAddr, port: grpcPort }], protocol: 'grpc', route: { retries: { attempts: 2, perTryTimeoutMs: 0, retryOn: ['unavailable'], retryRemoteLocalities: false, backoffBaseMs: 25 } } },
     ]);
-    snap.telemetry = { ...snap.telemetry, accessLog: true };
+    snap.telemetry = { ...snap.telemetry, accessLog: true, metrics: true };
     proxy = await startTelemetryProxy(allocAddress(block), snap);
   });
 
@@ -102,6 +102,18 @@ describe('response flags: header, access log, stats (real proxy process)', () =>
     const st = await clusterStatsOf(proxy, 'refused');
     assert.equal(st.upstream_cx_connect_fail, 2);
     assert.equal(st.upstream_rq_retry_limit_exceeded, 1);
+  });
+
+  it('the Istio request metric carries the same flags', async () => {
+    const { request } = await import('undici');
+    let text = '';
+    for (let i = 0; i < 50 && !text.includes('response_flags="UF,URX"'); i++) {
+      text = await (await request(`http://${proxy.bind}:${proxy.ports.stats}/stats/prometheus`)).body.text();
+      if (!text.includes('response_flags="UF,URX"')) await new Promise((r) => setTimeout(r, 100));
+    }
+    const line = text.split('\n').find((l) => l.startsWith('istio_requests_total{') && l.includes('response_flags="UF,URX"'));
+    assert.ok(line !== undefined, 'istio_requests_total with response_flags="UF,URX"');
+    assert.match(line, /response_code="503"/);
   });
 
   it('fault abort: FI in the header and the access log', async () => {

@@ -102,7 +102,9 @@ export async function startTelemetryProxy(bind: string, snap: ProxySnapshot): Pr
         logs.push(line);
         if (line.startsWith('{"ready":true')) {
           clearTimeout(timer);
-          resolve((JSON.parse(line) as { ports: ProxyProcess['ports'] }).ports);
+          const ready = JSON.parse(line) as { ports: ProxyProcess['ports']; stats: number };
+          // The telemetry registry's own stats server (Istio metrics) replaces the core's placeholder.
+          resolve({ ...ready.ports, stats: ready.stats });
         }
       }
     });
