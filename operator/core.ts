@@ -10,7 +10,7 @@ import { realTimers, type Timers } from './store/timers.ts';
 import { buildWorld } from './world/build.ts';
 import type { World } from './world/types.ts';
 import { ProxyRegistry, type ProxyStatusRow } from './push/proxies.ts';
-import type { SharedTail } from './push/snapshot-cache.ts';
+import type { SharedPiece } from './push/snapshot-cache.ts';
 import type { ProxyClaim } from './translate/index.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 
@@ -33,7 +33,7 @@ export interface ConfigParams {
   error?: string;
 }
 
-export type ConfigAnswer = { status: 200; version: string; head: string; tail: SharedTail } | { status: 304 };
+export type ConfigAnswer = { status: 200; version: string; head: string; pieces: SharedPiece[] } | { status: 304 };
 
 export class OperatorCore {
   readonly store: Store;
@@ -149,7 +149,7 @@ export class OperatorCore {
     }
     s.sentVersion = s.snapshot.version;
     this.metrics.pushes.inc({ type: 'snapshot' });
-    return { status: 200, version: s.snapshot.version, head: s.head, tail: s.tail };
+    return { status: 200, version: s.snapshot.version, head: s.head, pieces: s.pieces };
   }
 
   private ackedAll(id: string, now: number): void {

@@ -5,7 +5,7 @@
 import type { ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { resolveProxy, type ProxyClaim } from '../translate/index.ts';
-import { snapshotFor, type SharedTail } from './snapshot-cache.ts';
+import { snapshotFor, type SharedPiece } from './snapshot-cache.ts';
 
 export type SyncStatus = 'SYNCED' | 'STALE' | 'NACK';
 
@@ -14,9 +14,9 @@ export interface ProxyState {
   claim: ProxyClaim;
   identity: ProxyIdentity;
   snapshot: ProxySnapshot;
-  /** Serialized snapshot: a per-proxy head and the tail shared by proxies of the same outbound key. */
+  /** Serialized snapshot: a per-proxy head and pieces shared with other proxies. */
   head: string;
-  tail: SharedTail;
+  pieces: SharedPiece[];
   worldHash: string;
   sentVersion?: string;
   ackedVersion?: string;
@@ -50,8 +50,8 @@ export class ProxyRegistry {
     let s = this.states.get(id);
     if (s === undefined) {
       const identity = resolveProxy(world, claim);
-      const { snapshot, head, tail } = snapshotFor(world, identity);
-      s = { id, claim, identity, snapshot, head, tail, worldHash: world.hash, lastSeen: now, waiters: new Set() };
+      const { snapshot, head, pieces } = snapshotFor(world, identity);
+      s = { id, claim, identity, snapshot, head, pieces, worldHash: world.hash, lastSeen: now, waiters: new Set() };
       this.states.set(id, s);
     } else {
       s.claim = claim;
@@ -65,13 +65,13 @@ export class ProxyRegistry {
   refresh(s: ProxyState, world: World, changeAt: number | undefined): boolean {
     if (s.worldHash === world.hash) return false;
     const identity = resolveProxy(world, s.claim);
-    const { snapshot, head, tail } = snapshotFor(world, identity);
+    const { snapshot, head, pieces } = snapshotFor(world, identity);
     s.worldHash = world.hash;
     s.identity = identity;
     if (snapshot.version === s.snapshot.version) return false;
     s.snapshot = snapshot;
     s.head = head;
-    s.tail = tail;
+    s.pieces = pieces;
     if (changeAt !== undefined) s.pendingSince ??= changeAt;
     for (const wake of [...s.waiters]) wake();
     return true;

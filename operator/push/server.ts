@@ -92,9 +92,9 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
       reply.code(200).header('content-type', 'application/json').header('x-meshlet-version', answer.version);
       // The tail is shared by every proxy of the same outbound key: sent as-is, never re-encoded.
       const gzip = /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''));
-      const parts: [Buffer, Buffer] = gzip ? [gzipStored(Buffer.from(answer.head, 'utf8')), await answer.tail.gzip()] : [Buffer.from(answer.head, 'utf8'), answer.tail.buffer];
+      const parts = gzip ? [gzipStored(Buffer.from(answer.head, 'utf8')), ...(await Promise.all(answer.pieces.map((p) => p.gzip())))] : [Buffer.from(answer.head, 'utf8'), ...answer.pieces.map((p) => p.buffer)];
       if (gzip) reply.header('content-encoding', 'gzip');
-      reply.header('content-length', parts[0].length + parts[1].length);
+      reply.header('content-length', parts.reduce((n, b) => n + b.length, 0));
       return reply.send(Readable.from(parts, { objectMode: false }));
     } catch (err) {
       const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_CORE_INTERNAL', (err as Error).message);

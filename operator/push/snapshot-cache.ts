@@ -1,9 +1,10 @@
 /**
- * Snapshots for many proxies of one World: the outbound part (nearly all of a snapshot)
- * is translated and serialized once per outbound key; each proxy's body is a small head
- * (version, identity, security, inbound listeners) followed by that shared tail, kept as
- * one shared Buffer (and one shared gzip member, since concatenated gzip members are one
- * valid gzip stream). The body is byte-identical to JSON.stringify(translate(world, proxy)).
+ * Snapshots for many proxies of one World. A body is a small per-proxy head (version,
+ * identity, security, inbound listeners) followed by two shared pieces: the outbound
+ * listeners and routes (one per outbound key) and the clusters and endpoints (one per
+ * content, usually the same for every namespace). Each piece is kept as one Buffer and one
+ * gzip member (concatenated gzip members are one valid gzip stream), so a push costs a
+ * head per proxy. The body is byte-identical to JSON.stringify(translate(world, proxy)).
  */
 import { gzip as gzipCb } from 'node:zlib';
 import { promisify } from 'node:util';
@@ -11,8 +12,8 @@ import type { ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { assemble, outboundKey, translateOutbound, type OutboundPart } from '../translate/index.ts';
 
-export interface SharedTail {
-  part: OutboundPart;
+export interface SharedPiece {
+  text: string;
   buffer: Buffer;
   /** gzip member of `buffer`, made once on first use, off the main thread (libuv pool). */
   gzip(): Promise<Buffer>;
@@ -21,40 +22,54 @@ export interface SharedTail {
 export interface BuiltSnapshot {
   snapshot: ProxySnapshot;
   head: string;
-  tail: SharedTail;
+  pieces: [SharedPiece, SharedPiece];
 }
 
-const byWorld = new WeakMap<World, Map<string, SharedTail>>();
+interface WorldCache {
+  parts: Map<string, { part: OutboundPart; routes: SharedPiece }>;
+  clusters: Map<string, SharedPiece>;
+}
+
+const byWorld = new WeakMap<World, WorldCache>();
 const gzipAsync = promisify(gzipCb);
 
-function sharedTail(world: World, proxy: ProxyIdentity): SharedTail {
-  let m = byWorld.get(world);
-  if (m === undefined) {
-    m = new Map();
-    byWorld.set(world, m);
+function piece(text: string): SharedPiece {
+  const buffer = Buffer.from(text, 'utf8');
+  let gz: Promise<Buffer> | undefined;
+  return { text, buffer, gzip: () => (gz ??= gzipAsync(buffer, { level: 1 })) };
+}
+
+function shared(world: World, proxy: ProxyIdentity): { part: OutboundPart; pieces: [SharedPiece, SharedPiece] } {
+  let c = byWorld.get(world);
+  if (c === undefined) {
+    c = { parts: new Map(), clusters: new Map() };
+    byWorld.set(world, c);
   }
   const key = outboundKey(world, proxy);
-  let t = m.get(key);
-  if (t === undefined) {
+  let entry = c.parts.get(key);
+  if (entry === undefined) {
     const part = translateOutbound(world, proxy);
-    const buffer = Buffer.from(part.tail, 'utf8');
-    let gz: Promise<Buffer> | undefined;
-    t = { part, buffer, gzip: () => (gz ??= gzipAsync(buffer, { level: 1 })) };
-    m.set(key, t);
+    entry = { part, routes: piece(part.routesTail) };
+    c.parts.set(key, entry);
   }
-  return t;
+  let cl = c.clusters.get(entry.part.clustersKey);
+  if (cl === undefined) {
+    cl = piece(entry.part.clustersTail);
+    c.clusters.set(entry.part.clustersKey, cl);
+  }
+  return { part: entry.part, pieces: [entry.routes, cl] };
 }
 
 export function snapshotFor(world: World, proxy: ProxyIdentity): BuiltSnapshot {
-  const tail = sharedTail(world, proxy);
-  const snapshot = assemble(world, proxy, tail.part);
-  const inbound = JSON.stringify(snapshot.listeners.slice(0, snapshot.listeners.length - tail.part.listeners.length)).slice(1, -1);
-  const comma = inbound !== '' && tail.part.listeners.length > 0 ? ',' : '';
+  const { part, pieces } = shared(world, proxy);
+  const snapshot = assemble(world, proxy, part);
+  const inbound = JSON.stringify(snapshot.listeners.slice(0, snapshot.listeners.length - part.listeners.length)).slice(1, -1);
+  const comma = inbound !== '' && part.listeners.length > 0 ? ',' : '';
   const head = `{"version":${JSON.stringify(snapshot.version)},"proxy":${JSON.stringify(snapshot.proxy)},"security":${JSON.stringify(snapshot.security)},"telemetry":${JSON.stringify(snapshot.telemetry)},"listeners":[${inbound}${comma}`;
-  return { snapshot, head, tail };
+  return { snapshot, head, pieces };
 }
 
 /** The whole body as text (tests, debug). */
-export function bodyText(b: { head: string; tail: SharedTail }): string {
-  return b.head + b.tail.part.tail;
+export function bodyText(b: { head: string; pieces: SharedPiece[] }): string {
+  return b.head + b.pieces.map((p) => p.text).join('');
 }

@@ -36,6 +36,15 @@ function drKey(ctx: Ctx, svc: WorldService): string | null {
   return dr === undefined ? null : dr.ids.map((id) => `${id}@${digest(dr.sources[dr.ids.indexOf(id)] ?? {})}`).join(',');
 }
 
+/**
+ * What a service contributes to clusters and endpoint sets: the service with its endpoints,
+ * and its DestinationRule. (Clusters a route creates for another service are that
+ * service's own clusters, which it contributes anyway.)
+ */
+export function clusterSignature(ctx: Ctx, svc: WorldService): string {
+  return `${svc.contentKey}|${drKey(ctx, svc) ?? ''}`;
+}
+
 export function fragmentSignature(ctx: Ctx, svc: WorldService, outboundKey: string): string {
   const vss = virtualServicesFor(ctx, svc);
   const dests = new Set<string>();

@@ -14,12 +14,15 @@ import { createHash } from 'node:crypto';
 import { contentHash } from '../world/hash.ts';
 import { newContext } from './context.ts';
 import { buildOutbound } from './outbound.ts';
-import { cachedFragment } from './fragments.ts';
+import { cachedFragment, clusterSignature } from './fragments.ts';
 import { buildInbound } from './inbound.ts';
 import { findWorkload } from './identity.ts';
 import { authorization, peerAuthentication } from './security.ts';
 
 export { resolveProxy, parseProxyId, type ProxyClaim } from './identity.ts';
+
+/** Per World: clusters/endpoints JSON by content key (shared by namespaces that see the same). */
+const clusterTails = new WeakMap<World, Map<string, string>>();
 
 export interface OutboundPart {
   listeners: Listener[];
@@ -27,13 +30,17 @@ export interface OutboundPart {
   clusters: ProxySnapshot['clusters'];
   endpoints: ProxySnapshot['endpoints'];
   /**
-   * The end of the snapshot's JSON from the outbound listeners on:
-   * `<outbound listeners>],"routes":[…],"clusters":[…],"endpoints":[…]}`. Bodies are a small
-   * per-proxy head plus this shared tail.
+   * The snapshot's JSON from the outbound listeners on, in two shared pieces:
+   * `<outbound listeners>],"routes":[…],` (per outbound key) and
+   * `"clusters":[…],"endpoints":[…]}` (often the same for every namespace). Bodies are a
+   * small per-proxy head plus these pieces.
    */
-  tail: string;
-  /** Identifies the tail's content (see translateOutbound). */
+  routesTail: string;
+  clustersTail: string;
+  /** Identifies routesTail's content (see translateOutbound). */
   hash: string;
+  /** Identifies clustersTail's content. */
+  clustersKey: string;
 }
 
 const relevantKeys = new WeakMap<World, string[]>();
@@ -69,11 +76,24 @@ export function translateOutbound(world: World, proxy: ProxyIdentity): OutboundP
     hash.update(sig).update('\n');
     return frag;
   });
-  const tail = `${out.json.listeners.slice(1, -1)}],"routes":${out.json.routes},"clusters":${out.json.clusters},"endpoints":${out.json.endpoints}}`;
-  // The tail is a function of the fragments (named by their content signatures, in order)
-  // and the listeners, so hashing those identifies it without hashing megabytes.
+  const routesTail = `${out.json.listeners.slice(1, -1)}],"routes":${out.json.routes},`;
+  // The pieces are functions of the fragments (named by their content signatures, in order)
+  // and the listeners, so hashing those identifies them without hashing megabytes.
   hash.update(out.json.listeners);
-  return { listeners: out.listeners, routes: out.routes, clusters: out.clusters, endpoints: out.endpoints, tail, hash: hash.digest('hex').slice(0, 16) };
+  const ch = createHash('sha1');
+  for (const svc of ctx.services) ch.update(clusterSignature(ctx, svc)).update('\n');
+  const clustersKey = ch.digest('hex').slice(0, 16);
+  let memo = clusterTails.get(world);
+  if (memo === undefined) {
+    memo = new Map();
+    clusterTails.set(world, memo);
+  }
+  let clustersTail = memo.get(clustersKey);
+  if (clustersTail === undefined) {
+    clustersTail = out.clustersTail();
+    memo.set(clustersKey, clustersTail);
+  }
+  return { listeners: out.listeners, routes: out.routes, clusters: out.clusters, endpoints: out.endpoints, routesTail, clustersTail, hash: hash.digest('hex').slice(0, 16), clustersKey };
 }
 
 /** The per-proxy rest of a snapshot: identity, inbound listeners, security, telemetry. */
@@ -88,7 +108,7 @@ export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listen
 
 export function assemble(world: World, proxy: ProxyIdentity, out: OutboundPart): ProxySnapshot {
   const rest = proxyPart(world, proxy);
-  const version = contentHash({ outbound: out.hash, proxy, inbound: rest.inbound, security: rest.security, telemetry: rest.telemetry });
+  const version = contentHash({ outbound: out.hash, clusters: out.clustersKey, proxy, inbound: rest.inbound, security: rest.security, telemetry: rest.telemetry });
   // Key order matters: the push server splices the JSON in this order (small head, shared tail).
   return { version, proxy, security: rest.security, telemetry: rest.telemetry, listeners: [...rest.inbound, ...out.listeners], routes: out.routes, clusters: out.clusters, endpoints: out.endpoints };
 }

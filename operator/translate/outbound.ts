@@ -113,7 +113,9 @@ export interface OutboundBuild {
   clusters: Cluster[];
   endpoints: EndpointSet[];
   /** The same as JSON, built from the fragments' JSON (no second serialization). */
-  json: { listeners: string; routes: string; clusters: string; endpoints: string };
+  json: { listeners: string; routes: string };
+  /** `"clusters":[…],"endpoints":[…]}` from the fragments' JSON, built on demand. */
+  clustersTail: () => string;
 }
 
 const byName = <T extends { name: string }>(a: T, b: T): number => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
@@ -152,7 +154,8 @@ export function buildOutbound(ctx: Ctx, fragmentOf: (svc: WorldService) => Fragm
     routes,
     clusters: cl.map(([, c]) => c.cluster),
     endpoints: es.map(([, e]) => e.set),
-    json: { listeners: JSON.stringify(listeners), routes: routesJson, clusters: `[${cl.map(([, c]) => c.json).join(',')}]`, endpoints: `[${es.map(([, e]) => e.json).join(',')}]` },
+    json: { listeners: JSON.stringify(listeners), routes: routesJson },
+    clustersTail: () => `"clusters":[${cl.map(([, c]) => c.json).join(',')}],"endpoints":[${es.map(([, e]) => e.json).join(',')}]}`,
   };
 }
 
