@@ -7,6 +7,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type AddressInfo } from 'node:net';
 import { allocAddress } from '../proxy/helpers/addresses.ts';
 import type { ProxyProcess } from '../proxy/helpers/proxy-process.ts';
 import { startEcho, type Upstream } from '../proxy/helpers/upstream.ts';
@@ -30,7 +31,17 @@ describe('outlier detection (real proxy process)', () => {
       return true;
     });
     well = await startEcho('well', allocAddress(block));
+    const dead = createServer();
+    const deadAddr = allocAddress(block);
+    await new Promise<void>((r) => dead.listen(0, deadAddr, r));
+    const deadPort = (dead.address() as AddressInfo).port;
+    await new Promise<void>((r) => dead.close(() => r()));
     proxy = await startResilienceProxy(allocAddress(block), resilienceSnapshot('od-1', [
+      {
+        host: 'local-origin',
+        endpoints: [{ address: deadAddr, port: deadPort }, { address: well.address, port: well.port }],
+        cluster: { outlierDetection: { consecutive5xxErrors: 0, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 3, intervalMs: 1000, baseEjectionTimeMs: 60_000, maxEjectionPercent: 50, minHealthPercent: 0 } },
+      },
       {
         host: 'svc',
         endpoints: [{ address: sick.address, port: sick.port }, { address: well.address, port: well.port }],
@@ -71,5 +82,20 @@ describe('outlier detection (real proxy process)', () => {
     }
     assert.ok(sickHits > 5, 'the host came back after its ejection time');
     assert.equal((await clusterStatsOf(proxy, 'svc')).outlier_detection_ejections_active, 0);
+  });
+
+  it('consecutiveLocalOriginFailures 3: a refusing endpoint is ejected after 3 connect failures', async () => {
+    let uf = 0;
+    for (let i = 0; i < 6; i++) {
+      const r = await send(proxy, 'local-origin');
+      if (r.status === 503) {
+        assert.equal(r.flags, 'UF');
+        uf++;
+      }
+    }
+    assert.equal(uf, 3);
+    const st = await clusterStatsOf(proxy, 'local-origin');
+    assert.equal(st.outlier_detection_ejections_enforced_consecutive_local_origin_failure, 1);
+    for (let i = 0; i < 10; i++) assert.equal((await send(proxy, 'local-origin')).status, 200);
   });
 });
