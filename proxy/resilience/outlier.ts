@@ -91,6 +91,8 @@ export class OutlierDetector<H> {
       status = o.what === 'timeout' ? 504 : 503;
     } else {
       status = o.status;
+      // A response means the connection worked (Envoy's LOCAL_ORIGIN_CONNECT_SUCCESS).
+      if (this.split) s.cLocal = 0;
     }
     if (status >= 500) {
       s.c5xx++;
