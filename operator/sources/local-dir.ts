@@ -103,7 +103,7 @@ export class LocalDirSource {
    * several events); a slow rescan backs fs.watch up, which can miss events. Both are cheap:
    * unchanged files (same size and mtime) are not read again.
    */
-  start(rescanMs = 2000): void {
+  start(rescanMs = 5000): void {
     this.reload();
     this.watcher = watch(this.dir, { recursive: true }, () => {
       if (this.pending !== undefined) clearTimeout(this.pending);

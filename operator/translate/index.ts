@@ -11,7 +11,6 @@
 import type { Listener, ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { createHash } from 'node:crypto';
-import { contentHash } from '../world/hash.ts';
 import { newContext } from './context.ts';
 import { buildOutbound } from './outbound.ts';
 import { cachedFragment, clusterSignature } from './fragments.ts';
@@ -108,7 +107,8 @@ export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listen
 
 export function assemble(world: World, proxy: ProxyIdentity, out: OutboundPart): ProxySnapshot {
   const rest = proxyPart(world, proxy);
-  const version = contentHash({ outbound: out.hash, clusters: out.clustersKey, proxy, inbound: rest.inbound, security: rest.security, telemetry: rest.telemetry });
+  // Built in a fixed order by this code, so plain JSON is a stable input to the hash.
+  const version = createHash('sha1').update(JSON.stringify([out.hash, out.clustersKey, proxy, rest.inbound, rest.security, rest.telemetry])).digest('hex').slice(0, 16);
   // Key order matters: the push server splices the JSON in this order (small head, shared tail).
   return { version, proxy, security: rest.security, telemetry: rest.telemetry, listeners: [...rest.inbound, ...out.listeners], routes: out.routes, clusters: out.clusters, endpoints: out.endpoints };
 }
