@@ -93,5 +93,7 @@ export async function run(argv: string[]): Promise<number> {
   process.stdout.write('local | stopping…\n');
   await local.stop();
   process.stdout.write('local | stopped\n');
+  // Whatever handle might linger, the children are gone: exit soon after returning.
+  setTimeout(() => process.exit(0), 1000).unref();
   return 0;
 }

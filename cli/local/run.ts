@@ -1,10 +1,11 @@
 /**
  * `meshlet local <dir>`: the operator in-process on the directory, one `meshlet proxy`
  * child per meshed WorkloadEntry (bound to the entry's loopback address), then the
- * workloads' own commands with HTTP_PROXY pointing at their proxy. Everything stops on
- * `stop()` (SIGINT/SIGTERM in the command), children first, then the operator.
+ * workloads' own commands with HTTP_PROXY pointing at their proxy. WorkloadEntries added,
+ * removed or changed later start, stop or restart their processes. Everything stops on
+ * `stop()` (SIGINT/SIGTERM in the command): apps, then proxies, then the operator.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, watch, type FSWatcher } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, dirname, join, resolve } from 'node:path';
 import { Writable } from 'node:stream';
@@ -12,9 +13,10 @@ import { fileURLToPath } from 'node:url';
 import { createLogger } from '../../common/log.ts';
 import { runOperator, type RunningOperator } from '../../operator/run.ts';
 import { readDirectoryObjects } from '../../operator/sources/local-dir.ts';
-import { spawnChild, stopChildren, type Child } from './children.ts';
+import type { Child } from './children.ts';
 import { humanLogLine } from './log-lines.ts';
-import { appEnv, planLocal, type LocalPlan } from './plan.ts';
+import { planLocal, type LocalPlan } from './plan.ts';
+import { LocalUnits } from './units.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meshlet', import.meta.url));
 
@@ -38,8 +40,8 @@ export interface RunningLocal {
   plan: LocalPlan;
   operator: RunningOperator;
   operatorUrl: string;
-  children: Child[];
-  /** Resolves when every child has exited. */
+  children(): Child[];
+  /** Resolves when every child has exited and the operator is stopped. */
   stop(): Promise<void>;
 }
 
@@ -52,29 +54,12 @@ function lineWriter(prefix: string, out: NodeJS.WritableStream): Writable {
   });
 }
 
-async function waitReady(url: string, timeoutMs: number, exited: Promise<unknown>): Promise<boolean> {
-  let gone = false;
-  void exited.then(() => (gone = true));
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline && !gone) {
-    try {
-      const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return true;
-    } catch {
-      // not listening yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return false;
-}
-
 export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const dir = resolve(o.dir);
-  const { objects } = readDirectoryObjects(dir);
-  const plan = planLocal(objects, dir);
-  const width = Math.max(8, ...plan.workloads.map((w) => w.name.length + 6));
+  const plan = planLocal(readDirectoryObjects(dir).objects, dir);
+  const width = Math.max(14, ...plan.workloads.map((w) => w.name.length + 6));
   const say = (s: string): void => void o.out.write(`${'local'.padEnd(width)} | ${s}\n`);
+  let reported = new Set(plan.problems);
   for (const p of plan.problems) say(`skipped: ${p}`);
   const tmp = mkdtempSync(join(tmpdir(), 'meshlet-local-'));
   const caFile = join(tmp, 'operator-ca.pem');
@@ -82,44 +67,45 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const operator = await runOperator({ log, local: dir, address: '127.0.0.1', pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true });
   const operatorUrl = `http://127.0.0.1:${operator.monitorPort}`;
   say(`operator watching ${dir}: push https://127.0.0.1:${operator.pushPort}, debug ${operatorUrl}`);
-  const children: Child[] = [];
-  let stopping = false;
-  // A child that dies on its own is worth a line: the user sees which one and why.
-  const watchExit = (c: Child): void => {
-    void c.exited.then((code) => {
-      if (!stopping) say(`${c.name} exited${code === null ? '' : ` with code ${code}`} (the rest keeps running)`);
-    });
-  };
-  // Apps run with the same Node as meshlet (first on PATH), whatever node the shell has.
-  const basePath = [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter);
+  const units = new LocalUnits({
+    bin: BIN, pushUrl: `https://127.0.0.1:${operator.pushPort}`, caFile, proxyPort: o.proxyPort, apps: o.apps, logLevel: o.logLevel,
+    ...(o.seed === undefined ? {} : { seed: o.seed }), color: o.color, width, out: o.out,
+    // Apps run with the same Node as meshlet (first on PATH), whatever node the shell has.
+    path: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), graceMs: o.graceMs, say,
+  });
+  const watching: { watcher?: FSWatcher } = {};
+  let timer: NodeJS.Timeout | undefined;
+  let queue: Promise<void> = Promise.resolve();
   const stop = async (): Promise<void> => {
-    stopping = true;
-    await stopChildren([...children].reverse(), o.graceMs);
-    await operator.stop();
+    watching.watcher?.close();
+    clearTimeout(timer);
+    await units.stop();
+    await queue.catch(() => undefined);
+    // Never let Ctrl-C hang on the operator (e.g. a long-poll still held): bounded wait.
+    let t: NodeJS.Timeout | undefined;
+    await Promise.race([operator.stop(), new Promise((r) => (t = setTimeout(r, 5000)))]);
+    clearTimeout(t);
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
-    const proxies = plan.workloads.filter((w) => w.proxied);
-    for (const w of proxies) {
-      const args = [BIN, 'proxy', '--operator', `https://127.0.0.1:${operator.pushPort}`, '--ca-file', caFile, '--pod', w.name, '--namespace', w.namespace, '--service-account', w.serviceAccount,
-        '--pod-ip', w.address, '--bind', w.address, '--admin-address', w.address, '--outbound-port', String(o.proxyPort), '--app-host', w.address, '--inbound-source', '', '--log-level', o.logLevel, '--backoff-base-ms', '200'];
-      if (o.seed !== undefined) args.push('--seed', String(o.seed));
-      children.push(spawnChild({ name: `${w.name}~proxy`, command: process.execPath, args, env: { ...process.env, PATH: basePath, MESHLET_LOG_LEVEL: o.logLevel }, out: o.out, format: humanLogLine, color: o.color }, width));
-    }
-    children.forEach(watchExit);
-    const ready = await Promise.all(proxies.map((w, i) => waitReady(`http://${w.address}:15021/healthz/ready`, 20_000, children[i]!.exited)));
-    proxies.forEach((w, i) => say(ready[i] === true ? `proxy ${w.name}.${w.namespace} ready on ${w.address} (explicit proxy http://${w.address}:${o.proxyPort}, admin http://${w.address}:15000)` : `proxy ${w.name}.${w.namespace} did not become ready on ${w.address}`));
-    if (o.apps) {
-      for (const w of plan.workloads.filter((x) => x.command !== undefined)) {
-        const env = { ...process.env, PATH: basePath, ...appEnv(w, o.proxyPort) };
-        const app = spawnChild({ name: w.name, command: w.command!, shell: true, cwd: w.cwd, env, out: o.out, color: o.color }, width);
-        children.push(app);
-        watchExit(app);
-      }
-    }
+    await units.reconcile(plan.workloads, true);
   } catch (err) {
     await stop();
     throw err;
   }
-  return { plan, operator, operatorUrl, children, stop };
+  // Debounced like the operator's own reload; reconciles run one at a time.
+  const watcher = watch(dir, { recursive: true }, () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      queue = queue.then(async () => {
+        const next = planLocal(readDirectoryObjects(dir).objects, dir);
+        for (const p of next.problems) if (!reported.has(p)) say(`skipped: ${p}`);
+        reported = new Set(next.problems);
+        await units.reconcile(next.workloads);
+      }).catch((err: Error) => say(`could not apply the directory change: ${err.message}`));
+    }, 300);
+  });
+  watcher.on('error', () => undefined);
+  watching.watcher = watcher;
+  return { plan, operator, operatorUrl, children: () => units.children(), stop };
 }

@@ -97,6 +97,27 @@ test('editing the YAML shifts the canary within seconds', async () => {
   assert.deepEqual(e.destinations.map((d) => [d.subset, d.percent]), [['v1', 0], ['v2', 100]]);
 });
 
+test('a WorkloadEntry added to the directory starts its proxy and app; removing it stops them', async () => {
+  const file = join(dir, 'demo', 'mesh', 'ratings-2.yaml');
+  writeFileSync(file, `apiVersion: networking.istio.io/v1
+kind: WorkloadEntry
+metadata:
+  name: ratings-2
+  namespace: default
+  annotations: {local.meshlet.io/command: "node ../apps/ratings.ts"}
+spec: {address: 127.0.77.31, labels: {app: ratings, version: v1}, serviceAccount: ratings}
+`);
+  const answered = await eventually(async () => (await fetch('http://127.0.77.31:9080/ratings/1', { signal: AbortSignal.timeout(2000) })).status === 200, 150, 200);
+  assert.ok(answered, `the new app never answered:\n${local!.output()}`);
+  const synced = await eventually(async () => /ratings-2\.default\s.*SYNCED/.test(meshlet('proxy-status', '--operator', local!.operatorUrl).stdout), 30, 300);
+  assert.ok(synced, 'the new proxy is connected and synced');
+  assert.match(local!.output(), /starting default\/ratings-2 \(new WorkloadEntry\)/);
+  rmSync(file);
+  const gone = await eventually(async () => (await refused('127.0.77.31', 9080)) && (await refused('127.0.77.31', 15001)), 100, 200);
+  assert.ok(gone, 'app and proxy of the removed entry stopped');
+  assert.match(local!.output(), /stopping default\/ratings-2 \(its WorkloadEntry is gone\)/);
+});
+
 function refused(host: string, port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, host);
@@ -113,6 +134,6 @@ test('SIGINT stops the operator, every proxy and every app', async () => {
   assert.equal(code, 0, local!.output());
   assert.match(local!.output(), /local \| stopped/);
   for (const [h, p] of [['127.0.77.10', 9080], ['127.0.77.10', 15001], ['127.0.77.21', 9080], ['127.0.77.23', 15000], ['127.0.77.30', 15021]] as const) {
-    assert.ok(await refused(h, p), `${h}:${p} still accepts connections after stop`);
+    assert.ok(await refused(h, p), `${h}:${p} still accepts connections after stop:\n${local!.output()}`);
   }
 });
