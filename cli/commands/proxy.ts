@@ -82,7 +82,12 @@ export async function run(argv: string[]): Promise<number> {
   const str = (k: string): string | undefined => v[k] as string | undefined;
   const configFile = str('config-file');
   const operator = str('operator');
-  if ((configFile === undefined) === (operator === undefined)) throw new MeshletError('MESHLET_CORE_BAD_FLAG', 'pass exactly one of --config-file or --operator');
+  if ((configFile === undefined) === (operator === undefined)) {
+    process.stderr.write("meshlet proxy: pass exactly one of --config-file or --operator\nRun 'meshlet proxy --help' for usage.\n");
+    return 2;
+  }
+  // Read the file before binding anything, so a bad path fails fast and leaves no listener behind.
+  const configText = configFile === undefined ? undefined : readFileSync(configFile, 'utf8');
   const log = createLogger({ component: 'proxy', ...(str('log-level') === undefined ? {} : { level: str('log-level')! }) });
   const id = resolveIdentity({ pod: str('pod'), namespace: str('namespace'), serviceAccount: str('service-account'), podIp: str('pod-ip'), labels: str('labels'), labelsFile: str('labels-file') }, process.env);
   if (operator !== undefined && id.id === '') throw new MeshletError('MESHLET_PROXY_IDENTITY');
@@ -113,7 +118,7 @@ export async function run(argv: string[]): Promise<number> {
   let closeTransport: (() => Promise<void>) | undefined;
   if (configFile !== undefined) {
     proxy.store.source = `file:${configFile}`;
-    const r = proxy.store.apply(readFileSync(configFile, 'utf8'));
+    const r = proxy.store.apply(configText!);
     if (!r.ok) {
       log.error({ code: r.code, version: r.version }, r.error);
       await proxy.close(0);

@@ -7,6 +7,13 @@ import { after, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type AddressInfo } from 'node:net';
 import { request } from 'undici';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/meshlet', import.meta.url));
 import { allocAddress } from './helpers/addresses.ts';
 import { startProxyProcess } from './helpers/proxy-process.ts';
 import { cluster, forward, listener, route, snapshot, table } from './helpers/snapshot.ts';
@@ -16,6 +23,20 @@ describe('proxy lifecycle (real processes)', () => {
   const cleanup: (() => Promise<unknown>)[] = [];
   after(async () => {
     for (const c of cleanup.reverse()) await c();
+  });
+
+  it('refuses an invalid --config-file with the catalog code and exits (usage errors exit 2)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'meshlet-life-'));
+    cleanup.push(async () => rmSync(dir, { recursive: true, force: true }));
+    const file = join(dir, 'bad.json');
+    writeFileSync(file, JSON.stringify({ version: 'broken' }));
+    const bind = allocAddress(66);
+    const bad = spawnSync(process.execPath, [BIN, 'proxy', '--config-file', file, '--bind', bind, '--admin-address', bind, '--outbound-port', '0', '--inbound-port', '0', '--admin-port', '0', '--ready-port', '0', '--stats-port', '0'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(bad.status, 3);
+    assert.match(bad.stderr, /\[MESHLET_SNAPSHOT_INVALID\]/);
+    const usage = spawnSync(process.execPath, [BIN, 'proxy'], { encoding: 'utf8', timeout: 20_000 });
+    assert.equal(usage.status, 2);
+    assert.match(usage.stderr, /exactly one of --config-file or --operator/);
   });
 
   it('is not ready and answers 503 NC before any config arrives', async () => {
