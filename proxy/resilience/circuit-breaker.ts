@@ -3,8 +3,11 @@
  * needs a connection slot (HTTP/1.1: maxConnections, one request per connection) or a
  * stream slot (HTTP/2: http2MaxRequests); without one it may wait among at most
  * http1MaxPendingRequests, else it gets an immediate 503 with flag UO. Nothing queues
- * beyond the limits. The limits that undici enforces itself (connections per pool,
- * requests per connection, idle timeout, concurrent streams, keepalive) are pool options.
+ * beyond the limits. The limits undici enforces itself (requests per connection, idle
+ * timeout, concurrent streams, keepalive) are pool options. maxConnections is not an undici
+ * `connections` cap: that is per endpoint (Envoy's limit is per cluster) and would queue
+ * inside undici behind the breaker; with one request per HTTP/1.1 connection the breaker's
+ * slot count already bounds the sockets in use.
  */
 import type { ConnectionPool } from '../../common/snapshot.ts';
 import type { ClusterStats } from './stats.ts';
@@ -98,8 +101,6 @@ export class CircuitBreaker {
 /** undici pool options for a cluster's limits (spread into the Pool options by pools.ts). */
 export function poolLimitOptions(cp: ConnectionPool, h2: boolean, tls: boolean): Record<string, unknown> {
   const o: Record<string, unknown> = {};
-  const maxConn = limitOf(cp.maxConnections);
-  if (maxConn !== Infinity) o.connections = maxConn;
   if (h2 && cp.maxConcurrentStreams > 0 && cp.maxConcurrentStreams < 2147483647) o.maxConcurrentStreams = cp.maxConcurrentStreams;
   // idleTimeout: undici would otherwise follow the server's Keep-Alive hint (Node's default is minutes).
   if (cp.idleTimeoutMs > 0 && cp.idleTimeoutMs < 600_000) o.keepAliveMaxTimeout = cp.idleTimeoutMs;

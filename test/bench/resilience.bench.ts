@@ -2,8 +2,9 @@
  * Stage "resilience": (1) the cost of an enabled-but-idle retry + timeout + outlier-detection
  * chain against the same proxy with none of them (same run, proxy pinned to CPU 0, nginx and
  * wrk on CPU 1; variants interleaved over rounds, best kept); (2) an overloaded upstream
- * (capacity 10 concurrent × 20 ms = 500 req/s, offered 800 req/s open-loop): p99 latency
- * with and without circuit breaking (maxConnections 10, http1MaxPendingRequests 10).
+ * (capacity 5 concurrent × 50 ms = 100 req/s, offered 200 req/s open-loop — low enough that
+ * the proxy itself is never the bottleneck): p99 latency with and without circuit breaking
+ * (maxConnections 5, http1MaxPendingRequests 5).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -47,7 +48,7 @@ export function snapshotFor(v: Variant): ProxySnapshot {
     route.timeoutMs = 5000;
     cl.outlierDetection = { consecutive5xxErrors: 5, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100, minHealthPercent: 0 };
   }
-  if (v === 'cb') cl.connectionPool = { ...cl.connectionPool, maxConnections: 10, http1MaxPendingRequests: 10 };
+  if (v === 'cb') cl.connectionPool = { ...cl.connectionPool, maxConnections: 5, http1MaxPendingRequests: 5 };
   if (v === 'nocb') cl.connectionPool = { ...cl.connectionPool, maxConnections: U32, http1MaxPendingRequests: U32 };
   s.version = `res-${v}`;
   return s;
@@ -82,14 +83,14 @@ async function startProxy(v: Variant): Promise<{ pid: number; stop: () => Promis
   };
 }
 
-/** An upstream with a fixed capacity: 10 requests served at a time, 20 ms each, the rest queue (as an overloaded app does). */
+/** An upstream with a fixed capacity: 5 requests served at a time, 50 ms each (100 req/s), the rest queue (as an overloaded app does). */
 function startSlowUpstream(): ChildProcess {
   const [host, port] = SLOW.split(':');
   const code = `
     const http = require('node:http');
     let busy = 0; const q = [];
-    const serve = (res) => { busy++; setTimeout(() => { res.end('ok'); busy--; const n = q.shift(); if (n) serve(n); }, 20); };
-    http.createServer((req, res) => { req.resume(); if (busy < 10) serve(res); else q.push(res); }).listen(${port}, '${host}', () => process.stdout.write('ready\\n'));`;
+    const serve = (res) => { busy++; setTimeout(() => { res.end('ok'); busy--; const n = q.shift(); if (n) serve(n); }, 50); };
+    http.createServer((req, res) => { req.resume(); if (busy < 5) serve(res); else q.push(res); }).listen(${port}, '${host}', () => process.stdout.write('ready\\n'));`;
   return spawn('taskset', ['-c', String(LOAD_CPU), process.execPath, '-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
@@ -216,7 +217,7 @@ export async function bench(): Promise<BenchResult> {
     for (const v of ['nocb', 'cb'] as const) {
       const p = await startProxy(v);
       try {
-        const r = await openLoop(800, 4000);
+        const r = await openLoop(200, 1200);
         figures[`overload_p99_ms_${v}`] = r.p99;
         figures[`overload_p50_ms_${v}`] = r.p50;
         figures[`overload_p99_ms_200s_${v}`] = r.p99ok;
@@ -243,7 +244,7 @@ export async function bench(): Promise<BenchResult> {
       `proxy pinned to CPU ${PROXY_CPU}; nginx upstream, wrk and the slow upstream on CPU ${LOAD_CPU}; ${ROUNDS} interleaved rounds of ${SECONDS} s, best kept`,
       'end-to-end rps/cpu ratios swing ±30% between rounds on the shared 2-core machine (a CPU profile of the proxy shows none of the resilience code among its top functions); the in-process hot_ns figures are the stable measure of the idle chain',
       'idle chain: retries (2 attempts, Istio default retryOn, perTryTimeout 2 s) + route timeout 5 s + outlier detection, on a healthy upstream (no retry ever fires)',
-      'overload: upstream serves 10 at a time × 20 ms (500 req/s); 4,000 requests offered open-loop at 800 req/s; cb = maxConnections 10 + http1MaxPendingRequests 10',
+      'overload: upstream serves 5 at a time × 50 ms (100 req/s); 1,200 requests offered open-loop at 200 req/s; cb = maxConnections 5 + http1MaxPendingRequests 5',
     ],
   };
 }

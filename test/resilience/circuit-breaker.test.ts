@@ -57,7 +57,7 @@ describe('circuit breaker (pure)', () => {
 
   it('pool options carry the limits undici enforces', () => {
     assert.deepEqual(poolLimitOptions(cp({}), false, false), {});
-    assert.deepEqual(poolLimitOptions(cp({ maxConnections: 100, tcpKeepalive: { timeMs: 7200000, intervalMs: 75000, probes: 9 } }), false, false), { connections: 100, connect: { keepAlive: true, keepAliveInitialDelay: 7200000 } });
+    assert.deepEqual(poolLimitOptions(cp({ maxConnections: 100, tcpKeepalive: { timeMs: 7200000, intervalMs: 75000, probes: 9 } }), false, false), { connect: { keepAlive: true, keepAliveInitialDelay: 7200000 } });
     assert.deepEqual(poolLimitOptions(cp({ maxConcurrentStreams: 10 }), true, false), { maxConcurrentStreams: 10 });
   });
 });
