@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { planLocal } from '../../cli/local/plan.ts';
+import { readDirectoryObjects } from '../../operator/sources/local-dir.ts';
 import { getOnce, startLoad } from './load.ts';
 import { RollingStats } from './stats.ts';
 import { renderTable, rowsOf } from './table.ts';
@@ -28,7 +30,9 @@ const durationS = Number(values.duration);
 const keep = values['keep-running'] === true;
 const tty = process.stdout.isTTY === true && values.plain !== true;
 const rulesFile = relative(process.cwd(), join(dir, 'reviews-routing.yaml'));
-const FRONTEND = { host: '127.0.77.10', port: 9080 };
+// The frontend's address and port come from the directory (tests run a copy on other addresses).
+const frontendEntry = planLocal(readDirectoryObjects(dir).objects, dir).workloads.find((w) => w.labels.app === 'frontend');
+const FRONTEND = { host: frontendEntry?.address ?? '127.0.77.10', port: frontendEntry?.port ?? 9080 };
 
 const logDir = mkdtempSync(join(tmpdir(), 'meshlet-demo-'));
 const logFile = join(logDir, 'mesh.log');

@@ -15,6 +15,9 @@ test('the demo runs a bounded load, shows the table per subset, follows a YAML e
   const dir = mkdtempSync(join(tmpdir(), 'meshlet-demo-test-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   cpSync(new URL('../../examples/demo', import.meta.url).pathname, join(dir, 'demo'), { recursive: true });
+  // Other addresses than the demo's own, so this can run beside test/cli/local.test.ts.
+  const wl = join(dir, 'demo', 'mesh', 'workloads.yaml');
+  writeFileSync(wl, readFileSync(wl, 'utf8').replaceAll('127.0.77.', '127.0.78.'));
   const proc = spawn(process.execPath, [new URL('../../examples/demo/run.ts', import.meta.url).pathname, '--dir', join(dir, 'demo', 'mesh'), '--duration', '16', '--plain', '--rps', '30'], { stdio: ['ignore', 'pipe', 'pipe'] });
   t.after(() => {
     if (proc.exitCode === null) proc.kill('SIGKILL');
@@ -48,7 +51,7 @@ test('the demo runs a bounded load, shows the table per subset, follows a YAML e
   assert.match(last, /\[#{30}\] 16s \/ 16s/);
   assert.match(out, /16s elapsed; stopping the mesh…\ndemo stopped/);
   const open = await new Promise<boolean>((r) => {
-    const s = connect(9080, '127.0.77.10');
+    const s = connect(9080, '127.0.78.10');
     s.once('connect', () => {
       s.destroy();
       r(true);
