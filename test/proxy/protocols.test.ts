@@ -258,6 +258,22 @@ describe('proxy protocols (real processes)', () => {
     await ok.body.dump();
   });
 
+  it('survives clients that vanish mid-request-body and mid-response', async () => {
+    for (let i = 0; i < 20; i++) {
+      const s = connect({ host: proxy.bind, port: proxy.ports.outbound });
+      s.on('error', () => undefined);
+      await new Promise<void>((r) => s.once('connect', () => r()));
+      if (i % 2 === 0) s.write('POST /upload HTTP/1.1\r\nHost: h1:9080\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n');
+      else s.write('GET /mid HTTP/1.1\r\nHost: closer:9100\r\n\r\n');
+      await new Promise((r) => setTimeout(r, 10));
+      s.destroy();
+    }
+    const ok = await request(url(proxy, '/still-alive'), { headers: { host: 'h1:9080' } });
+    assert.equal(ok.statusCode, 200);
+    await ok.body.dump();
+    assert.equal(proxy.child.exitCode, null);
+  });
+
   it('forwards inbound HTTP to the app from 127.0.0.6', async () => {
     const r = await request(`http://${inboundHttp.bind}:${inboundHttp.ports.inbound}/in`, { headers: { host: 'frontend:8080' } });
     assert.equal(r.statusCode, 200);
