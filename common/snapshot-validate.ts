@@ -68,7 +68,8 @@ class Checker {
   stringMatch(v: unknown, path: string): void {
     if (!this.obj(v, path)) return;
     if (!this.oneOf(v.type, MATCH_TYPES, `${path}.type`)) return;
-    if (!this.str(v.value, `${path}.value`, v.type !== 'regex')) return;
+    // An empty prefix means "present" (header matches); an empty exact or regex is a mistake.
+    if (!this.str(v.value, `${path}.value`, v.type !== 'prefix')) return;
     if ((v as unknown as StringMatch).type === 'regex') this.regex(v.value as string, `${path}.value`);
   }
   regex(pattern: string, path: string): void {

@@ -84,3 +84,11 @@ test('a redirect code outside 3xx and a fault abort without a status are refused
   assert.ok(errs.includes('routes[0].virtualHosts[0].routes[0].action.redirect.redirectCode: must be an integer in [300, 399]'), errs.join('\n'));
   assert.ok(errs.includes('routes[0].virtualHosts[0].routes[1].fault.abort: needs httpStatus or grpcStatus'), errs.join('\n'));
 });
+
+test('an empty prefix (header present) is accepted, an empty exact match is refused', () => {
+  const s = basic();
+  s.routes[0].virtualHosts[0].routes[0].match[0].headers['end-user'] = { type: 'prefix', value: '' };
+  assert.deepEqual(errorsOf(s), []);
+  s.routes[0].virtualHosts[0].routes[0].match[0].headers['end-user'] = { type: 'exact', value: '' };
+  assert.deepEqual(errorsOf(s), ['routes[0].virtualHosts[0].routes[0].match[0].headers.end-user.value: must be a non-empty string']);
+});
