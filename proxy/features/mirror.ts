@@ -73,6 +73,7 @@ export function mirrorFeature(pools: PoolRegistry, random: Random): Feature {
       }
     };
     return (ctx) => {
+      if (ctx.upgrade !== undefined) return next(ctx); // no shadow copies of WebSocket sessions
       let chosen: ClusterRuntime[] | undefined;
       for (const m of mirrors) if (m.percentage >= 100 || random() * 100 < m.percentage) (chosen ??= []).push(m.cluster);
       if (chosen !== undefined) {

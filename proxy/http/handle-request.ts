@@ -32,7 +32,11 @@ export function findRoute(rt: SnapshotRuntime, direction: 'inbound' | 'outbound'
   return listener.appRoute === undefined ? undefined : { entry: listener.appRoute, match: undefined };
 }
 
-export function handleRequest(state: ProxyState, req: DownstreamRequest, res: DownstreamResponse): void {
+/**
+ * `upgrade` is set for HTTP/1.1 Upgrade requests: they run the route's upgrade chain (same
+ * features, a splicing terminal) with `res` writing raw to the client socket.
+ */
+export function handleRequest(state: ProxyState, req: DownstreamRequest, res: DownstreamResponse, upgrade?: RequestContext['upgrade']): void {
   try {
     const h2 = 'stream' in req;
     const meta = getConnMeta(req.socket);
@@ -81,7 +85,11 @@ export function handleRequest(state: ProxyState, req: DownstreamRequest, res: Do
       sink: undefined as unknown as RequestContext['sink'],
     };
     ctx.sink = downstreamSink(ctx);
-    found.entry.handler(ctx);
+    if (upgrade === undefined) found.entry.handler(ctx);
+    else {
+      ctx.upgrade = upgrade;
+      found.entry.upgradeHandler(ctx);
+    }
   } catch (err) {
     state.onError(err as Error);
     if (!res.headersSent) localReply(res, 500, 'IE', 'MESHLET_CORE_INTERNAL');

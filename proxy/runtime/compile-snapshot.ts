@@ -14,6 +14,7 @@ import { compileRouteTable, type CompiledRouteTable } from '../routing/compile.t
 import { compilePathRewrite } from '../routing/rewrite.ts';
 import { weightedPicker, type WeightedPicker } from '../routing/weighted.ts';
 import { forwardTerminal } from '../upstream/forward.ts';
+import { upgradeTerminal } from '../upstream/upgrade-terminal.ts';
 import { PoolRegistry } from '../upstream/pools.ts';
 import { appCluster, compileCluster } from './clusters.ts';
 
@@ -33,6 +34,8 @@ export interface CompileOptions {
 export interface RouteEntry {
   runtime: RouteRuntime;
   handler: Handler;
+  /** The same features around the WebSocket/Upgrade splicing terminal. */
+  upgradeHandler: Handler;
   pick: WeightedPicker<DestinationRuntime> | undefined;
 }
 
@@ -63,7 +66,7 @@ export interface SnapshotRuntime {
 
 const NO_RETRY = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retryRemoteLocalities: false, backoffBaseMs: 25 };
 
-function routeEntry(route: Route, vhost: string, clusters: Map<string, ClusterRuntime>, features: Feature[], terminal: Handler): RouteEntry {
+function routeEntry(route: Route, vhost: string, clusters: Map<string, ClusterRuntime>, features: Feature[], terminal: { http: Handler; upgrade: Handler }): RouteEntry {
   const destinations: DestinationRuntime[] = route.action.kind === 'forward'
     ? route.action.destinations.map((w) => ({ weighted: w, cluster: clusters.get(w.cluster)!, request: compileHeaderOps(w.headers?.request), response: compileHeaderOps(w.headers?.response) }))
     : [];
@@ -77,14 +80,14 @@ function routeEntry(route: Route, vhost: string, clusters: Map<string, ClusterRu
     responseHeaders: compileHeaderOps(route.headers?.response),
   };
   const a = route.action;
-  const term = a.kind === 'redirect' ? redirectTerminal(a.redirect) : a.kind === 'directResponse' ? directResponseTerminal(a.status, a.body) : terminal;
+  const local = a.kind === 'redirect' ? redirectTerminal(a.redirect) : a.kind === 'directResponse' ? directResponseTerminal(a.status, a.body) : undefined;
   const pick = destinations.length === 0 ? undefined : weightedPicker(destinations.map((d) => Object.assign(d, { weight: d.weighted.weight })));
-  return { runtime, handler: compose(features, term, runtime), pick };
+  return { runtime, handler: compose(features, local ?? terminal.http, runtime), upgradeHandler: compose(features, local ?? terminal.upgrade, runtime), pick };
 }
 
 export function compileSnapshot(s: ProxySnapshot, opts: CompileOptions): SnapshotRuntime {
   const features = opts.features ?? builtinFeatures(opts.pools, opts.random);
-  const terminal = forwardTerminal(opts.pools, opts.random);
+  const terminal = { http: forwardTerminal(opts.pools, opts.random), upgrade: upgradeTerminal(opts.random) };
   const sets = new Map(s.endpoints.map((e) => [e.name, e]));
   const clusters = new Map<string, ClusterRuntime>();
   for (const c of s.clusters) clusters.set(c.name, compileCluster(c, sets.get(c.endpointSet), opts.locality));

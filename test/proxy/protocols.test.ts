@@ -234,6 +234,12 @@ describe('proxy protocols (real processes)', () => {
     } finally {
       ws.close();
     }
+    // Upgrades run the route chain like any request: no route → a local 404 NR on the raw socket.
+    const none = await wsClient(proxy.bind, proxy.ports.outbound, 'nowhere:7777', '/chat');
+    none.close();
+    assert.match(none.status, /^HTTP\/1.1 404/);
+    assert.match(none.status, /x-meshlet-flags: NR/);
+    assert.match(none.status, /x-meshlet-error: MESHLET_PROXY_NO_ROUTE/);
   });
 
   it('answers 503 UF when the endpoint refuses, 503 UC when it closes before responding', async () => {
