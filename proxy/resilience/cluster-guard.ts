@@ -148,11 +148,14 @@ export function admitUpstream<C extends ClusterRuntime>(cl: C, ctx: RequestConte
     send(ctx, cl, ep);
     return;
   }
+  // A parked request is dropped when its attempt was abandoned meanwhile (per-try timeout:
+  // the retry installed a new sink), the route timed out, or the client left.
+  const sink = ctx.sink;
   const verdict = g.breaker.limited
-    ? g.breaker.admit({ run: () => go(), live: () => !isCancelled(ctx) && !(ctx.res as { destroyed?: boolean }).destroyed })
+    ? g.breaker.admit({ run: () => go(), live: () => ctx.sink === sink && !isCancelled(ctx) && !(ctx.res as { destroyed?: boolean }).destroyed })
     : 'go';
   function go(): void {
-    ctx.sink = new GuardSink(ctx.sink, g!, ep);
+    ctx.sink = new GuardSink(sink, g!, ep);
     if (!g!.breaker.limited) g!.breaker.active++;
     send(ctx, cl, ep);
   }
