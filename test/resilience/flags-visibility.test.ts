@@ -32,6 +32,7 @@ describe('response flags: header, access log, stats (real proxy process)', () =>
   let grpcAddr = '';
   let grpcPort = 0;
   let grpcCalls = 0;
+  const grpcBodies: string[] = [];
   let proxy: ProxyProcess;
   const echoSockets: Socket[] = [];
   const closedSockets: Socket[] = [];
@@ -47,7 +48,9 @@ describe('response flags: header, access log, stats (real proxy process)', () =>
     grpc = createH2Server();
     grpc.on('stream', (s: ServerHttp2Stream) => {
       grpcCalls++;
-      s.resume();
+      const chunks: Buffer[] = [];
+      s.on('data', (c: Buffer) => chunks.push(c));
+      s.on('end', () => grpcBodies.push(Buffer.concat(chunks).toString()));
       // First call: trailers-only UNAVAILABLE; then OK.
       if (grpcCalls === 1) s.respond({ ':status': 200, 'content-type': 'application/grpc', 'grpc-status': '14' }, { endStream: true });
       else {
@@ -131,7 +134,7 @@ describe('response flags: header, access log, stats (real proxy process)', () =>
     assert.equal(l.response_flags, 'UT');
   });
 
-  it('gRPC: a trailers-only UNAVAILABLE is retried (retryOn unavailable)', async () => {
+  it('gRPC over HTTP/2: a trailers-only UNAVAILABLE is retried (retryOn unavailable) with its body replayed', async () => {
     const session = h2connect(`http://${proxy.bind}:${proxy.ports.outbound}`);
     try {
       const trailers = await new Promise<Record<string, unknown>>((resolve, reject) => {
@@ -139,10 +142,12 @@ describe('response flags: header, access log, stats (real proxy process)', () =>
         s.on('trailers', (t) => resolve(t));
         s.on('error', reject);
         s.resume();
-        s.end();
+        s.end(Buffer.from('\u0000\u0000\u0000\u0000\u0005hello'));
       });
       assert.equal(trailers['grpc-status'], '0');
       assert.equal(grpcCalls, 2);
+      await until(() => (grpcBodies.length === 2 ? true : undefined), 'both request bodies');
+      assert.deepEqual(grpcBodies, ['\u0000\u0000\u0000\u0000\u0005hello', '\u0000\u0000\u0000\u0000\u0005hello'], 'the HTTP/2 request body was replayed on the retry');
     } finally {
       session.close();
     }
