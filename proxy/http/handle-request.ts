@@ -85,6 +85,7 @@ export function handleRequest(state: ProxyState, req: DownstreamRequest, res: Do
       sink: undefined as unknown as RequestContext['sink'],
     };
     ctx.sink = downstreamSink(ctx);
+    if (meta?.dstAddress !== undefined && meta.dstPort !== undefined) ctx.originalDst = { address: meta.dstAddress, port: meta.dstPort };
     if (upgrade === undefined) found.entry.handler(ctx);
     else {
       ctx.upgrade = upgrade;

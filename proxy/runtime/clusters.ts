@@ -2,7 +2,7 @@
 import type { Cluster, EndpointSet, LoadBalancer, Locality, Endpoint } from '../../common/snapshot.ts';
 import { createBalancer, type EndpointState } from '../balancer/index.ts';
 import { hash32 } from '../balancer/hash.ts';
-import type { ClusterRuntime, RequestContext } from '../chain/types.ts';
+import type { ClusterRuntime, PassthroughTargets, RequestContext } from '../chain/types.ts';
 import { attachResilience } from '../resilience/cluster-guard.ts';
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
@@ -44,6 +44,23 @@ export function compileHashKey(lb: LoadBalancer): ((ctx: RequestContext) => stri
   }
 }
 
+/** Original destinations seen by a PASSTHROUGH cluster; the oldest is forgotten past 1,024. */
+function passthroughTargets(): PassthroughTargets {
+  const seen = new Map<string, EndpointState>();
+  return {
+    get(address, port) {
+      const key = `${address}:${port}`;
+      let st = seen.get(key);
+      if (st === undefined) {
+        if (seen.size >= 1024) seen.delete(seen.keys().next().value!);
+        st = { endpoint: { address, port, labels: {}, weight: 1, healthy: true }, key, active: 0 };
+        seen.set(key, st);
+      }
+      return st;
+    },
+  };
+}
+
 function states(endpoints: Endpoint[]): EndpointState[] {
   return endpoints.map((endpoint) => ({ endpoint, key: `${endpoint.address}:${endpoint.port}`, active: 0 }));
 }
@@ -51,6 +68,7 @@ function states(endpoints: Endpoint[]): EndpointState[] {
 function build(cluster: Cluster, endpoints: Endpoint[], h2: boolean, locality: Locality | undefined, localAddress?: string): ClusterRuntime {
   const eps = states(endpoints);
   const rt: ClusterRuntime = { cluster, endpoints: eps, balancer: createBalancer(cluster.loadBalancer, eps, locality), h2, hashKey: compileHashKey(cluster.loadBalancer), localAddress };
+  if (cluster.loadBalancer.policy === 'PASSTHROUGH') rt.passthrough = passthroughTargets();
   // Issue 8 seam: circuit breaker + outlier detection state; ejections rebuild the balancer over the remaining hosts.
   attachResilience(rt, (subset) => createBalancer(cluster.loadBalancer, subset, locality));
   return rt;

@@ -100,7 +100,9 @@ export function forwardTerminal(pools: PoolRegistry, random: Random): Handler {
       const key = cl.hashKey(ctx);
       if (key !== undefined) hash = hash32(key);
     }
-    const ep = pickEndpoint(cl, ctx, random, hash);
+    // PASSTHROUGH: the original destination is the endpoint (no balancing), when known.
+    const dst = cl.passthrough === undefined ? undefined : ctx.originalDst;
+    const ep = dst !== undefined ? cl.passthrough!.get(dst.address, dst.port) : pickEndpoint(cl, ctx, random, hash);
     if (ep === undefined) {
       ctx.sink.fail({ flag: 'UH', code: 'MESHLET_PROXY_NO_HEALTHY_UPSTREAM', status: 503 }, false);
       return;

@@ -33,6 +33,7 @@ const PEER_SERVERS = `
 const http = require('node:http'), net = require('node:net');
 http.createServer((req, res) => res.end(JSON.stringify({ via: req.headers['x-via'] ?? null, url: req.url, host: req.headers.host }))).listen(8080, '${PEER}');
 http.createServer((req, res) => res.end('passthrough:' + req.headers.host)).listen(7777, '${PEER}');
+http.createServer((req, res) => res.end('original-dst:' + req.headers['x-via'])).listen(7778, '${PEER}');
 const tls = require('node:tls'), fs = require('node:fs');
 const cred = { cert: fs.readFileSync(process.argv[1] + '/cert.pem'), key: fs.readFileSync(process.argv[1] + '/key.pem') };
 tls.createServer(cred, (s) => s.end('tls-a')).listen(8443, '${PEER}');
@@ -58,6 +59,7 @@ const t = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('timeout
     sniB: await t(sni('b.example')),
     autoHttp: await t(get('198.19.10.14', 8000, 'auto:8000')),
     autoTcp: await t(tcp('198.19.10.14', 8000)),
+    lbPassthrough: await t(get('${PEER}', 7778, 'anything:7778')),
   };
   console.log(JSON.stringify(out));
 })();
@@ -122,6 +124,7 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     const X = 'outbound|9000||tcp.default.svc.cluster.local';
     const TA = 'outbound|443||a.example';
     const TB = 'outbound|443||b.example';
+    const PT = 'outbound|7778||original.example';
     const ep = [{ address: PEER, port: 8080 }];
     const snap = snapshot('netns-1', {
       listeners: [
@@ -137,14 +140,17 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
           ],
         }),
         // An undeclared port: HTTP is routed by the table, anything else goes to the TCP route.
+        // A route whose cluster balances PASSTHROUGH (no endpoints): the original destination is used.
+        listener(7778, { address: PEER, routeTable: 'pt' }),
         listener(8000, { address: '198.19.10.14', protocol: 'auto', routeTable: 'auto', tcpRoutes: [{ destinations: [{ cluster: X, weight: 1 }], provenance: { kind: 'Service', namespace: 'default', name: 'auto' } }] }),
       ],
       tables: [
         table('reviews', [{ domains: ['*'], routes: [route('reviews', [], forward(R), { headers: { request: { set: { 'x-via': 'reviews' } } } })] }]),
         table('ratings', [{ domains: ['*'], routes: [route('ratings', [], forward(T), { headers: { request: { set: { 'x-via': 'ratings' } } } })] }]),
+        table('pt', [{ domains: ['*'], routes: [route('pt', [], forward(PT), { headers: { request: { set: { 'x-via': 'passthrough-lb' } } } })] }]),
         table('auto', [{ domains: ['*'], routes: [route('auto', [], forward(R), { headers: { request: { set: { 'x-via': 'auto-http' } } } })] }]),
       ],
-      clusters: [cluster(R, ep), cluster(T, ep), cluster(X, [{ address: PEER, port: 9000 }], { protocol: 'tcp' }), cluster(TA, [{ address: PEER, port: 8443 }], { protocol: 'tls' }), cluster(TB, [{ address: PEER, port: 9443 }], { protocol: 'tls' })],
+      clusters: [cluster(R, ep), cluster(T, ep), cluster(X, [{ address: PEER, port: 9000 }], { protocol: 'tcp' }), cluster(TA, [{ address: PEER, port: 8443 }], { protocol: 'tls' }), cluster(TB, [{ address: PEER, port: 9443 }], { protocol: 'tls' }), cluster(PT, [], { lb: { policy: 'PASSTHROUGH' } })],
     });
     const file = join(dir, 'snapshot.json');
     writeFileSync(file, JSON.stringify(snap));
@@ -185,6 +191,10 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     assert.equal(out.sniB, 'tls-b', '*.example matches b.example');
     assert.equal(JSON.parse((out.autoHttp as { body: string }).body).via, 'auto-http');
     assert.equal(out.autoTcp, 'tcp-echo:ping');
+  });
+
+  it('sends PASSTHROUGH-balanced HTTP to the original destination, through the route chain', () => {
+    assert.equal((out.lbPassthrough as { body: string }).body, 'original-dst:passthrough-lb', JSON.stringify(out.lbPassthrough));
   });
 });
 
