@@ -85,12 +85,12 @@ export function pickEndpoint(cl: ClusterRuntime, ctx: RequestContext, random: Ra
 }
 
 /** Codes of aborts made by the retry/timeout features (see retry.ts, timeout.ts). */
-const TIMEOUT_CODES = new Set(['MESHLET_PER_TRY_TIMEOUT', 'MESHLET_ROUTE_TIMEOUT']);
+const TIMEOUT_CODES = new Set(['ERR_PER_TRY_TIMEOUT', 'ERR_ROUTE_TIMEOUT']);
 
 /** What a failure says about the host; undefined when it says nothing (we dropped the attempt, or the client left). */
 function localOutcome(f: ProxyFailure): Outcome | undefined {
   const code = (f.cause as { code?: string } | undefined)?.code;
-  if (code === 'MESHLET_ATTEMPT_ABANDONED' || f.flag === 'DC') return undefined;
+  if (code === 'ERR_ATTEMPT_ABANDONED' || f.flag === 'DC') return undefined;
   if (code !== undefined && TIMEOUT_CODES.has(code)) return { kind: 'local', what: 'timeout' };
   return { kind: 'local', what: f.flag === 'UF' ? 'connect' : 'reset' };
 }

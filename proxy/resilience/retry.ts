@@ -17,8 +17,8 @@ import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retr
 import { clusterStats, type ClusterStats } from './stats.ts';
 
 /** Error codes of aborts the retry makes itself (the cluster guard reads them). */
-export const ABANDONED_CODE = 'MESHLET_ATTEMPT_ABANDONED';
-export const PER_TRY_TIMEOUT_CODE = 'MESHLET_PER_TRY_TIMEOUT';
+export const ABANDONED_CODE = 'ERR_ATTEMPT_ABANDONED';
+export const PER_TRY_TIMEOUT_CODE = 'ERR_PER_TRY_TIMEOUT';
 const UT: ProxyFailure = { flag: 'UT', code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', status: 504 };
 
 type Verdict = 'retry' | 'exhausted' | 'overflow' | 'no';

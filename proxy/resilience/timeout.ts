@@ -14,7 +14,7 @@ import { cancel, type Abortable, type AbortableSink } from './attempt-state.ts';
 import type { Clock, TimerHandle } from './clock.ts';
 import { clusterStats } from './stats.ts';
 
-export const ROUTE_TIMEOUT_CODE = 'MESHLET_ROUTE_TIMEOUT';
+export const ROUTE_TIMEOUT_CODE = 'ERR_ROUTE_TIMEOUT';
 const UT: ProxyFailure = { flag: 'UT', code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', status: 504 };
 
 class RouteTimer implements AbortableSink {
