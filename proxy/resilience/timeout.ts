@@ -2,7 +2,8 @@
  * The route timeout (VirtualService `timeout`), Envoy's semantics:
  * - it covers the complete upstream response, all retries included, and starts once the
  *   downstream request is complete (end of stream) — so a request stream the client keeps
- *   open (gRPC client/bidi streaming) is not timed, and WebSocket upgrades never reach it;
+ *   open (gRPC client/bidi streaming) is not timed; an Upgrade (WebSocket) is timed only
+ *   until its 101, never after;
  * - expiry before the response headers → 504 with flag UT; after them the response can no
  *   longer change, so the downstream stream is reset (flag UT in logs/metrics), as Envoy does;
  * - 0 disables it (Istio's default).
@@ -55,6 +56,8 @@ class RouteTimer implements AbortableSink {
   }
   start(status: number, headers: Headers): void {
     if (this.finished) return;
+    // 101: the connection is upgraded (WebSocket); a request timeout no longer applies.
+    if (status === 101) this.stop();
     this.started = true;
     this.outer.start(status, headers);
   }

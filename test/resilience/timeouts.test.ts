@@ -98,7 +98,7 @@ describe('timeouts (real proxy process)', () => {
     assert.equal(stalls, 1);
   });
 
-  it('a WebSocket upgrade on a route with a timeout is not cut (upgrades bypass the route timeout)', async () => {
+  it('a WebSocket upgrade on a route with a timeout is not cut once upgraded (101 disarms the route timeout)', async () => {
     const ws = await wsClient(proxy.bind, proxy.ports.outbound, 'stream', '/ws');
     try {
       assert.match(ws.status, /^HTTP\/1\.1 101/);
