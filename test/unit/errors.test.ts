@@ -41,7 +41,9 @@ test('every MESHLET_ code written anywhere in the code base is in the catalog', 
   const sources = SOURCE_DIRS.flatMap((dir) => [...files(join(root, dir))]).map((file) => ({ file, text: readFileSync(file, 'utf8') }));
   // Environment variables share the MESHLET_ prefix; any name read through an `env` object is one, not a code.
   const envVars = new Set<string>();
-  for (const { text } of sources) for (const m of text.matchAll(/env(?:\.|\[['"])(MESHLET_[A-Z0-9_]+)/g)) envVars.add(m[1] ?? '');
+  // Env contexts: `env.X`, `env['X']`, a YAML env entry `name: X`, a shell assignment `X=`.
+  const envUse = /(?:env(?:\.|\[['"])|name:\s*)(MESHLET_[A-Z0-9_]+)|\b(MESHLET_[A-Z0-9_]+)=/g;
+  for (const { text } of sources) for (const m of text.matchAll(envUse)) envVars.add(m[1] ?? m[2] ?? '');
   const missing: string[] = [];
   for (const { file, text } of sources) {
     {
