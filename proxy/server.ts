@@ -7,12 +7,20 @@ import type { Locality } from '../common/snapshot.ts';
 import { createAdminServer, createPathServer } from './admin/admin.ts';
 import { ConfigStore } from './config/store.ts';
 import type { ProxyState } from './http/handle-request.ts';
-import { createCaptureServer } from './listeners/capture.ts';
+import { createCaptureServer, markMtls, type CaptureServer } from './listeners/capture.ts';
 import { createH2cServer, createHttp1Server } from './listeners/http-servers.ts';
 import { initOriginalDst } from './listeners/original-dst.ts';
 import { PoolRegistry } from './upstream/pools.ts';
 import { MeshletError } from '../common/errors.ts';
 import type { Feature } from './chain/types.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../common/spiffe.ts';
+import { inboundSecurityFeature } from './features/index.ts';
+import { ProxySecurity } from './security/runtime.ts';
+import type { WorkloadCertManager } from './security/workload-cert.ts';
+import { registerAuthzMetrics } from './security/authz-metrics.ts';
+import type { AuthzDecision } from './security/authz.ts';
+import { registerProxyCertExpiryGauge } from './security/secrets.ts';
+import { appMetricsFromEnv, proxyTelemetry, statsText } from './telemetry/index.ts';
 
 export interface ProxyPorts {
   outbound: number;
@@ -44,10 +52,14 @@ export interface ProxyOptions {
   features?: Feature[];
   /** Called by POST /quitquitquit after the drain. */
   onQuit?: () => void;
+  /** Workload certificate source: turns on inbound mTLS (PeerAuthentication), auto mTLS upstream, XFCC and authz. */
+  certs?: WorkloadCertManager;
+  trustDomain?: string;
 }
 
 export interface RunningProxy {
   store: ConfigStore;
+  security: ProxySecurity | undefined;
   state: ProxyState;
   ports: ProxyPorts;
   ready(): boolean;
@@ -61,11 +73,49 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
   });
 }
 
+// prom-client refuses a second registration of a name: one set of collectors per registry.
+const registered = new WeakSet<object>();
+let authzMetrics: ((d: AuthzDecision) => void) | undefined;
+/** The cert manager of the latest proxy started in this process (the expiry gauge reads it). */
+let certSource: WorkloadCertManager | undefined;
+
 export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   await initOriginalDst();
-  const pools = new PoolRegistry(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile });
+  // The mTLS front hands connections back to the inbound capture's dispatch (built below).
+  const inboundRef: { capture?: CaptureServer } = {};
+  let security: ProxySecurity | undefined;
+  if (o.certs !== undefined) {
+    security = new ProxySecurity({
+      certs: o.certs,
+      trustDomain: o.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+      log: o.log,
+      onMtls: (tls) => {
+        markMtls(tls);
+        inboundRef.capture!.dispatch(tls);
+      },
+      onPlaintext: (socket) => inboundRef.capture!.dispatch(socket),
+      onRefused: (reason, port) => o.log.debug({ code: reason === 'plaintext-in-strict' ? 'MESHLET_SECURITY_MTLS_REQUIRED' : 'MESHLET_SECURITY_PEER_IDENTITY', port }, `inbound connection refused: ${reason}`),
+    });
+    await security.start();
+    certSource = o.certs;
+  }
+  const reg = proxyTelemetry.metrics.mesh.registry;
+  if (!registered.has(reg)) {
+    registered.add(reg);
+    authzMetrics = registerAuthzMetrics(reg);
+    registerProxyCertExpiryGauge(reg, () => certSource?.current());
+  }
+  const sec = security;
+  const onDecision = (d: AuthzDecision): void => authzMetrics?.(d);
+  const pools = new PoolRegistry({ ...(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile }), mtls: () => sec?.client });
   const state: ProxyState = { current: undefined, random: o.random, onError: (err) => o.log.debug({ err }, 'request handler error') };
-  const store = new ConfigStore(state, { pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource, ...(o.locality === undefined ? {} : { locality: o.locality }), ...(o.features === undefined ? {} : { features: o.features }) });
+  const store = new ConfigStore(state, {
+    pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource,
+    ...(o.locality === undefined ? {} : { locality: o.locality }),
+    ...(o.features === undefined ? {} : { features: o.features }),
+    ...(sec === undefined ? {} : { security: (s) => inboundSecurityFeature(sec.applySnapshot(s), { localIdentity: s.proxy.spiffeId, onDecision }) }),
+  });
+  store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
   const http1 = createHttp1Server(httpOpts);
   const h2c = createH2cServer(httpOpts);
@@ -75,20 +125,23 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     session.once('close', () => sessions.delete(session));
   });
   const capture = (direction: 'outbound' | 'inbound') =>
-    createCaptureServer({ direction, state, http1, h2c, sniffTimeoutMs: o.sniffTimeoutMs, firstByteTimeoutMs: o.firstByteTimeoutMs, appHost: o.appHost, inboundSource: o.inboundSource });
-  const outbound = capture('outbound');
-  const inbound = capture('inbound');
+    createCaptureServer({ direction, state, http1, h2c, sniffTimeoutMs: o.sniffTimeoutMs, firstByteTimeoutMs: o.firstByteTimeoutMs, appHost: o.appHost, inboundSource: o.inboundSource, security: sec, onAuthzDecision: onDecision });
+  const outbound = capture('outbound').server;
+  inboundRef.capture = capture('inbound');
+  const inbound = inboundRef.capture.server;
   let listenersUp = false;
   let closing: Promise<void> | undefined;
   const ready = (): boolean => listenersUp && state.current !== undefined && closing === undefined;
-  const running: RunningProxy = { store, state, ports: { ...o.ports }, ready, close: (ms) => close(ms) };
+  const running: RunningProxy = { store, security: sec, state, ports: { ...o.ports }, ready, close: (ms) => close(ms) };
+  const appMetrics = appMetricsFromEnv();
   const deps = {
     store,
     isReady: ready,
     quit: () => {
       void close(5_000).then(() => o.onQuit?.());
     },
-    metrics: async () => '',
+    metrics: () => statsText(proxyTelemetry.metrics, { ...(appMetrics === undefined ? {} : { appMetrics }), appHost: o.appHost }),
+    secrets: () => sec?.secrets() ?? [],
   };
   const admin = createAdminServer(deps);
   const readiness = createPathServer(deps, ['/healthz/ready']);
@@ -118,6 +171,8 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       }
       http1.closeAllConnections();
       for (const session of sessions) session.destroy();
+      sec?.stop();
+      await proxyTelemetry.flush();
       await pools.closeAll();
     })();
     return closing;

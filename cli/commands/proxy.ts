@@ -9,6 +9,8 @@ import { createTransport } from '../../proxy/config/transport.ts';
 import { resolveIdentity } from '../../proxy/identity.ts';
 import { seededRandom } from '../../proxy/runtime/random.ts';
 import { startProxy } from '../../proxy/server.ts';
+import { certManager, tokenAvailable, type CertSource } from '../../proxy/server-security.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';
 
 const HELP = `Usage: meshlet proxy (--config-file FILE | --operator URL) [flags]
 
@@ -25,6 +27,17 @@ Config:
   --insecure                do not verify the operator's certificate (tests only)
   --backoff-base-ms N       first retry delay cap after a failed fetch (default 500; full jitter)
   --backoff-max-ms N        largest retry delay cap (default 30000)
+
+Mesh mTLS (workload certificate; without one the proxy speaks plaintext only):
+  with --operator           the cert is requested from the operator (POST /v1/certificates)
+                            with --token-file when that file exists; --ca-file verifies it
+  --cert-file FILE --key-file FILE --root-file FILE
+                            a fixed workload cert chain, its key and the mesh root (no rotation)
+  --ca-url URL              (--config-file mode) request the cert from this operator URL
+                            with --token-file (and --ca-file to verify it)
+  --operator-identity ID    SPIFFE ID the operator's serving cert must carry
+  --trust-domain TD         mesh trust domain (default cluster.local)
+  --no-mtls                 never set up mTLS even when a token file exists
 
 Identity (default: downward API env POD_NAME, POD_NAMESPACE, SERVICE_ACCOUNT, POD_IP,
 POD_LABELS "k=v,..." or the labels file /etc/podinfo/labels):
@@ -74,6 +87,7 @@ export async function run(argv: string[]): Promise<number> {
     bind: s, 'admin-address': s, 'outbound-port': s, 'inbound-port': s, 'admin-port': s, 'ready-port': s, 'stats-port': s,
     'app-host': s, 'inbound-source': s, 'headers-timeout-ms': s, 'keepalive-timeout-ms': s, 'sniff-timeout-ms': s,
     'upstream-ca': s, seed: s, 'log-level': s, 'backoff-base-ms': s, 'backoff-max-ms': s,
+    'cert-file': s, 'key-file': s, 'root-file': s, 'ca-url': s, 'operator-identity': s, 'trust-domain': s, 'no-mtls': { type: 'boolean' },
   });
   if (v.help === true) {
     process.stdout.write(HELP);
@@ -96,6 +110,18 @@ export async function run(argv: string[]): Promise<number> {
   const headersTimeoutMs = num(v['headers-timeout-ms'], 10_000);
   const inboundSource = str('inbound-source') ?? '127.0.0.6';
   const loc = locality(str('locality') ?? process.env.MESHLET_LOCALITY);
+  const trustDomain = str('trust-domain') ?? DEFAULT_TRUST_DOMAIN;
+  const tokenFile = str('token-file') ?? '/var/run/secrets/tokens/meshlet-token';
+  let certs: CertSource | undefined;
+  const files = [str('cert-file'), str('key-file'), str('root-file')];
+  if (files.some((f) => f !== undefined)) {
+    if (files.some((f) => f === undefined)) throw new MeshletError('MESHLET_CORE_BAD_FLAG', '--cert-file, --key-file and --root-file go together');
+    certs = { kind: 'files', certFile: files[0]!, keyFile: files[1]!, rootFile: files[2]! };
+  } else if (v['no-mtls'] !== true && (str('ca-url') ?? operator) !== undefined && tokenAvailable(tokenFile)) {
+    const caFile = str('ca-file');
+    const opId = str('operator-identity');
+    certs = { kind: 'operator', url: (str('ca-url') ?? operator)!, tokenFile, trustDomain, ...(caFile === undefined ? {} : { caFile }), ...(opId === undefined ? {} : { operatorIdentity: opId }) };
+  }
   let quit: () => void = () => undefined;
   const quitted = new Promise<void>((r) => (quit = r));
   const proxy = await startProxy({
@@ -113,6 +139,7 @@ export async function run(argv: string[]): Promise<number> {
     ...(str('upstream-ca') === undefined ? {} : { upstreamCaFile: str('upstream-ca')! }),
     log,
     onQuit: () => quit(),
+    ...(certs === undefined ? {} : { certs: certManager(certs, log), trustDomain }),
   });
   let client: ConfigClient | undefined;
   let closeTransport: (() => Promise<void>) | undefined;
@@ -125,8 +152,7 @@ export async function run(argv: string[]): Promise<number> {
       throw new MeshletError(r.code, r.error);
     }
   } else {
-    const tokenDefault = '/var/run/secrets/tokens/meshlet-token';
-    const t = createTransport({ ...(str('ca-file') === undefined ? {} : { caFile: str('ca-file')! }), insecure: v.insecure === true, tokenFile: str('token-file') ?? tokenDefault });
+    const t = createTransport({ ...(str('ca-file') === undefined ? {} : { caFile: str('ca-file')! }), insecure: v.insecure === true, tokenFile });
     closeTransport = t.close;
     proxy.store.source = operator!;
     client = new ConfigClient({
@@ -141,7 +167,7 @@ export async function run(argv: string[]): Promise<number> {
     });
     void client.run();
   }
-  log.info({ id: id.id, ports: proxy.ports, bind: str('bind') ?? '0.0.0.0', version: proxy.store.version }, 'proxy listening');
+  log.info({ id: id.id, mtls: proxy.security === undefined ? 'off' : certs?.kind, ports: proxy.ports, bind: str('bind') ?? '0.0.0.0', version: proxy.store.version }, 'proxy listening');
   const onSignal = (): void => {
     void proxy.close(5_000).then(() => quit());
   };

@@ -1,6 +1,6 @@
 /**
  * Admin (127.0.0.1:15000): `/config_dump` (version, provenance, snapshot, last NACK),
- * `/ready`, `POST /quitquitquit` (graceful exit so Jobs can finish). Readiness (15021):
+ * `/certs` (workload cert and roots, never keys), `/ready`, `POST /quitquitquit` (graceful exit so Jobs can finish). Readiness (15021):
  * `/healthz/ready` is 200 only once a config is applied and the listeners are up.
  * Stats (15090): `/stats/prometheus`, filled in by the metrics feature.
  */
@@ -14,6 +14,8 @@ export interface AdminDeps {
   quit: () => void;
   /** Prometheus text exposition; empty until metrics are wired. */
   metrics: () => Promise<string>;
+  /** Workload cert and roots (never keys); empty without mTLS. */
+  secrets?: () => unknown[];
 }
 
 function send(res: ServerResponse, status: number, body: string, type = 'text/plain; charset=utf-8'): void {
@@ -21,9 +23,9 @@ function send(res: ServerResponse, status: number, body: string, type = 'text/pl
   res.end(body);
 }
 
-export function configDump(store: ConfigStore): unknown {
+export function configDump(store: ConfigStore, secrets: unknown[] = []): unknown {
   const rt = store.state.current;
-  if (rt === undefined) return { version: '', applied: false, lastNack: store.lastNack ?? null };
+  if (rt === undefined) return { version: '', applied: false, lastNack: store.lastNack ?? null, secrets };
   const s = rt.snapshot;
   const item = (kind: string, name: string, p: { kind: string; namespace: string; name: string }) => ({ kind, name, provenance: p });
   return {
@@ -39,13 +41,15 @@ export function configDump(store: ConfigStore): unknown {
       ...s.clusters.map((c) => item('cluster', c.name, c.provenance)),
     ],
     snapshot: s,
+    secrets,
   };
 }
 
 export function createAdminServer(d: AdminDeps): Server {
   return createServer((req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0];
-    if (path === '/config_dump' && req.method === 'GET') return send(res, 200, `${JSON.stringify(configDump(d.store), null, 2)}\n`, 'application/json');
+    if (path === '/config_dump' && req.method === 'GET') return send(res, 200, `${JSON.stringify(configDump(d.store, d.secrets?.() ?? []), null, 2)}\n`, 'application/json');
+    if (path === '/certs' && req.method === 'GET') return send(res, 200, `${JSON.stringify({ certificates: d.secrets?.() ?? [] }, null, 2)}\n`, 'application/json');
     if (path === '/ready' || path === '/healthz/ready') return d.isReady() ? send(res, 200, 'LIVE\n') : send(res, 503, 'PRE_INITIALIZING\n');
     if (path === '/quitquitquit' && req.method === 'POST') {
       send(res, 200, 'OK\n');

@@ -29,6 +29,8 @@ export interface CompileOptions {
   inboundSource: string | undefined;
   /** Features to compose (defaults to the built-ins). */
   features?: Feature[];
+  /** The inbound security step (XFCC + authz) built for a snapshot, slotted into the built-ins. */
+  security?: (s: ProxySnapshot) => Feature;
 }
 
 export interface RouteEntry {
@@ -86,7 +88,7 @@ function routeEntry(route: Route, vhost: string, clusters: Map<string, ClusterRu
 }
 
 export function compileSnapshot(s: ProxySnapshot, opts: CompileOptions): SnapshotRuntime {
-  const features = opts.features ?? builtinFeatures(opts.pools, opts.random);
+  const features = opts.features ?? builtinFeatures(opts.pools, opts.random, opts.security?.(s));
   const terminal = { http: forwardTerminal(opts.pools, opts.random), upgrade: upgradeTerminal(opts.random) };
   const sets = new Map(s.endpoints.map((e) => [e.name, e]));
   const clusters = new Map<string, ClusterRuntime>();

@@ -4,6 +4,8 @@ import type { Random } from '../balancer/types.ts';
 import type { ClusterRuntime } from '../chain/types.ts';
 import type { ListenerRuntime } from '../runtime/compile-snapshot.ts';
 import { hash32 } from '../balancer/hash.ts';
+import type { ProxySecurity } from '../security/runtime.ts';
+import { proxyTelemetry } from '../telemetry/index.ts';
 
 function sniMatches(hosts: string[], sni: string): boolean {
   for (const h of hosts) {
@@ -24,8 +26,8 @@ export function tcpCluster(l: ListenerRuntime, port: number, sni: string | null,
 }
 
 /** Pipes `socket` to host:port; either side closing or failing closes the other. */
-export function pipeTcp(socket: Socket, host: string, port: number, localAddress?: string): void {
-  const up = connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }), allowHalfOpen: true });
+export function pipeTcp(socket: Socket, host: string, port: number, localAddress?: string, dial?: () => Socket): void {
+  const up = dial !== undefined ? dial() : connect({ host, port, ...(localAddress === undefined ? {} : { localAddress }), allowHalfOpen: true });
   up.setNoDelay(true);
   const kill = (): void => {
     socket.destroy();
@@ -41,11 +43,21 @@ export function pipeTcp(socket: Socket, host: string, port: number, localAddress
 }
 
 /** Forwards a connection to an endpoint of the cluster (consistent hash on the source IP when configured). */
-export function pipeToCluster(socket: Socket, cl: ClusterRuntime, random: Random): void {
+export function pipeToCluster(socket: Socket, cl: ClusterRuntime, random: Random, security?: ProxySecurity): void {
   const ep = cl.balancer.pick(random, cl.hashKey === undefined ? undefined : hash32(socket.remoteAddress ?? ''));
   if (ep === undefined) {
     socket.destroy();
     return;
   }
-  pipeTcp(socket, ep.endpoint.address, ep.endpoint.port, cl.localAddress);
+  const e = ep.endpoint;
+  const t = security?.transportFor(cl.cluster, e);
+  proxyTelemetry.tcpConnection(socket, cl.cluster, cl.endpoints.map((x) => x.endpoint), e);
+  if (t?.kind === 'mtls') {
+    // Mesh mTLS to the endpoint's sidecar, checking its exact SPIFFE ID.
+    const client = security!.client;
+    const la = cl.localAddress;
+    pipeTcp(socket, e.address, e.port, la, () => client.connect({ host: e.address, port: e.port, identity: t.identity, ...(la === undefined ? {} : { localAddress: la }) }));
+    return;
+  }
+  pipeTcp(socket, e.address, e.port, cl.localAddress);
 }

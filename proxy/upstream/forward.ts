@@ -14,6 +14,10 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOST
 
 /** Maps an undici error to an Envoy flag: connect failures are UF, everything else UC. */
 export function failureOf(err: Error & { code?: string }, started: boolean): ProxyFailure {
+  // Mesh mTLS: a server with the wrong SPIFFE ID (or a failed handshake) is a connect failure.
+  if (!started && err.code !== undefined && (err.code.startsWith('MESHLET_SECURITY_') || err.code.startsWith('ERR_TLS_') || err.code.startsWith('ERR_SSL_'))) {
+    return { flag: 'UF', code: err.code.startsWith('MESHLET_') ? err.code : 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503, cause: err };
+  }
   if (!started && err.code !== undefined && CONNECT_CODES.has(err.code)) return { flag: 'UF', code: 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503, cause: err };
   if (err.code === 'UND_ERR_ABORTED') return { flag: 'DC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503, cause: err };
   return { flag: 'UC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503, cause: err };

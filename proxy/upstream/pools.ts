@@ -7,6 +7,9 @@ import { Pool, buildConnector } from 'undici';
 import type { Cluster } from '../../common/snapshot.ts';
 import type { EndpointState } from '../balancer/index.ts';
 import { poolLimitOptions } from '../resilience/circuit-breaker.ts';
+import { upstreamTransport } from '../security/auto-mtls.ts';
+import { mtlsConnector } from '../security/connector.ts';
+import type { MtlsClient } from '../security/tls-contexts.ts';
 
 /** What a pool is built for: a cluster, its protocol and the source address to bind. */
 export interface PoolTarget {
@@ -18,14 +21,18 @@ export interface PoolTarget {
 export interface PoolOptions {
   /** Extra CA bundle (PEM file) trusted for `SIMPLE` TLS upstreams. */
   caFile?: string;
+  /** Mesh mTLS client (workload cert); undefined = no mTLS, meshed endpoints get plaintext. */
+  mtls?: () => MtlsClient | undefined;
 }
 
 export class PoolRegistry {
   private readonly pools = new Map<string, Pool>();
   private readonly ca: string | undefined;
+  private readonly mtls: () => MtlsClient | undefined;
 
   constructor(opts: PoolOptions = {}) {
     this.ca = opts.caFile === undefined ? undefined : readFileSync(opts.caFile, 'utf8');
+    this.mtls = opts.mtls ?? (() => undefined);
   }
 
   /** The pool of an endpoint of a cluster; the key is cached on the endpoint state. */
@@ -41,13 +48,32 @@ export class PoolRegistry {
 
   static keyOf(cl: PoolTarget, ep: EndpointState): string {
     const c = cl.cluster;
-    return `${cl.h2 ? 'h2' : 'h1'}|${c.tls.mode === 'SIMPLE' ? `tls:${c.tls.sni ?? ''}` : 'plain'}|${ep.key}|${c.connectionPool.connectTimeoutMs}|${cl.localAddress ?? ''}|${c.connectionPool.maxConnections}|${c.connectionPool.maxRequestsPerConnection}|${c.connectionPool.idleTimeoutMs}`;
+    // Auto mTLS: the expected identity is part of the key (a pool never serves two identities).
+    const t = upstreamTransport(c.tls, ep.endpoint);
+    const sec = c.tls.mode === 'SIMPLE' ? `tls:${c.tls.sni ?? ''}` : t.kind === 'mtls' ? `mtls:${t.identity ?? '*'}` : 'plain';
+    return `${cl.h2 ? 'h2' : 'h1'}|${sec}|${ep.key}|${c.connectionPool.connectTimeoutMs}|${cl.localAddress ?? ''}|${c.connectionPool.maxConnections}|${c.connectionPool.maxRequestsPerConnection}|${c.connectionPool.idleTimeoutMs}`;
   }
 
   private create(ep: EndpointState, cluster: Cluster, h2: boolean, localAddress: string | undefined): Pool {
     const tls = cluster.tls.mode === 'SIMPLE';
     const host = ep.endpoint.address.includes(':') ? `[${ep.endpoint.address}]` : ep.endpoint.address;
     const cp = cluster.connectionPool;
+    const t = upstreamTransport(cluster.tls, ep.endpoint);
+    const client = t.kind === 'mtls' ? this.mtls() : undefined;
+    if (t.kind === 'mtls' && client !== undefined) {
+      // The TLS is the mesh's, not the app's: the origin stays http://.
+      const la = localAddress === undefined ? {} : { localAddress };
+      return new Pool(`http://${host}:${ep.endpoint.port}`, {
+        headersTimeout: 0,
+        bodyTimeout: 0,
+        connectTimeout: cp.connectTimeoutMs > 0 ? cp.connectTimeoutMs : 10_000,
+        keepAliveTimeout: Math.min(cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : 60_000, 600_000),
+        ...(cp.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: cp.maxRequestsPerConnection } : {}),
+        allowH2: h2,
+        ...poolLimitOptions(cp, h2, true),
+        connect: mtlsConnector(client, t.identity, { alpn: h2 ? ['h2'] : ['http/1.1'], ...la }),
+      });
+    }
     return new Pool(`${tls ? 'https' : 'http'}://${host}:${ep.endpoint.port}`, {
       // Timeouts of requests belong to the route (timeout/retry features), not the pool.
       headersTimeout: 0,
