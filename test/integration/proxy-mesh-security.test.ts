@@ -64,8 +64,8 @@ describe('mesh security and telemetry across two real proxies', () => {
     const S = 'outbound|8080||strict.b.svc.cluster.local';
     const P = 'outbound|8080||perm.b.svc.cluster.local';
     const W = 'outbound|8080||wrong.b.svc.cluster.local';
-    const ep = (px: ProxyProcess, identity: string) => ({ address: px.bind, port: px.ports.inbound });
-    const clusters = [cluster(S, [ep(b, B_ID)], { tls: { mode: 'AUTO' } }), cluster(P, [ep(p, B_ID)], { tls: { mode: 'AUTO' } }), cluster(W, [ep(b, B_ID)], { tls: { mode: 'AUTO' } })];
+    const ep = (px: ProxyProcess) => ({ address: px.bind, port: px.ports.inbound });
+    const clusters = [cluster(S, [ep(b)], { tls: { mode: 'AUTO' } }), cluster(P, [ep(p)], { tls: { mode: 'AUTO' } }), cluster(W, [ep(b)], { tls: { mode: 'AUTO' } })];
     // Endpoint identity and workload as the operator's translation sets them; W expects another identity.
     for (const c of clusters) for (const e of c.set.endpoints) Object.assign(e, { identity: c.cluster.name === W ? 'spiffe://cluster.local/ns/b/sa/other' : B_ID, workload: wl });
     const host = (n: string) => ({ domains: [n, `${n}:8080`], routes: [route(n, [], forward(`outbound|8080||${n}.b.svc.cluster.local`))] });
