@@ -21,6 +21,7 @@ import { registerAuthzMetrics } from './security/authz-metrics.ts';
 import type { AuthzDecision } from './security/authz.ts';
 import { registerProxyCertExpiryGauge } from './security/secrets.ts';
 import { appMetricsFromEnv, proxyTelemetry, statsText } from './telemetry/index.ts';
+import { localReplyRecorder } from './local-reply-metrics.ts';
 
 export interface ProxyPorts {
   outbound: number;
@@ -108,7 +109,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   const sec = security;
   const onDecision = (d: AuthzDecision): void => authzMetrics?.(d);
   const pools = new PoolRegistry({ ...(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile }), mtls: () => sec?.client });
-  const state: ProxyState = { current: undefined, random: o.random, onError: (err) => o.log.debug({ err }, 'request handler error') };
+  const state: ProxyState = { current: undefined, random: o.random, onError: (err) => o.log.debug({ err }, 'request handler error'), onLocalReply: localReplyRecorder(proxyTelemetry) };
   const store = new ConfigStore(state, {
     pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource,
     ...(o.locality === undefined ? {} : { locality: o.locality }),

@@ -18,6 +18,8 @@ export interface ProxyState {
   random: Random;
   /** Debug logger for unexpected errors (never per request at info). */
   onError: (err: Error) => void;
+  /** Local replies made before any route chain runs (404 NR, 503 NC), for the metrics. */
+  onLocalReply?: (direction: 'inbound' | 'outbound', status: number, flag: string, req: DownstreamRequest) => void;
 }
 
 export function findRoute(rt: SnapshotRuntime, direction: 'inbound' | 'outbound', dstAddress: string | undefined, dstPort: number | undefined, attrs: NodeAttrs): { entry: RouteEntry; match: RequestContext['match'] } | undefined {
@@ -58,6 +60,7 @@ export function handleRequest(state: ProxyState, req: DownstreamRequest, res: Do
     const rt = state.current;
     if (rt === undefined) {
       localReply(res, 503, 'NC', 'MESHLET_PROXY_NOT_READY');
+      state.onLocalReply?.(direction, 503, 'NC', req);
       return;
     }
     const port = meta?.dstPort ?? authorityPort(authority, scheme);
@@ -65,6 +68,7 @@ export function handleRequest(state: ProxyState, req: DownstreamRequest, res: Do
     const found = findRoute(rt, direction, meta?.dstAddress, meta?.dstPort, attrs);
     if (found === undefined) {
       localReply(res, 404, 'NR', 'MESHLET_PROXY_NO_ROUTE');
+      state.onLocalReply?.(direction, 404, 'NR', req);
       return;
     }
     const remoteAddress = req.socket.remoteAddress ?? '';

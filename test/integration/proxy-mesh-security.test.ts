@@ -135,6 +135,10 @@ describe('mesh security and telemetry across two real proxies', () => {
 
   it('both proxies report istio_requests_total with mutual_tls and the peer\'s workload', async () => {
     const stats = async (px: ProxyProcess) => (await (await request(`http://${px.bind}:${px.ports.stats}/stats/prometheus`)).body.text());
+    const nr = await viaA('nope');
+    await nr.body.text();
+    assert.equal(nr.statusCode, 404);
+    assert.ok((await stats(a)).split('\n').some((l) => l.startsWith('istio_requests_total{') && l.includes('response_code="404"') && l.includes('response_flags="NR"') && l.includes('destination_service="unknown"')), 'a local 404 NR is counted');
     const src = (await stats(a)).split('\n').filter((l) => l.startsWith('istio_requests_total{') && l.includes('reporter="source"') && l.includes('destination_service_name="strict"') && l.includes('response_code="200"'));
     assert.ok(src.length > 0, 'source-reported series for strict');
     // Istio's source reporter labels the policy "unknown"; the mTLS shows as the verified destination principal.
