@@ -89,7 +89,7 @@ function routeEntry(route: Route, vhost: string, clusters: Map<string, ClusterRu
 
 export function compileSnapshot(s: ProxySnapshot, opts: CompileOptions): SnapshotRuntime {
   const features = opts.features ?? builtinFeatures(opts.pools, opts.random, opts.security?.(s));
-  const terminal = { http: forwardTerminal(opts.pools, opts.random), upgrade: upgradeTerminal(opts.random) };
+  const terminal = { http: forwardTerminal(opts.pools, opts.random), upgrade: upgradeTerminal(opts.random, opts.pools) };
   const sets = new Map(s.endpoints.map((e) => [e.name, e]));
   const clusters = new Map<string, ClusterRuntime>();
   for (const c of s.clusters) clusters.set(c.name, compileCluster(c, sets.get(c.endpointSet), opts.locality));

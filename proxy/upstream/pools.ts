@@ -3,6 +3,7 @@
  * config does not drop warm connections; pools no longer referenced are closed gracefully.
  */
 import { readFileSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
 import { Pool, buildConnector } from 'undici';
 import type { Cluster } from '../../common/snapshot.ts';
 import type { EndpointState } from '../balancer/index.ts';
@@ -97,6 +98,20 @@ export class PoolRegistry {
   private tlsConnector(servername: string, h2: boolean): buildConnector.connector {
     const inner = buildConnector({ ...(this.ca === undefined ? {} : { ca: this.ca }), allowH2: h2, ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'] } as buildConnector.BuildOptions);
     return (opts, cb) => inner({ ...opts, servername }, cb);
+  }
+
+  /**
+   * A raw connection to an endpoint for upgrades (WebSocket splicing): mesh mTLS when the
+   * cluster's transport says so (the ready event is then `secureConnect`), else plain TCP.
+   */
+  dial(cluster: Cluster, ep: EndpointState, localAddress: string | undefined): { socket: Socket; ready: 'connect' | 'secureConnect' } {
+    const e = ep.endpoint;
+    const t = upstreamTransport(cluster.tls, e);
+    const client = t.kind === 'mtls' ? this.mtls() : undefined;
+    if (t.kind === 'mtls' && client !== undefined) {
+      return { socket: client.connect({ host: e.address, port: e.port, identity: t.identity, ...(localAddress === undefined ? {} : { localAddress }) }), ready: 'secureConnect' };
+    }
+    return { socket: connect({ host: e.address, port: e.port, ...(localAddress === undefined ? {} : { localAddress }) }), ready: 'connect' };
   }
 
   /** Closes pools whose keys are not in `keep` (in-flight requests finish first). */

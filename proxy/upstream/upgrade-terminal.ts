@@ -3,10 +3,10 @@
  * on a new connection, relay the upstream's response head through the sink (so features
  * see the status), then splice the two sockets. Istio enables upgrades on every route.
  */
-import { connect } from 'node:net';
 import type { Random } from '../balancer/types.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { Handler, Headers, RequestContext } from '../chain/types.ts';
+import { PoolRegistry } from './pools.ts';
 
 const MAX_HEAD = 64 * 1024;
 
@@ -39,7 +39,8 @@ function requestHead(ctx: RequestContext): string {
   return `${text}connection: Upgrade\r\nupgrade: ${typeof up === 'string' ? up : 'websocket'}\r\n\r\n`;
 }
 
-export function upgradeTerminal(random: Random): Handler {
+/** `pools` dials the endpoint (mesh mTLS when the cluster's transport says so). */
+export function upgradeTerminal(random: Random, pools: PoolRegistry = new PoolRegistry()): Handler {
   return (ctx) => {
     const { socket: client, head } = ctx.upgrade!;
     const cl = ctx.destination!.cluster;
@@ -50,7 +51,7 @@ export function upgradeTerminal(random: Random): Handler {
       return;
     }
     ctx.endpoint = ep;
-    const up = connect({ host: ep.endpoint.address, port: ep.endpoint.port, ...(cl.localAddress === undefined ? {} : { localAddress: cl.localAddress }) });
+    const { socket: up, ready } = pools.dial(cl.cluster, ep, cl.localAddress);
     let started = false;
     let buf = '';
     const onHead = (chunk: Buffer): void => {
@@ -79,7 +80,7 @@ export function upgradeTerminal(random: Random): Handler {
       up.pipe(client);
       client.resume();
     };
-    up.once('connect', () => {
+    up.once(ready, () => {
       up.setNoDelay(true);
       up.write(requestHead(ctx));
       if (head.length > 0) up.write(head);
