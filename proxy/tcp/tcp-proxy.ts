@@ -2,6 +2,7 @@
 import { connect, type Socket } from 'node:net';
 import type { Random } from '../balancer/types.ts';
 import type { ClusterRuntime } from '../chain/types.ts';
+import type { Endpoint } from '../../common/snapshot.ts';
 import type { ListenerRuntime } from '../runtime/compile-snapshot.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { ProxySecurity } from '../security/runtime.ts';
@@ -42,6 +43,14 @@ export function pipeTcp(socket: Socket, host: string, port: number, localAddress
   socket.resume();
 }
 
+// The endpoint list the TCP metrics binding wants, built once per cluster runtime (not per connection).
+const endpointLists = new WeakMap<ClusterRuntime, Endpoint[]>();
+function endpointsOf(cl: ClusterRuntime): Endpoint[] {
+  let l = endpointLists.get(cl);
+  if (l === undefined) endpointLists.set(cl, (l = cl.endpoints.map((x) => x.endpoint)));
+  return l;
+}
+
 /** Forwards a connection to an endpoint of the cluster (consistent hash on the source IP when configured). */
 export function pipeToCluster(socket: Socket, cl: ClusterRuntime, random: Random, security?: ProxySecurity): void {
   const ep = cl.balancer.pick(random, cl.hashKey === undefined ? undefined : hash32(socket.remoteAddress ?? ''));
@@ -51,7 +60,7 @@ export function pipeToCluster(socket: Socket, cl: ClusterRuntime, random: Random
   }
   const e = ep.endpoint;
   const t = security?.transportFor(cl.cluster, e);
-  proxyTelemetry.tcpConnection(socket, cl.cluster, cl.endpoints.map((x) => x.endpoint), e);
+  proxyTelemetry.tcpConnection(socket, cl.cluster, endpointsOf(cl), e);
   if (t?.kind === 'mtls') {
     // Mesh mTLS to the endpoint's sidecar, checking its exact SPIFFE ID.
     const client = security!.client;
