@@ -76,18 +76,28 @@ export async function run(argv: string[]): Promise<number> {
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
   });
-  const local = await runLocal({
-    dir,
-    pushPort: port(values['push-port'], '--push-port', 15012),
-    monitorPort: port(values['monitor-port'], '--monitor-port', 15014),
-    proxyPort: port(values['proxy-port'], '--proxy-port', 15001),
-    apps: values['no-apps'] !== true,
-    out: process.stdout,
-    color: values['no-color'] !== true && process.stdout.isTTY === true,
-    logLevel: (values['log-level'] as string | undefined) ?? 'warn',
-    ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
-    graceMs: 5000,
-  });
+  let local: Awaited<ReturnType<typeof runLocal>>;
+  try {
+    local = await runLocal({
+      dir,
+      pushPort: port(values['push-port'], '--push-port', 15012),
+      monitorPort: port(values['monitor-port'], '--monitor-port', 15014),
+      proxyPort: port(values['proxy-port'], '--proxy-port', 15001),
+      apps: values['no-apps'] !== true,
+      out: process.stdout,
+      color: values['no-color'] !== true && process.stdout.isTTY === true,
+      logLevel: (values['log-level'] as string | undefined) ?? 'warn',
+      ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
+      graceMs: 5000,
+    });
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    if (e.code !== 'EADDRINUSE') throw err;
+    process.stderr.write(`meshlet local: ${e.message}: another operator (or meshlet local) is probably running.\n  hint: stop it, or pick free ports with --push-port 0 --monitor-port 0\n`);
+    // The operator's half-started servers may hold the loop: exit once the code is set.
+    setTimeout(() => process.exit(3), 200).unref();
+    return 3;
+  }
   process.stdout.write(`local | ready: ${local.plan.workloads.length} workloads. Try: MESHLET_OPERATOR=${local.operatorUrl} meshlet proxy-status   (Ctrl-C stops everything)\n`);
   await done;
   process.stdout.write('local | stopping…\n');

@@ -64,7 +64,13 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const tmp = mkdtempSync(join(tmpdir(), 'meshlet-local-'));
   const caFile = join(tmp, 'operator-ca.pem');
   const log = createLogger({ component: 'operator', level: o.logLevel, destination: lineWriter(`${'operator'.padEnd(width)} | `, o.out) });
-  const operator = await runOperator({ log, local: dir, address: '127.0.0.1', pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true });
+  let operator: RunningOperator;
+  try {
+    operator = await runOperator({ log, local: dir, address: '127.0.0.1', pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true });
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    throw err;
+  }
   const operatorUrl = `http://127.0.0.1:${operator.monitorPort}`;
   say(`operator watching ${dir}: push https://127.0.0.1:${operator.pushPort}, debug ${operatorUrl}`);
   const units = new LocalUnits({
