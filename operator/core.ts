@@ -3,6 +3,7 @@
  * store changes are debounced into one new immutable World, every known proxy's snapshot
  * is recomputed, and long-poll requests of proxies whose snapshot changed are answered.
  */
+import type { MeshTelemetryConfig } from '../proxy/telemetry/settings.ts';
 import type { Logger } from '../common/log.ts';
 import { Store, type StoreChange } from './store/store.ts';
 import { Debouncer } from './store/debounce.ts';
@@ -24,6 +25,8 @@ export interface CoreOptions {
   holdMs?: number;
   debounceQuietMs?: number;
   debounceMaxMs?: number;
+  /** Mesh-wide telemetry settings carried into every World. */
+  meshTelemetry?: MeshTelemetryConfig;
 }
 
 export interface ConfigParams {
@@ -44,6 +47,7 @@ export class OperatorCore {
   private readonly debouncer: Debouncer;
   private readonly holdMs: number;
   private readonly rootNamespace: string | undefined;
+  private readonly meshTelemetry: MeshTelemetryConfig | undefined;
   private readonly worldListeners: ((w: World) => void)[] = [];
   private current: World;
   private closed = false;
@@ -57,6 +61,7 @@ export class OperatorCore {
     this.metrics = opts.metrics ?? createOperatorMetrics();
     this.holdMs = opts.holdMs ?? 30_000;
     this.rootNamespace = opts.rootNamespace;
+    this.meshTelemetry = opts.meshTelemetry;
     this.current = this.build();
     this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
     this.store.onChange((c) => this.onStoreChange(c));
@@ -71,7 +76,7 @@ export class OperatorCore {
   }
 
   private build(): World {
-    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }) });
+    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }) });
   }
 
   private onStoreChange(c: StoreChange): void {

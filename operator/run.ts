@@ -11,6 +11,8 @@ import { issuePushServingCert } from './push/serving-cert.ts';
 import { buildDebugApp } from './debug/server.ts';
 import { LocalDirSource } from './sources/local-dir.ts';
 import type { Timers } from './store/timers.ts';
+import type { OperatorMetrics } from './metrics.ts';
+import type { MeshTelemetryConfig } from '../proxy/telemetry/settings.ts';
 
 export interface RunOptions {
   log: Logger;
@@ -24,7 +26,11 @@ export interface RunOptions {
   /** Where to write the push server's CA certificate (PEM), so clients can trust it. */
   caFile?: string;
   /** Serving cert/key to use instead of a generated one. */
-  tls?: { key: string; cert: string; ca?: string };
+  tls?: { key: string; cert: string; ca?: string; requestCert?: boolean };
+  /** The operator's metrics (so other parts can register on the same registry before start). */
+  metrics?: OperatorMetrics;
+  /** Mesh-wide telemetry settings carried into every World. */
+  meshTelemetry?: MeshTelemetryConfig;
   authenticate?: ProxyAuthenticator;
   holdMs?: number;
   timers?: Timers;
@@ -57,7 +63,7 @@ function portOf(app: FastifyInstance): number {
 }
 
 export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
-  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }) });
+  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }) });
   const stops: (() => Promise<void> | void)[] = [];
   if (opts.local !== undefined) {
     const src = new LocalDirSource(opts.local, core.store, opts.log);
@@ -68,7 +74,7 @@ export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
     stops.push(await startKubeSources(core, opts));
   }
   core.flush();
-  let serving: { key: string; cert: string; ca?: string };
+  let serving: { key: string; cert: string; ca?: string; requestCert?: boolean };
   if (opts.tls !== undefined) serving = opts.tls;
   else {
     const c = await issuePushServingCert();

@@ -8,6 +8,7 @@ import { RE2JS } from 're2js';
 import type { K8sObject } from '../world/objects.ts';
 import { validateObject } from '../../crds/validate.ts';
 import { parseDurationMs } from '../translate/duration.ts';
+import { authorizationPolicyFindings } from '../../common/security/authz-findings.ts';
 import type { AuthorizationPolicySpec, DestinationRuleSpec, IstioHTTPRoute, IstioStringMatch, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
 
 export interface ValidationMessage {
@@ -96,6 +97,8 @@ function peerAuthentication(m: Msgs, s: PeerAuthenticationSpec): void {
 
 function authorizationPolicy(m: Msgs, s: AuthorizationPolicySpec): void {
   if (s.action !== undefined && !['ALLOW', 'DENY', 'AUDIT', 'CUSTOM'].includes(s.action)) m.error('spec.action', 'must be one of ALLOW, DENY, AUDIT, CUSTOM');
+  // Never silently ignored: CUSTOM and JWT attributes are reported in status (translation skips CUSTOM).
+  for (const f of authorizationPolicyFindings(s)) m.warn(f.path, f.message, f.code);
 }
 
 /**

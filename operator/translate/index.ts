@@ -8,6 +8,7 @@
  * sourceLabels/workloadSelector look at, so it is computed once per `outboundKey` and
  * shared (translateOutbound + assemble); the version hashes the parts' hashes.
  */
+import { effectiveTelemetry } from '../../proxy/telemetry/settings.ts';
 import type { Listener, ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { createHash } from 'node:crypto';
@@ -101,7 +102,7 @@ export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listen
   return {
     inbound: buildInbound(world, proxy, self),
     security: { peerAuthentication: peerAuthentication(world, proxy), authorization: authorization(world, proxy) },
-    telemetry: { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } },
+    telemetry: effectiveTelemetry(world.meshTelemetry ?? {}, self?.telemetryAnnotations),
   };
 }
 

@@ -3,6 +3,7 @@
  * EndpointSlices (with their Pods) and WorkloadEntries (selected by Service selectors),
  * sorts everything, hashes and freezes it. Pure: the same objects give the same World.
  */
+import type { MeshTelemetryConfig } from '../../proxy/telemetry/settings.ts';
 import { createHash } from 'node:crypto';
 import type { K8sObject } from './objects.ts';
 import { DOMAIN_SUFFIX, ROOT_NAMESPACE } from './objects.ts';
@@ -108,6 +109,8 @@ export interface BuildOptions {
    * date incrementally); without it the objects are hashed here.
    */
   fingerprint?: string;
+  /** Mesh-wide telemetry settings (the chart's mesh.yaml); part of the World and its hash. */
+  meshTelemetry?: MeshTelemetryConfig;
 }
 
 export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {}): World {
@@ -142,8 +145,9 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
     destinationRules: meshConfigs<World['destinationRules'][number]['spec']>(objs, 'DestinationRule'),
     peerAuthentications: meshConfigs<World['peerAuthentications'][number]['spec']>(objs, 'PeerAuthentication'),
     authorizationPolicies: meshConfigs<World['authorizationPolicies'][number]['spec']>(objs, 'AuthorizationPolicy'),
+    ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }),
   };
   // The World is a pure function of its inputs, so hashing the inputs hashes the World.
   const inputs = opts.fingerprint ?? contentHash(objs.map((o) => stableStringify(o)).sort());
-  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace }), ...content });
+  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace, ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }) }), ...content });
 }

@@ -3,6 +3,7 @@
  * Built from raw objects by build.ts; identical inputs (in any order) give the same hash.
  */
 import type { Protocol } from '../../common/snapshot.ts';
+import type { MeshTelemetryConfig } from '../../proxy/telemetry/settings.ts';
 import type { AuthorizationPolicySpec, DestinationRuleSpec, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
 
 export interface WorldMeta {
@@ -58,6 +59,8 @@ export interface WorldWorkload {
   namedPorts: Record<string, number>;
   /** Runs a meshlet sidecar (so it has a SPIFFE identity and takes mTLS). */
   hasSidecar: boolean;
+  /** The pod's telemetry annotations (proxy.istio.io/config, telemetry.meshlet.io/*), when any. */
+  telemetryAnnotations?: Record<string, string>;
 }
 
 /** One address behind a service, with the target port per service port name. */
@@ -89,4 +92,6 @@ export interface World {
   destinationRules: MeshConfig<DestinationRuleSpec>[];
   peerAuthentications: MeshConfig<PeerAuthenticationSpec>[];
   authorizationPolicies: MeshConfig<AuthorizationPolicySpec>[];
+  /** Mesh-wide telemetry settings (the chart's mesh.yaml), passed in by the operator. */
+  meshTelemetry?: MeshTelemetryConfig;
 }

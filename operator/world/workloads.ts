@@ -40,7 +40,14 @@ export function workloadFromPod(o: K8sObject): WorldWorkload {
     ip: typeof status.podIP === 'string' ? status.podIP : '',
     namedPorts,
     hasSidecar: containers.some((c) => c.name === 'meshlet-proxy') || annotations['sidecar.meshlet.io/status'] !== undefined,
+    ...telemetryAnnotations(annotations),
   };
+}
+
+/** Only the annotations telemetry reads, so other annotation churn does not reach the World. */
+function telemetryAnnotations(annotations: Record<string, string>): { telemetryAnnotations?: Record<string, string> } {
+  const kept = Object.entries(annotations).filter(([k]) => k === 'proxy.istio.io/config' || k.startsWith('telemetry.meshlet.io/'));
+  return kept.length === 0 ? {} : { telemetryAnnotations: Object.fromEntries(kept.sort(([a], [b]) => (a < b ? -1 : 1))) };
 }
 
 /**
