@@ -13,10 +13,11 @@ import { webhookErrors } from './errors/webhook.ts';
 import { securityErrors } from './errors/security.ts';
 import { telemetryErrors } from './errors/telemetry.ts';
 import { cliErrors } from './errors/cli.ts';
+import { composeErrors } from './errors/compose.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors, ...cliErrors];
+const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors, ...cliErrors, ...composeErrors];
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);
