@@ -64,7 +64,7 @@ export async function bench(): Promise<BenchResult> {
   mkdirSync(mesh);
   writeWorld(mesh);
   const caFile = join(dir, 'ca.pem');
-  const proc = spawn(process.execPath, [bin, 'operator', '--local', mesh, '--address', '127.0.0.1', '--push-port', '0', '--monitor-port', '0', '--ca-file', caFile, '--hold', '30000', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const proc = spawn(process.execPath, [bin, 'operator', '--local', mesh, '--address', '127.0.0.1', '--push-port', '0', '--monitor-port', '0', '--ca-file', caFile, '--hold', '30000', '--insecure-proxy-claims', '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
   let stopped = false;
   const agent = new Agent({ connect: { ca: '' }, bodyTimeout: 0, headersTimeout: 0 });
   try {

@@ -19,7 +19,7 @@ const proxies: ScriptedProxy[] = [];
 before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'meshlet-local-'));
   cpSync('test/fixtures/local/basic', join(dir, 'mesh'), { recursive: true });
-  op = await startOperatorProcess(['--local', join(dir, 'mesh'), '--hold', '3000'], join(dir, 'ca.pem'));
+  op = await startOperatorProcess(['--local', join(dir, 'mesh'), '--hold', '3000', '--insecure-proxy-claims'], join(dir, 'ca.pem'));
 });
 
 after(async () => {
