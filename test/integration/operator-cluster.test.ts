@@ -99,14 +99,21 @@ describe('meshlet operator in a cluster', () => {
   });
 
   test('a token for another namespace (or another SA) cannot read the pod\'s config: 403; its own token can', async () => {
-    await c().kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...webPod('reader'), metadata: { ...webPod('reader').metadata, namespace: 'team-a' } }) });
+    const reader = webPod('reader');
+    // A per-pod telemetry annotation reaches the snapshot (effectiveTelemetry over the World).
+    const r = await c().kubectl(['apply', '-f', '-'], { input: JSON.stringify({ ...reader, metadata: { ...reader.metadata, namespace: 'team-a', annotations: { ...reader.metadata?.annotations, 'telemetry.meshlet.io/sampling': '50' } } }) });
+    assert.equal(r.code, 0, r.stderr);
     const url = `${o().pushUrl}/v1/config?proxy=reader.team-a`;
     // The operator learns the pod through its informer: until then the claim is unchecked.
     const own = await until(async () => {
       const r = await call(url, o().caPem, { token: await meshToken('team-a', 'web') });
-      return r.status === 200 ? r : undefined;
-    }, 20_000, 'own config');
-    assert.equal(JSON.parse(own.text).proxy.serviceAccount, 'web');
+      assert.equal(r.status, 200, r.text);
+      // The operator learns the pod (and its annotations) through its informer.
+      return (JSON.parse(r.text) as { telemetry: { tracing: { samplingPercent: number } } }).telemetry.tracing.samplingPercent === 50 ? r : undefined;
+    }, 20_000, 'own config with the pod\'s sampling annotation');
+    const snap = JSON.parse(own.text) as { proxy: { serviceAccount: string }; telemetry: { tracing: { samplingPercent: number } } };
+    assert.equal(snap.proxy.serviceAccount, 'web');
+    assert.equal(snap.telemetry.tracing.samplingPercent, 50, 'pod annotation telemetry.meshlet.io/sampling');
     const otherNs = await call(url, o().caPem, { token: await meshToken('team-b', 'b') });
     assert.equal(otherNs.status, 403, otherNs.text);
     assert.equal(otherNs.headers['x-meshlet-error'], 'MESHLET_SECURITY_FORBIDDEN');
