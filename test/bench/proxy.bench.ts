@@ -13,12 +13,15 @@ import { cpuMicrosAll, rssMiBAll } from './lib/procstat.ts';
 import { runWrk } from './lib/wrk.ts';
 import { startHaproxy, startNginx, type Running } from './lib/reference-proxies.ts';
 import { startMeshletProxy } from './lib/meshlet-proxy.ts';
+import { startBareUndici } from './lib/bare-undici.ts';
 
 const PROXY_CPU = 0;
 const LOAD_CPU = 1;
 const UPSTREAM = '127.0.60.1:18080';
 const WRK_SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const FIXED_COUNT = Number(process.env.BENCH_FIXED_COUNT ?? 5000);
+/** Comma-separated variant names to run (default all): quick iterations on one variant. */
+const ONLY = process.env.BENCH_VARIANTS?.split(',').filter(Boolean);
 
 interface Variant {
   name: string;
@@ -56,6 +59,11 @@ const variants: Variant[] = [
   { name: 'nginx', start: async () => ({ url: 'http://127.0.60.2:18081/', procs: [startNginx(PROXY_CPU, '127.0.60.2:18081', UPSTREAM)] }) },
   { name: 'haproxy', start: async () => ({ url: 'http://127.0.60.3:18082/', procs: [startHaproxy(PROXY_CPU, '127.0.60.3:18082', UPSTREAM)] }) },
   {
+    // Node's floor: node:http + undici Pool.stream, no meshlet code (attributes meshlet's own cost).
+    name: 'bare-undici',
+    start: async () => ({ url: 'http://127.0.60.7:18083/', procs: [startBareUndici(PROXY_CPU, '127.0.60.7', 18083, UPSTREAM)] }),
+  },
+  {
     name: 'meshlet',
     start: async () => {
       const p = await startMeshletProxy({ cpu: PROXY_CPU, bind: '127.0.60.4', upstream: UPSTREAM });
@@ -80,6 +88,7 @@ export async function bench(): Promise<BenchResult> {
   try {
     await waitListening(`http://${UPSTREAM}/`);
     for (const v of variants) {
+      if (ONLY !== undefined && v.name !== 'direct' && !ONLY.includes(v.name)) continue;
       let started: Awaited<ReturnType<Variant['start']>>;
       try {
         started = await v.start();
@@ -114,7 +123,7 @@ export async function bench(): Promise<BenchResult> {
   }
   const ratios: Record<string, number> = {};
   const nginxCpu = figures.nginx_cpu_us_per_req;
-  for (const v of ['haproxy', 'meshlet', 'meshlet-x2']) {
+  for (const v of ['haproxy', 'bare-undici', 'meshlet', 'meshlet-x2']) {
     const cpu = figures[`${v}_cpu_us_per_req`];
     if (cpu !== undefined && nginxCpu !== undefined) ratios[`${v}_cpu_vs_nginx`] = cpu / nginxCpu;
     const rps = figures[`${v}_max_rps`];
@@ -123,7 +132,7 @@ export async function bench(): Promise<BenchResult> {
     if (p50 !== undefined && figures.direct_p50_ms !== undefined) figures[`${v}_added_p50_ms`] = p50 - figures.direct_p50_ms;
   }
   if (figures.nginx_p50_ms !== undefined && figures.direct_p50_ms !== undefined) figures.nginx_added_p50_ms = figures.nginx_p50_ms - figures.direct_p50_ms;
-  if (figures.direct_max_rps !== undefined) for (const v of ['nginx', 'haproxy', 'meshlet', 'meshlet-x2']) {
+  if (figures.direct_max_rps !== undefined) for (const v of ['nginx', 'haproxy', 'bare-undici', 'meshlet', 'meshlet-x2']) {
     const rps = figures[`${v}_max_rps`];
     if (rps !== undefined) ratios[`${v}_rps_vs_direct`] = rps / figures.direct_max_rps;
   }
