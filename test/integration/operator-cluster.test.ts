@@ -167,4 +167,19 @@ describe('meshlet operator in a cluster', () => {
     assert.ok((sample(m, 'citadel_server_csr_count') ?? 0) >= 2, 'csr');
     assert.match(m, /meshlet_crd_validation_total/);
   });
+
+  test('--webhook=false: a second operator serves push and metrics but nothing on the webhook port', async () => {
+    const port = await freePort();
+    const second = await startOperatorProcess(['--kubeconfig', c().kubeconfigPath, '--webhook=false', '--webhook-port', String(port), '--no-status', '--identity', 'no-webhook'], join(dir, 'root2.pem'), 60_000);
+    try {
+      const ready = await second.waitForLog((l) => typeof l.pushPort === 'number');
+      assert.equal(ready.webhookPort, undefined, JSON.stringify(ready));
+      const refused = await fetch(`https://127.0.0.1:${port}/inject`).then(() => 'answered', (e: unknown) => String((e as { cause?: { code?: string } }).cause?.code));
+      assert.equal(refused, 'ECONNREFUSED');
+      assert.equal((await fetch(`${second.monitorUrl}/ready`)).status, 200);
+      assert.equal(second.caPem.trim(), o().caPem.trim(), 'same mesh root: the CA Secret is shared, not re-created');
+    } finally {
+      await second.stop();
+    }
+  });
 });
