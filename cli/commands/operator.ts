@@ -4,6 +4,7 @@ import { existsSync, statSync } from 'node:fs';
 import { parseFlags } from '../args.ts';
 import { createLogger } from '../../common/log.ts';
 import { formatError, MeshletError } from '../../common/errors.ts';
+import { parseDurationMs } from '../../operator/translate/duration.ts';
 
 const HELP = `Usage: meshlet operator [--kubeconfig <file> | --local <dir>] [flags]
 
@@ -44,6 +45,8 @@ Flags:
   --ca-dir <dir>          local mode: CA material (default <dir>/.meshlet/ca; a cacerts/
                           subfolder with Istio's file names wins over the generated one)
   --token-dir <dir>       local mode: workload token files (default <dir>/.meshlet/tokens)
+  --workload-cert-ttl <d> workload certificate lifetime and maximum, e.g. 24h (default
+                          $MESHLET_WORKLOAD_CERT_TTL, else 24h; renewed at half-life)
   --ca-file <file>        where to write the mesh root (PEM) that clients trust the push
                           server with (default: <tmpdir>/meshlet-operator-ca.pem)
   --mesh-config <file>    mesh-wide settings, the chart's mesh.yaml: trust domain, access
@@ -97,6 +100,7 @@ export async function run(argv: string[]): Promise<number> {
     'trust-domain': { type: 'string' },
     'ca-dir': { type: 'string' },
     'token-dir': { type: 'string' },
+    'workload-cert-ttl': { type: 'string' },
     'ca-file': { type: 'string' },
     'mesh-config': { type: 'string' },
     'prometheus-url': { type: 'string' },
@@ -128,6 +132,12 @@ export async function run(argv: string[]): Promise<number> {
   const meshConfig = str(values['mesh-config']) ?? env('MESHLET_MESH_CONFIG');
   const prometheusUrl = str(values['prometheus-url']) ?? env('MESHLET_PROMETHEUS_URL');
   const validating = values['validating-config'];
+  const ttlText = str(values['workload-cert-ttl']) ?? env('MESHLET_WORKLOAD_CERT_TTL');
+  const workloadTtlMs = ttlText === undefined ? undefined : parseDurationMs(ttlText);
+  if (ttlText !== undefined && (workloadTtlMs === undefined || workloadTtlMs < 60_000)) {
+    process.stderr.write(`${formatError('MESHLET_CORE_BAD_FLAG', `--workload-cert-ttl ${ttlText} is not a duration of at least 1m (e.g. 24h)`)}\n`);
+    return 2;
+  }
   let op;
   try {
     op = await composeOperator({
@@ -152,6 +162,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(Array.isArray(validating) ? { validatingConfigurations: list(validating) as string[] } : {}),
       },
       ...(prometheusUrl === undefined ? {} : { prometheusUrl }),
+      ...(workloadTtlMs === undefined ? {} : { workloadTtlMs }),
       ...(meshConfig === undefined ? {} : { meshConfig }),
       insecureProxyClaims: values['insecure-proxy-claims'] === true,
     });

@@ -39,7 +39,7 @@ export function localCaPaths(localDir: string): { caDir: string; tokenDir: strin
   return { caDir: join(localDir, '.meshlet', 'ca'), tokenDir: join(localDir, '.meshlet', 'tokens') };
 }
 
-export async function composeCa(mode: CaMode, opts: { trustDomain: string; log: Logger; registry: Registry; servingHosts?: string[] }): Promise<ComposedCa> {
+export async function composeCa(mode: CaMode, opts: { trustDomain: string; log: Logger; registry: Registry; servingHosts?: string[]; workloadTtlMs?: number }): Promise<ComposedCa> {
   let verifier: TokenVerifier;
   let core: CoreV1Api | undefined;
   let store;
@@ -51,7 +51,7 @@ export async function composeCa(mode: CaMode, opts: { trustDomain: string; log: 
     store = new DirectoryCaStore(mode.caDir);
     verifier = new FileTokenVerifier(mode.tokenDir);
   }
-  const service = await startCaService({ store, verifier, trustDomain: opts.trustDomain, log: opts.log, registry: opts.registry, ...(core === undefined ? {} : { core }) });
+  const service = await startCaService({ store, verifier, trustDomain: opts.trustDomain, log: opts.log, registry: opts.registry, ...(core === undefined ? {} : { core }), ...(opts.workloadTtlMs === undefined ? {} : { workloadTtlMs: opts.workloadTtlMs }) });
   const serving = await issueOperatorServingCert(service.ca, { hosts: opts.servingHosts ?? defaultServingHosts() });
   const metrics = createCertMetrics(opts.registry);
   const out: ComposedCa = {

@@ -31,6 +31,8 @@ export interface ComposeOptions {
   /** Local mode: CA material and token files (default `<local>/.meshlet/ca`, `<local>/.meshlet/tokens`). */
   caDir?: string;
   tokenDir?: string;
+  /** Workload certificate TTL and maximum (default 24 h). */
+  workloadTtlMs?: number;
   /** Cluster mode only; on by default. */
   webhook?: { enabled: boolean; port: number; certHosts?: string[]; mutatingConfigurations?: string[]; validatingConfigurations?: string[] };
   prometheusUrl?: string;
@@ -66,7 +68,7 @@ export async function composeOperator(opts: ComposeOptions): Promise<ComposedOpe
   const caMode: CaMode = kubeConfig !== undefined
     ? { kind: 'cluster', kubeConfig }
     : { kind: 'local', caDir: opts.caDir ?? localCaPaths(opts.local as string).caDir, tokenDir: opts.tokenDir ?? localCaPaths(opts.local as string).tokenDir };
-  const ca = await part('CA', () => composeCa(caMode, { trustDomain, log: log.child({ part: 'ca' }), registry: metrics.registry }));
+  const ca = await part('CA', () => composeCa(caMode, { trustDomain, log: log.child({ part: 'ca' }), registry: metrics.registry, ...(opts.workloadTtlMs === undefined ? {} : { workloadTtlMs: opts.workloadTtlMs }) }));
   if (opts.insecureProxyClaims === true) log.warn({ code: 'MESHLET_SECURITY_UNAUTHENTICATED' }, 'INSECURE: --insecure-proxy-claims: /v1/config trusts what proxies say about themselves (development only)');
   const operator = await runOperator({
     log,

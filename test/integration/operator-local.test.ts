@@ -23,7 +23,7 @@ before(async () => {
   writeFileSync(join(mesh, '.meshlet', 'tokens', 'default', 'productpage.token'), `${PP_TOKEN}\n`);
   writeFileSync(join(mesh, '.meshlet', 'tokens', 'other', 'intruder.token'), OTHER_TOKEN);
   writeFileSync(join(dir, 'mesh.yaml'), 'trustDomain: cluster.local\naccessLog:\n  enabled: true\ntracing:\n  endpoint: ""\n  samplingPercent: 10\n');
-  op = await startOperatorProcess(['--local', mesh, '--hold', '2000', '--mesh-config', join(dir, 'mesh.yaml'), '--log-level', 'info'], join(dir, 'root.pem'));
+  op = await startOperatorProcess(['--local', mesh, '--hold', '2000', '--mesh-config', join(dir, 'mesh.yaml'), '--workload-cert-ttl', '2h', '--log-level', 'info'], join(dir, 'root.pem'));
 });
 
 after(async () => {
@@ -54,6 +54,8 @@ test('a token file gets a certificate with its SPIFFE ID; an unknown token gets 
   const body = JSON.parse(r.text) as { certChain: string; rootCert: string; identity: string };
   assert.equal(body.identity, 'spiffe://cluster.local/ns/default/sa/productpage');
   assert.deepEqual(uriSansOf(body.certChain), ['spiffe://cluster.local/ns/default/sa/productpage']);
+  const lifetime = Date.parse(certsOf(body.certChain)[0]?.validTo ?? '') - Date.parse(certsOf(body.certChain)[0]?.validFrom ?? '');
+  assert.ok(lifetime <= 2 * 3600_000 + 10 * 60_000 && lifetime > 3600_000, `--workload-cert-ttl 2h caps the lifetime, got ${lifetime} ms`);
   const leaf = certsOf(body.certChain)[0];
   const root = certsOf(o().caPem)[0];
   assert.ok(leaf !== undefined && root !== undefined);
@@ -101,5 +103,5 @@ test('--help lists the composed ports and flags', async () => {
   const { spawnSync } = await import('node:child_process');
   const help = spawnSync(process.execPath, ['bin/meshlet', 'operator', '--help'], { encoding: 'utf8' });
   assert.equal(help.status, 0);
-  for (const f of ['--webhook-port', '--prometheus-url', '--ca-dir', '--token-dir', '--mesh-config', '--webhook <bool>', ':15017']) assert.ok(help.stdout.includes(f), f);
+  for (const f of ['--webhook-port', '--prometheus-url', '--ca-dir', '--token-dir', '--mesh-config', '--workload-cert-ttl', '--webhook <bool>', ':15017']) assert.ok(help.stdout.includes(f), f);
 });
