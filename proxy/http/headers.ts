@@ -33,12 +33,20 @@ export function upstreamHeaders(src: Record<string, string | string[] | undefine
   return out;
 }
 
-/** Drops hop-by-hop headers from an upstream response, in place. */
+/**
+ * An upstream response's headers without hop-by-hop ones. A copy, not `delete` in place:
+ * deleting turns the object into a slow dictionary, which every later reader pays for.
+ */
 export function stripResponseHopByHop(h: Headers): Headers {
   const conn = h.connection;
-  if (typeof conn === 'string') for (const n of conn.toLowerCase().split(',')) delete h[n.trim()];
-  for (const k of HOP_BY_HOP) if (h[k] !== undefined) delete h[k];
-  return h;
+  const named = typeof conn === 'string' && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const out: Headers = {};
+  for (const k in h) {
+    if (HOP_BY_HOP.has(k) || named?.has(k) === true) continue;
+    const v = h[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out;
 }
 
 export function compileHeaderOps(ops: HeaderOps | undefined): CompiledHeaderOps | undefined {

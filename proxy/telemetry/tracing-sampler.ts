@@ -5,8 +5,19 @@
  * provider. Ids come from an injectable random source so tests can be exact.
  */
 import { randomFillSync } from 'node:crypto';
-import { ParentBasedSampler, TraceIdRatioBasedSampler, type IdGenerator, type Sampler, type SamplingResult } from '@opentelemetry/sdk-trace-base';
+import { createRequire } from 'node:module';
+import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
+import type { IdGenerator, Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
+
+const load = createRequire(import.meta.url);
+/**
+ * The OpenTelemetry SDK, loaded on first use: a proxy without a trace endpoint (the default)
+ * never pays its memory (several MB of RSS) or load time.
+ */
+export function otelSdk(): typeof SdkTraceBase {
+  return load('@opentelemetry/sdk-trace-base') as typeof SdkTraceBase;
+}
 
 /** A random source in [0, 1), like Math.random. */
 export type Random = () => number;
@@ -55,14 +66,15 @@ export class PooledIdGenerator implements IdGenerator {
 
 /** ParentBased(TraceIdRatio) whose ratio is replaced on config change. */
 export class MeshSampler implements Sampler {
-  #inner: Sampler;
+  // Built on first use (only the SDK calls shouldSample), so the SDK loads lazily.
+  #inner: Sampler | undefined;
   #percent: number;
   constructor(percent: number) {
     this.#percent = percent;
-    this.#inner = MeshSampler.#build(percent);
   }
   static #build(percent: number): Sampler {
-    return new ParentBasedSampler({ root: new TraceIdRatioBasedSampler(Math.min(100, Math.max(0, percent)) / 100) });
+    const sdk = otelSdk();
+    return new sdk.ParentBasedSampler({ root: new sdk.TraceIdRatioBasedSampler(Math.min(100, Math.max(0, percent)) / 100) });
   }
   get percent(): number {
     return this.#percent;
@@ -70,9 +82,10 @@ export class MeshSampler implements Sampler {
   setPercent(percent: number): void {
     if (percent === this.#percent) return;
     this.#percent = percent;
-    this.#inner = MeshSampler.#build(percent);
+    this.#inner = undefined;
   }
   shouldSample(ctx: Context, traceId: string, name: string, kind: SpanKind, attrs: Attributes, links: Link[]): SamplingResult {
+    this.#inner ??= MeshSampler.#build(this.#percent);
     return this.#inner.shouldSample(ctx, traceId, name, kind, attrs, links);
   }
   toString(): string {

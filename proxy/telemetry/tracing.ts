@@ -8,12 +8,16 @@
  * per batch and nothing else.
  */
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BasicTracerProvider, BatchSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base';
+import { createRequire } from 'node:module';
+import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
+import type * as Resources from '@opentelemetry/resources';
 import type { ProxyIdentity } from '../../common/snapshot.ts';
 import { extractParent, injectContext } from './tracing-headers.ts';
-import { MeshSampler, PresetIdGenerator, idGenerator, ratioSampled, type Random } from './tracing-sampler.ts';
+import { MeshSampler, PresetIdGenerator, idGenerator, otelSdk, ratioSampled, type Random } from './tracing-sampler.ts';
+
+// The SDK, exporter and resources load only when an endpoint is configured (see otelSdk).
+const load = createRequire(import.meta.url);
 
 export interface TracingOptions {
   /** Random source for trace/span ids (tests); crypto by default. */
@@ -85,6 +89,9 @@ export class Tracing {
     if (s.otlpEndpoint === undefined || s.otlpEndpoint === '') return;
     const url = tracesUrl(s.otlpEndpoint);
     const timeout = this.#opts.exportTimeoutMs ?? 2000;
+    const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
+    const { resourceFromAttributes } = load('@opentelemetry/resources') as typeof Resources;
+    const { BasicTracerProvider, BatchSpanProcessor } = otelSdk();
     const exporter = this.#opts.exporter?.(url) ?? new OTLPTraceExporter({ url, timeoutMillis: timeout, concurrencyLimit: 2 });
     const app = id.labels.app ?? id.labels['app.kubernetes.io/name'] ?? id.workload;
     this.#provider = new BasicTracerProvider({
