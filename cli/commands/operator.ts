@@ -47,6 +47,11 @@ Flags:
   --token-dir <dir>       local mode: workload token files (default <dir>/.meshlet/tokens)
   --workload-cert-ttl <d> workload certificate lifetime and maximum, e.g. 24h (default
                           $MESHLET_WORKLOAD_CERT_TTL, else 24h; renewed at half-life)
+  --ca-secret <name>      cluster mode: bring-your-own CA Secret in meshlet-system, Istio's
+                          cacerts shape (default $MESHLET_CA_SECRET, else cacerts); without
+                          it a root is generated into Secret meshlet-ca
+  --ca-root-ttl <d>       lifetime of a generated root, e.g. 87600h (default
+                          $MESHLET_CA_ROOT_TTL, else 10 years); warned about 30 days ahead
   --ca-file <file>        where to write the mesh root (PEM) that clients trust the push
                           server with (default: <tmpdir>/meshlet-operator-ca.pem)
   --mesh-config <file>    mesh-wide settings, the chart's mesh.yaml: trust domain, access
@@ -101,6 +106,8 @@ export async function run(argv: string[]): Promise<number> {
     'ca-dir': { type: 'string' },
     'token-dir': { type: 'string' },
     'workload-cert-ttl': { type: 'string' },
+    'ca-secret': { type: 'string' },
+    'ca-root-ttl': { type: 'string' },
     'ca-file': { type: 'string' },
     'mesh-config': { type: 'string' },
     'prometheus-url': { type: 'string' },
@@ -138,6 +145,14 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${formatError('MESHLET_CORE_BAD_FLAG', `--workload-cert-ttl ${ttlText} is not a duration of at least 1m (e.g. 24h)`)}\n`);
     return 2;
   }
+  const rootTtlText = str(values['ca-root-ttl']) ?? env('MESHLET_CA_ROOT_TTL');
+  const rootTtlMs = rootTtlText === undefined ? undefined : parseDurationMs(rootTtlText);
+  if (rootTtlText !== undefined && (rootTtlMs === undefined || rootTtlMs < 24 * 3_600_000)) {
+    process.stderr.write(`${formatError('MESHLET_CORE_BAD_FLAG', `--ca-root-ttl ${rootTtlText} is not a duration of at least 24h (e.g. 87600h)`)}\n`);
+    return 2;
+  }
+  // An empty value (the chart renders "" when no Secret is named) means the default.
+  const userCaSecret = str(values['ca-secret']) ?? env('MESHLET_CA_SECRET');
   let op;
   try {
     op = await composeOperator({
@@ -163,6 +178,8 @@ export async function run(argv: string[]): Promise<number> {
       },
       ...(prometheusUrl === undefined ? {} : { prometheusUrl }),
       ...(workloadTtlMs === undefined ? {} : { workloadTtlMs }),
+      ...(rootTtlMs === undefined ? {} : { rootTtlMs }),
+      ...(userCaSecret === undefined ? {} : { userCaSecret }),
       ...(meshConfig === undefined ? {} : { meshConfig }),
       insecureProxyClaims: values['insecure-proxy-claims'] === true,
     });

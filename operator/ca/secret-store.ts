@@ -28,9 +28,12 @@ export class SecretCaStore implements CaStore {
   readonly location: string;
   readonly #core: CoreV1Api;
   readonly #ns: string;
-  constructor(core: CoreV1Api, namespace = CA_NAMESPACE) {
+  readonly #userSecret: string;
+  /** `userSecret`: the bring-your-own CA Secret (Istio's `cacerts` shape); the chart's `ca.existingSecret`. */
+  constructor(core: CoreV1Api, namespace = CA_NAMESPACE, userSecret = USER_CA_SECRET) {
     this.#core = core;
     this.#ns = namespace;
+    this.#userSecret = userSecret;
     this.location = `Secret ${namespace}/${CA_SECRET}`;
   }
 
@@ -44,7 +47,7 @@ export class SecretCaStore implements CaStore {
   }
 
   async load(): Promise<LoadedCa | undefined> {
-    const user = await this.#read(USER_CA_SECRET);
+    const user = await this.#read(this.#userSecret);
     const userMaterial = user === undefined ? undefined : decode(user);
     if (userMaterial !== undefined) return { material: userMaterial, origin: 'user' };
     const own = await this.#read(CA_SECRET);

@@ -25,6 +25,8 @@ export interface CaServiceOptions {
   core?: CoreV1Api;
   /** Workload cert TTL, ms (24 h by default). */
   workloadTtlMs?: number;
+  /** Lifetime of a root generated here, ms (10 years by default); a loaded root keeps its own. */
+  rootTtlMs?: number;
   now?: () => number;
 }
 
@@ -40,7 +42,7 @@ export interface CaService {
 }
 
 export async function startCaService(opts: CaServiceOptions): Promise<CaService> {
-  const caOpts = opts.now === undefined ? { trustDomain: opts.trustDomain } : { trustDomain: opts.trustDomain, now: opts.now };
+  const caOpts = { trustDomain: opts.trustDomain, ...(opts.now === undefined ? {} : { now: opts.now }), ...(opts.rootTtlMs === undefined ? {} : { rootTtlMs: opts.rootTtlMs }) };
   const ca = await CertificateAuthority.loadOrCreate(opts.store, caOpts);
   opts.log.info({ origin: ca.origin, location: opts.store.location, rootNotAfter: ca.rootNotAfter.toISOString(), serial: ca.caCert.serialNumber }, 'mesh CA loaded');
   if (opts.registry !== undefined) registerRootExpiryGauge(opts.registry, () => ca, opts.now);

@@ -39,19 +39,19 @@ export function localCaPaths(localDir: string): { caDir: string; tokenDir: strin
   return { caDir: join(localDir, '.meshlet', 'ca'), tokenDir: join(localDir, '.meshlet', 'tokens') };
 }
 
-export async function composeCa(mode: CaMode, opts: { trustDomain: string; log: Logger; registry: Registry; servingHosts?: string[]; workloadTtlMs?: number }): Promise<ComposedCa> {
+export async function composeCa(mode: CaMode, opts: { trustDomain: string; log: Logger; registry: Registry; servingHosts?: string[]; workloadTtlMs?: number; rootTtlMs?: number; userCaSecret?: string }): Promise<ComposedCa> {
   let verifier: TokenVerifier;
   let core: CoreV1Api | undefined;
   let store;
   if (mode.kind === 'cluster') {
     core = mode.kubeConfig.makeApiClient(CoreV1Api);
-    store = new SecretCaStore(core);
+    store = new SecretCaStore(core, undefined, opts.userCaSecret);
     verifier = new TokenReviewVerifier(mode.kubeConfig.makeApiClient(AuthenticationV1Api));
   } else {
     store = new DirectoryCaStore(mode.caDir);
     verifier = new FileTokenVerifier(mode.tokenDir);
   }
-  const service = await startCaService({ store, verifier, trustDomain: opts.trustDomain, log: opts.log, registry: opts.registry, ...(core === undefined ? {} : { core }), ...(opts.workloadTtlMs === undefined ? {} : { workloadTtlMs: opts.workloadTtlMs }) });
+  const service = await startCaService({ store, verifier, trustDomain: opts.trustDomain, log: opts.log, registry: opts.registry, ...(core === undefined ? {} : { core }), ...(opts.workloadTtlMs === undefined ? {} : { workloadTtlMs: opts.workloadTtlMs }), ...(opts.rootTtlMs === undefined ? {} : { rootTtlMs: opts.rootTtlMs }) });
   const serving = await issueOperatorServingCert(service.ca, { hosts: opts.servingHosts ?? defaultServingHosts() });
   const metrics = createCertMetrics(opts.registry);
   const out: ComposedCa = {

@@ -33,6 +33,10 @@ export interface ComposeOptions {
   tokenDir?: string;
   /** Workload certificate TTL and maximum (default 24 h). */
   workloadTtlMs?: number;
+  /** Lifetime of a root generated on first start (default 10 years). */
+  rootTtlMs?: number;
+  /** Cluster mode: the bring-your-own CA Secret in meshlet-system (default `cacerts`). */
+  userCaSecret?: string;
   /** Cluster mode only; on by default. */
   webhook?: { enabled: boolean; port: number; certHosts?: string[]; mutatingConfigurations?: string[]; validatingConfigurations?: string[] };
   prometheusUrl?: string;
@@ -68,7 +72,7 @@ export async function composeOperator(opts: ComposeOptions): Promise<ComposedOpe
   const caMode: CaMode = kubeConfig !== undefined
     ? { kind: 'cluster', kubeConfig }
     : { kind: 'local', caDir: opts.caDir ?? localCaPaths(opts.local as string).caDir, tokenDir: opts.tokenDir ?? localCaPaths(opts.local as string).tokenDir };
-  const ca = await part('CA', () => composeCa(caMode, { trustDomain, log: log.child({ part: 'ca' }), registry: metrics.registry, ...(opts.workloadTtlMs === undefined ? {} : { workloadTtlMs: opts.workloadTtlMs }) }));
+  const ca = await part('CA', () => composeCa(caMode, { trustDomain, log: log.child({ part: 'ca' }), registry: metrics.registry, ...(opts.workloadTtlMs === undefined ? {} : { workloadTtlMs: opts.workloadTtlMs }), ...(opts.rootTtlMs === undefined ? {} : { rootTtlMs: opts.rootTtlMs }), ...(opts.userCaSecret === undefined ? {} : { userCaSecret: opts.userCaSecret }) }));
   if (opts.insecureProxyClaims === true) log.warn({ code: 'MESHLET_SECURITY_UNAUTHENTICATED' }, 'INSECURE: --insecure-proxy-claims: /v1/config trusts what proxies say about themselves (development only)');
   const operator = await runOperator({
     log,

@@ -105,14 +105,16 @@ describe('rendered objects', () => {
     assert.equal(at(dep, 'spec', 'replicas'), 1);
   });
 
-  test('three replicas: anti-affinity by node, leader election on, PDB keeps one', async () => {
+  test('three replicas: anti-affinity by node, the pod name as leader-election identity, PDB keeps one', async () => {
     const docs = await render({ set: ['operator.replicas=3'] });
     const dep = find(docs, 'Deployment', 'meshlet-operator');
     const term = at(dep, 'spec', 'template', 'spec', 'affinity', 'podAntiAffinity', 'preferredDuringSchedulingIgnoredDuringExecution', 0, 'podAffinityTerm') as Obj;
     assert.equal(term.topologyKey, 'kubernetes.io/hostname');
     assert.deepEqual(at(term, 'labelSelector', 'matchLabels'), at(dep, 'spec', 'selector', 'matchLabels'));
+    // Election is always on (one replica simply always wins); each pod must have its own identity.
+    assert.deepEqual(at(dep, 'spec', 'template', 'spec', 'containers', 0, 'args'), ['operator', '--identity=$(POD_NAME)']);
     const env = at(dep, 'spec', 'template', 'spec', 'containers', 0, 'env') as Obj[];
-    assert.equal(env.find((e) => e.name === 'MESHLET_LEADER_ELECTION')?.value, 'true');
+    assert.ok(env.some((e) => e.name === 'POD_NAME'), 'POD_NAME from the downward API');
     assert.equal(at(find(docs, 'PodDisruptionBudget', 'meshlet-operator'), 'spec', 'maxUnavailable'), 1);
   });
 

@@ -59,6 +59,23 @@ test('CA: a user Secret cacerts (Istio shape) wins over generating', async () =>
   await assert.rejects(core.readNamespacedSecret({ name: CA_SECRET, namespace: 'byo-ca' }), (e: { code?: number }) => e.code === 404);
 });
 
+test('CA: the bring-your-own Secret can have another name (chart value ca.existingSecret); a generated root gets the TTL asked for', async () => {
+  await core.createNamespace({ body: { metadata: { name: 'byo-named' } } });
+  const now = Date.now();
+  const mine = await generateRoot('corp', new Date(now - 60_000), new Date(now + 365 * 86400_000));
+  await core.createNamespacedSecret({ namespace: 'byo-named', body: { metadata: { name: 'corp-ca' }, stringData: {
+    'ca-cert.pem': mine.caCertPem, 'ca-key.pem': mine.caKeyPem, 'root-cert.pem': mine.rootCertPem, 'cert-chain.pem': mine.certChainPem,
+  } } });
+  const named = await CertificateAuthority.loadOrCreate(new SecretCaStore(core, 'byo-named', 'corp-ca'), { trustDomain: TD });
+  assert.equal(named.origin, 'user');
+  assert.equal(named.rootCertPem, mine.rootCertPem);
+  // Under the default name the same namespace has no user CA: a root is generated, with the asked-for lifetime.
+  const generated = await CertificateAuthority.loadOrCreate(new SecretCaStore(core, 'byo-named'), { trustDomain: TD, rootTtlMs: 2 * 365 * 86400_000 });
+  assert.equal(generated.origin, 'generated');
+  const days = (generated.rootNotAfter.getTime() - Date.now()) / 86400_000;
+  assert.ok(days > 729 && days < 731, `root lifetime ${days} days`);
+});
+
 test('root ConfigMap meshlet-ca-root is published in injected namespaces only, and kept current', async () => {
   await core.createNamespace({ body: { metadata: { name: 'inj-label', labels: { 'sidecar.inject': 'true' } } } });
   await core.createNamespace({ body: { metadata: { name: 'inj-istio', labels: { 'istio-injection': 'enabled' } } } });
