@@ -27,6 +27,8 @@ export interface CoreOptions {
   debounceMaxMs?: number;
   /** Mesh-wide telemetry settings carried into every World. */
   meshTelemetry?: MeshTelemetryConfig;
+  /** `meshlet local`: meshed endpoints are their sidecar's inbound port (carried in every World). */
+  localMode?: { inboundPort: number };
 }
 
 export interface ConfigParams {
@@ -48,6 +50,7 @@ export class OperatorCore {
   private readonly holdMs: number;
   private readonly rootNamespace: string | undefined;
   private readonly meshTelemetry: MeshTelemetryConfig | undefined;
+  private readonly localMode: { inboundPort: number } | undefined;
   private readonly worldListeners: ((w: World) => void)[] = [];
   private current: World;
   private closed = false;
@@ -62,6 +65,7 @@ export class OperatorCore {
     this.holdMs = opts.holdMs ?? 30_000;
     this.rootNamespace = opts.rootNamespace;
     this.meshTelemetry = opts.meshTelemetry;
+    this.localMode = opts.localMode;
     this.current = this.build();
     this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
     this.store.onChange((c) => this.onStoreChange(c));
@@ -76,7 +80,7 @@ export class OperatorCore {
   }
 
   private build(): World {
-    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }) });
+    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }), ...(this.localMode === undefined ? {} : { localMode: this.localMode }) });
   }
 
   private onStoreChange(c: StoreChange): void {

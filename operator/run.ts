@@ -31,6 +31,8 @@ export interface RunOptions {
   metrics?: OperatorMetrics;
   /** Mesh-wide telemetry settings carried into every World. */
   meshTelemetry?: MeshTelemetryConfig;
+  /** `meshlet local`: meshed endpoints are their sidecar's inbound port (see World.localMode). */
+  localMode?: { inboundPort: number };
   authenticate?: ProxyAuthenticator;
   holdMs?: number;
   timers?: Timers;
@@ -63,7 +65,7 @@ function portOf(app: FastifyInstance): number {
 }
 
 export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
-  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }) });
+  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }) });
   const stops: (() => Promise<void> | void)[] = [];
   if (opts.local !== undefined) {
     const src = new LocalDirSource(opts.local, core.store, opts.log);

@@ -25,6 +25,12 @@ their proxy as an explicit HTTP proxy (e.g. GET http://reviews:9080/ via that pr
 Output is prefixed with the workload's name. Ctrl-C stops everything.
 An entry without serviceAccount (or annotated sidecar.meshlet.io/proxy: "false") runs without a proxy.
 
+Requests go sidecar to sidecar: a meshed endpoint is its proxy's inbound listener
+(<address>:15006), reached with auto mTLS. Certs come from the operator's CA, which
+checks per-workload token files in a private state dir (removed on exit). The
+destination proxy enforces PeerAuthentication and AuthorizationPolicy, then forwards to
+the app from 127.0.0.6.
+
 Flags:
   --push-port <n>      operator config push port (default 15012; 0 picks a free one)
   --monitor-port <n>   operator debug/metrics port (default 15014; 0 picks a free one)

@@ -51,7 +51,9 @@ export function operatorSource(flag: string | undefined): SnapshotSource {
 export async function localSource(dir: string): Promise<SnapshotSource> {
   const { loadLocalWorld } = await import('../../operator/sources/local-dir.ts');
   const { translate, resolveProxy, parseProxyId } = await import('../../operator/translate/index.ts');
-  const { world } = loadLocalWorld(dir);
+  const { LOCAL_INBOUND_PORT } = await import('../local/plan.ts');
+  // A directory is explained as `meshlet local` runs it: meshed endpoints are their sidecar's inbound port.
+  const { world } = loadLocalWorld(dir, { localMode: { inboundPort: LOCAL_INBOUND_PORT } });
   return {
     where: `directory ${dir} (--local)`,
     async list() {

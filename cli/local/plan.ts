@@ -10,6 +10,8 @@ import type { K8sObject } from '../../operator/world/objects.ts';
 import { workloadFromWorkloadEntry } from '../../operator/world/workloads.ts';
 
 export const COMMAND_ANNOTATION = 'local.meshlet.io/command';
+/** Each local proxy's inbound listener on its own address; meshed endpoints point here. */
+export const LOCAL_INBOUND_PORT = 15006;
 
 export interface LocalWorkload {
   /** WorkloadEntry name: the proxy id is `<name>.<namespace>`. */

@@ -15,7 +15,8 @@ import { runOperator, type RunningOperator } from '../../operator/run.ts';
 import { readDirectoryObjects } from '../../operator/sources/local-dir.ts';
 import type { Child } from './children.ts';
 import { humanLogLine } from './log-lines.ts';
-import { planLocal, type LocalPlan } from './plan.ts';
+import { LOCAL_INBOUND_PORT, planLocal, type LocalPlan } from './plan.ts';
+import { startLocalSecurity, type LocalSecurity } from './security.ts';
 import { LocalUnits } from './units.ts';
 
 const BIN = fileURLToPath(new URL('../../bin/meshlet', import.meta.url));
@@ -26,6 +27,8 @@ export interface LocalOptions {
   monitorPort: number;
   /** Outbound (explicit proxy) port of every proxy, on its own address. */
   proxyPort: number;
+  /** Inbound port of every proxy on its own address: meshed endpoints point here (default 15006). */
+  inboundPort?: number;
   /** Start the workloads' commands (default true). */
   apps: boolean;
   out: NodeJS.WritableStream;
@@ -61,20 +64,34 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const say = (s: string): void => void o.out.write(`${'local'.padEnd(width)} | ${s}\n`);
   let reported = new Set(plan.problems);
   for (const p of plan.problems) say(`skipped: ${p}`);
+  // Private state (mkdtemp: mode 0700): the mesh CA, per-workload token files, the operator's CA bundle.
   const tmp = mkdtempSync(join(tmpdir(), 'meshlet-local-'));
   const caFile = join(tmp, 'operator-ca.pem');
+  const inboundPort = o.inboundPort ?? LOCAL_INBOUND_PORT;
   const log = createLogger({ component: 'operator', level: o.logLevel, destination: lineWriter(`${'operator'.padEnd(width)} | `, o.out) });
   let operator: RunningOperator;
+  let security: LocalSecurity | undefined;
   try {
-    operator = await runOperator({ log, local: dir, address: '127.0.0.1', pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true });
+    security = await startLocalSecurity(tmp, log);
+    const sec = security;
+    operator = await runOperator({
+      log, local: dir, address: '127.0.0.1', pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true,
+      // No capture locally: meshed endpoints are their sidecar's inbound listener (auto mTLS, policy there).
+      localMode: { inboundPort },
+      authenticate: sec.service.authenticate,
+      extendPush: (app) => sec.extendPush(app),
+    });
   } catch (err) {
+    security?.stop();
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
+  const sec = security;
   const operatorUrl = `http://127.0.0.1:${operator.monitorPort}`;
   say(`operator watching ${dir}: push https://127.0.0.1:${operator.pushPort}, debug ${operatorUrl}`);
+  say(`mesh CA and workload tokens in ${tmp} (private; removed on exit)`);
   const units = new LocalUnits({
-    bin: BIN, pushUrl: `https://127.0.0.1:${operator.pushPort}`, caFile, proxyPort: o.proxyPort, apps: o.apps, logLevel: o.logLevel,
+    bin: BIN, pushUrl: `https://127.0.0.1:${operator.pushPort}`, caFile, proxyPort: o.proxyPort, inboundPort, tokenFile: (ns, sa) => sec.tokenFile(ns, sa), apps: o.apps, logLevel: o.logLevel,
     ...(o.seed === undefined ? {} : { seed: o.seed }), color: o.color, width, out: o.out,
     // Apps run with the same Node as meshlet (first on PATH), whatever node the shell has.
     path: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), graceMs: o.graceMs, say,
@@ -91,6 +108,7 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
     let t: NodeJS.Timeout | undefined;
     await Promise.race([operator.stop(), new Promise((r) => (t = setTimeout(r, 5000)))]);
     clearTimeout(t);
+    sec.stop();
     rmSync(tmp, { recursive: true, force: true });
   };
   try {

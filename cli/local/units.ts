@@ -11,6 +11,10 @@ export interface UnitOptions {
   pushUrl: string;
   caFile: string;
   proxyPort: number;
+  /** The proxy's inbound listener on its address (meshed endpoints point here). */
+  inboundPort: number;
+  /** Token file of a workload identity (the proxy gets its cert and config with it). */
+  tokenFile: (namespace: string, serviceAccount: string) => string;
   apps: boolean;
   logLevel: string;
   seed?: number;
@@ -29,15 +33,16 @@ interface Unit {
   children: Child[];
 }
 
-async function waitReady(url: string, timeoutMs: number, exited: Promise<unknown>): Promise<boolean> {
+/** Polls `url` until it answers 2xx (and `accept(body)` holds), the child exits, or time runs out. */
+async function waitReady(url: string, timeoutMs: number, exited: Promise<unknown>, accept: (body: string) => boolean = () => true): Promise<boolean> {
   let gone = false;
   void exited.then(() => (gone = true));
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline && !gone) {
     try {
       const res = await fetch(url, { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      if (res.ok) return true;
+      const body = await res.text();
+      if (res.ok && accept(body)) return true;
     } catch {
       // not listening yet
     }
@@ -83,11 +88,14 @@ export class LocalUnits {
     const env = { ...process.env, PATH: o.path, MESHLET_LOG_LEVEL: o.logLevel };
     if (w.proxied) {
       const args = [o.bin, 'proxy', '--operator', o.pushUrl, '--ca-file', o.caFile, '--pod', w.name, '--namespace', w.namespace, '--service-account', w.serviceAccount,
-        '--pod-ip', w.address, '--bind', w.address, '--admin-address', w.address, '--outbound-port', String(o.proxyPort), '--app-host', w.address, '--inbound-source', '', '--log-level', o.logLevel, '--backoff-base-ms', '200'];
+        '--pod-ip', w.address, '--bind', w.address, '--admin-address', w.address, '--outbound-port', String(o.proxyPort), '--inbound-port', String(o.inboundPort),
+        '--token-file', o.tokenFile(w.namespace, w.serviceAccount), '--app-host', w.address, '--inbound-source', '127.0.0.6', '--log-level', o.logLevel, '--backoff-base-ms', '200'];
       if (o.seed !== undefined) args.push('--seed', String(o.seed));
       const proxy = this.#spawn(u, `${w.name}~proxy`, process.execPath, args, false, env);
-      const ready = await waitReady(`http://${w.address}:15021/healthz/ready`, 20_000, proxy.exited);
-      o.say(ready ? `proxy ${w.name}.${w.namespace} ready on ${w.address} (explicit proxy http://${w.address}:${o.proxyPort}, admin http://${w.address}:15000)` : `proxy ${w.name}.${w.namespace} did not become ready on ${w.address}`);
+      // Ready = config applied and a workload cert in hand (else its first STRICT peers would be refused).
+      const ready = (await waitReady(`http://${w.address}:15021/healthz/ready`, 20_000, proxy.exited))
+        && (await waitReady(`http://${w.address}:15000/certs`, 20_000, proxy.exited, (b) => b.includes(`/ns/${w.namespace}/sa/${w.serviceAccount}`)));
+      o.say(ready ? `proxy ${w.name}.${w.namespace} ready on ${w.address} (explicit proxy http://${w.address}:${o.proxyPort}, inbound ${w.address}:${o.inboundPort}, admin http://${w.address}:15000)` : `proxy ${w.name}.${w.namespace} did not become ready on ${w.address}`);
     }
     if (this.#stopping) {
       await stopChildren(u.children, o.graceMs);

@@ -10,9 +10,12 @@ export function clusterName(port: number, subset: string | undefined, host: stri
   return `outbound|${port}|${subset ?? ''}|${host}`;
 }
 
-function toEndpoint(e: WorldEndpoint, port: number): Endpoint {
+function toEndpoint(e: WorldEndpoint, port: number, local: { inboundPort: number } | undefined): Endpoint {
   const labels = e.workload?.labels ?? {};
-  const out: Endpoint = { address: e.address, port, labels, weight: 1, healthy: true };
+  // Local mode has no capture: a meshed workload is reached at its own sidecar's inbound
+  // listener (same address), which terminates mTLS, enforces policy and forwards to the app.
+  const viaSidecar = local !== undefined && e.workload?.hasSidecar === true;
+  const out: Endpoint = { address: e.address, port: viaSidecar ? local.inboundPort : port, labels, weight: 1, healthy: true };
   if (e.zone !== undefined) out.locality = { region: '', zone: e.zone, subzone: '' };
   const w = e.workload;
   if (w !== undefined) {
@@ -32,7 +35,7 @@ function endpointsFor(ctx: Ctx, svc: WorldService, port: ServicePort, subsetLabe
     const target = e.ports[port.name];
     if (!e.ready || target === undefined) continue;
     if (subsetLabels !== undefined && !labelsMatch(subsetLabels, e.workload?.labels ?? {})) continue;
-    out.push(toEndpoint(e, target));
+    out.push(toEndpoint(e, target, ctx.world.localMode));
   }
   return out;
 }

@@ -94,4 +94,9 @@ export interface World {
   authorizationPolicies: MeshConfig<AuthorizationPolicySpec>[];
   /** Mesh-wide telemetry settings (the chart's mesh.yaml), passed in by the operator. */
   meshTelemetry?: MeshTelemetryConfig;
+  /**
+   * `meshlet local` (no capture): every sidecar listens on its workload's own address, and
+   * a meshed endpoint is reached at that address on this inbound port (not the app port).
+   */
+  localMode?: { inboundPort: number };
 }

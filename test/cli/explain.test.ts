@@ -80,6 +80,9 @@ test('the proxy does what explain says for the same requests', async () => {
     const abort = e.route?.fault?.abort;
     if (e.outcome === 'no-route' || e.outcome === 'no-virtual-host') {
       assert.deepEqual([...seen.keys()], ['status 404 NR'], `${c.name}: explain said ${e.outcome}`);
+    } else if (e.destinations.length > 0 && e.destinations.every((d) => d.endpoints.every((ep) => ep.server?.authz.allowed === false))) {
+      // The destination sidecar enforces the policy explain evaluated (local mode goes sidecar → sidecar).
+      assert.deepEqual([...seen.keys()], ['status 403 RBAC'], `${c.name}: explain said authorization denies`);
     } else if (abort !== undefined && abort.percentage === 100) {
       assert.deepEqual([...statuses], [abort.httpStatus], `${c.name}: explain said abort ${abort.httpStatus}`);
     } else {
