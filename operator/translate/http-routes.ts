@@ -132,7 +132,12 @@ export function convertHttpRoute(ctx: Ctx, r: IstioHTTPRoute, index: number, pro
     match = converted.some((m) => m !== undefined && Object.keys(m).length === 0) ? [] : converted.filter((m): m is RouteMatch => m !== undefined);
   }
   const route: Route = { name: r.name ?? `${prov.name}.${index}`, match, action: action(ctx, r, prov.namespace, port), timeoutMs: durationMs(r.timeout, 0), retries: retries(r.retries), provenance: prov };
-  if (r.rewrite !== undefined) route.rewrite = { ...r.rewrite };
+  if (r.rewrite !== undefined) {
+    const { uri, authority, uriRegexRewrite: rx } = r.rewrite;
+    route.rewrite = { ...(uri === undefined ? {} : { uri }), ...(authority === undefined ? {} : { authority }) };
+    // Validation guarantees both halves of a regex rewrite.
+    if (rx !== undefined) route.rewrite.uriRegexRewrite = { match: rx.match ?? '', rewrite: rx.rewrite ?? '' };
+  }
   const h = headerEdits(r.headers);
   if (h !== undefined) route.headers = h;
   const f = fault(r.fault);
