@@ -36,6 +36,9 @@ Flags:
   --monitor-port <n>   operator debug/metrics port (default 15014; 0 picks a free one)
   --proxy-port <n>     each proxy's explicit-proxy port on its address (default 15001)
   --no-apps            start the operator and proxies only
+  --netns              (root) each workload in its own network namespace with iptables capture:
+                       WorkloadEntry addresses in 198.18.0.0/15, the host (operator) at 198.18.0.1;
+                       proxies run as uid 1337, apps without HTTP_PROXY; namespaces removed on exit
   --seed <n>           seed the proxies' random source (reproducible weighted splits)
   --log-level <level>  operator and proxy log level (default warn)
   --no-color           no colours in prefixes
@@ -61,7 +64,7 @@ function port(v: unknown, name: string, dflt: number): number {
 export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, {
     'push-port': { type: 'string' }, 'monitor-port': { type: 'string' }, 'proxy-port': { type: 'string' },
-    'no-apps': { type: 'boolean' }, seed: { type: 'string' }, 'log-level': { type: 'string' }, 'no-color': { type: 'boolean' },
+    'no-apps': { type: 'boolean' }, netns: { type: 'boolean' }, seed: { type: 'string' }, 'log-level': { type: 'string' }, 'no-color': { type: 'boolean' },
   });
   if (values.help === true) {
     process.stdout.write(HELP);
@@ -71,6 +74,14 @@ export async function run(argv: string[]): Promise<number> {
   if (dir === undefined || positionals.length > 1 || !existsSync(dir) || !statSync(dir).isDirectory()) {
     process.stderr.write(`${formatError('MESHLET_CLI_USAGE', dir === undefined ? 'meshlet local needs a directory' : `${dir} is not a directory`)}\nUsage: meshlet local <dir>   (see meshlet local --help)\n`);
     return 2;
+  }
+  if (values.netns === true) {
+    const { netnsUnavailable } = await import('../local/netns.ts');
+    const why = netnsUnavailable();
+    if (why !== undefined) {
+      process.stderr.write(`meshlet local: ${why}\n  hint: run without --netns (loopback addresses, no root needed)\n`);
+      return 2;
+    }
   }
   const { runLocal } = await import('../local/run.ts');
   let stopping = false;
@@ -95,6 +106,7 @@ export async function run(argv: string[]): Promise<number> {
       logLevel: (values['log-level'] as string | undefined) ?? 'warn',
       ...(values.seed === undefined ? {} : { seed: Number(values.seed) }),
       graceMs: 5000,
+      netns: values.netns === true,
     });
   } catch (err) {
     const e = err as Error & { code?: string };

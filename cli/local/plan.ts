@@ -47,7 +47,8 @@ export interface LocalPlan {
   problems: string[];
 }
 
-export function planLocal(objects: readonly Incoming[], baseDir: string): LocalPlan {
+/** Loopback mode: each entry on its own 127.x address. --netns: its own 198.18.0.0/15 address in its own namespace. */
+export function planLocal(objects: readonly Incoming[], baseDir: string, addressOk: (ip: string) => boolean = (ip) => /^127\.\d+\.\d+\.\d+$/.test(ip), rangeText = 'a 127.x loopback address; local mode gives every workload its own loopback address'): LocalPlan {
   const services = objects.filter((o) => o.object.kind === 'Service').map((o) => o.object);
   const problems: string[] = [];
   const seen = new Map<string, string>();
@@ -56,8 +57,8 @@ export function planLocal(objects: readonly Incoming[], baseDir: string): LocalP
     const w = workloadFromWorkloadEntry(inc.object);
     const where = `${inc.origin?.file ?? '<unknown>'}:${inc.origin?.line ?? 0}`;
     const id = `WorkloadEntry ${w.namespace}/${w.name}`;
-    if (!/^127\.\d+\.\d+\.\d+$/.test(w.ip)) {
-      problems.push(`${where}: ${id}: address "${w.ip}" is not a 127.x loopback address; local mode gives every workload its own loopback address`);
+    if (!addressOk(w.ip)) {
+      problems.push(`${where}: ${id}: address "${w.ip}" is not ${rangeText}`);
       continue;
     }
     const other = seen.get(w.ip);

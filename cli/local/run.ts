@@ -16,6 +16,8 @@ import { readDirectoryObjects } from '../../operator/sources/local-dir.ts';
 import type { Child } from './children.ts';
 import { humanLogLine } from './log-lines.ts';
 import { LOCAL_INBOUND_PORT, planLocal, type LocalPlan } from './plan.ts';
+import { inNetnsRange, NETNS_GATEWAY, NetnsHost, serviceNames } from './netns.ts';
+import { defaultServingHosts, issuePushServingCert } from '../../operator/push/serving-cert.ts';
 import { startLocalSecurity, type LocalSecurity } from './security.ts';
 import { LocalUnits } from './units.ts';
 
@@ -37,6 +39,8 @@ export interface LocalOptions {
   /** Seed for the proxies' random source (reproducible splits in tests). */
   seed?: number;
   graceMs: number;
+  /** Each workload in its own network namespace with iptables capture (root). */
+  netns?: boolean;
 }
 
 export interface RunningLocal {
@@ -59,7 +63,12 @@ function lineWriter(prefix: string, out: NodeJS.WritableStream): Writable {
 
 export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const dir = resolve(o.dir);
-  const plan = planLocal(readDirectoryObjects(dir).objects, dir);
+  const netns = o.netns === true;
+  const planOf = (): LocalPlan => {
+    const objects = readDirectoryObjects(dir).objects;
+    return netns ? planLocal(objects, dir, inNetnsRange, `in 198.18.0.0/15 (--netns gives each workload its own namespace and address there; ${NETNS_GATEWAY} is the host)`) : planLocal(objects, dir);
+  };
+  const plan = planOf();
   const width = Math.max(14, ...plan.workloads.map((w) => w.name.length + 6));
   const say = (s: string): void => void o.out.write(`${'local'.padEnd(width)} | ${s}\n`);
   let reported = new Set(plan.problems);
@@ -71,30 +80,41 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const log = createLogger({ component: 'operator', level: o.logLevel, destination: lineWriter(`${'operator'.padEnd(width)} | `, o.out) });
   let operator: RunningOperator;
   let security: LocalSecurity | undefined;
+  const host = netns ? new NetnsHost(tmp) : undefined;
+  // --netns: the operator listens on the bridge's gateway, which every namespace reaches.
+  const address = netns ? NETNS_GATEWAY : '127.0.0.1';
   try {
+    host?.open();
     security = await startLocalSecurity(tmp, log);
     const sec = security;
+    const serving = netns ? await issuePushServingCert([...defaultServingHosts(), NETNS_GATEWAY]) : undefined;
     operator = await runOperator({
-      log, local: dir, address: '127.0.0.1', pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true,
+      log, local: dir, address, pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true,
       // No capture locally: meshed endpoints are their sidecar's inbound listener (auto mTLS, policy there).
-      localMode: { inboundPort },
+      // With --netns, capture is real: endpoints stay <address>:<targetPort>, as in a cluster.
+      ...(netns ? {} : { localMode: { inboundPort } }),
+      ...(serving === undefined ? {} : { tls: { key: serving.keyPem, cert: serving.certPem, ca: serving.caPem } }),
       authenticate: sec.service.authenticate,
       extendPush: (app) => sec.extendPush(app),
     });
   } catch (err) {
     security?.stop();
+    host?.close();
     rmSync(tmp, { recursive: true, force: true });
     throw err;
   }
   const sec = security;
-  const operatorUrl = `http://127.0.0.1:${operator.monitorPort}`;
-  say(`operator watching ${dir}: push https://127.0.0.1:${operator.pushPort}, debug ${operatorUrl}`);
+  const operatorUrl = `http://${address}:${operator.monitorPort}`;
+  say(`operator watching ${dir}: push https://${address}:${operator.pushPort}, debug ${operatorUrl}`);
   say(`mesh CA and workload tokens in ${tmp} (private; removed on exit)`);
+  if (host !== undefined) say(`--netns: one network namespace per workload on bridge ${host.bridge} (${NETNS_GATEWAY}/15)`);
+  const names = (): string[] => serviceNames(readDirectoryObjects(dir).objects.filter((x) => x.object.kind === 'Service').map((x) => ({ name: x.object.metadata.name, namespace: x.object.metadata.namespace ?? 'default' })));
   const units = new LocalUnits({
-    bin: BIN, pushUrl: `https://127.0.0.1:${operator.pushPort}`, caFile, proxyPort: o.proxyPort, inboundPort, tokenFile: (ns, sa) => sec.tokenFile(ns, sa), apps: o.apps, logLevel: o.logLevel,
+    bin: BIN, pushUrl: `https://${address}:${operator.pushPort}`, caFile, proxyPort: o.proxyPort, inboundPort, tokenFile: (ns, sa) => sec.tokenFile(ns, sa), apps: o.apps, logLevel: o.logLevel,
     ...(o.seed === undefined ? {} : { seed: o.seed }), color: o.color, width, out: o.out,
     // Apps run with the same Node as meshlet (first on PATH), whatever node the shell has.
     path: [dirname(process.execPath), process.env.PATH ?? ''].join(delimiter), graceMs: o.graceMs, say,
+    ...(host === undefined ? {} : { netns: { host, serviceNames: names } }),
   });
   const watching: { watcher?: FSWatcher } = {};
   let timer: NodeJS.Timeout | undefined;
@@ -109,6 +129,7 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
     await Promise.race([operator.stop(), new Promise((r) => (t = setTimeout(r, 5000)))]);
     clearTimeout(t);
     sec.stop();
+    host?.close();
     rmSync(tmp, { recursive: true, force: true });
   };
   try {
@@ -122,7 +143,7 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
     clearTimeout(timer);
     timer = setTimeout(() => {
       queue = queue.then(async () => {
-        const next = planLocal(readDirectoryObjects(dir).objects, dir);
+        const next = planOf();
         for (const p of next.problems) if (!reported.has(p)) say(`skipped: ${p}`);
         reported = new Set(next.problems);
         await units.reconcile(next.workloads);

@@ -4,6 +4,8 @@
  */
 import { spawnChild, stopChildren, type Child } from './children.ts';
 import { humanLogLine } from './log-lines.ts';
+import type { NetnsHost } from './netns.ts';
+import { PROXY_UID } from './netns.ts';
 import { appEnv, type LocalWorkload } from './plan.ts';
 
 export interface UnitOptions {
@@ -25,6 +27,8 @@ export interface UnitOptions {
   path: string;
   graceMs: number;
   say: (s: string) => void;
+  /** --netns: each workload in its own namespace with iptables capture (root). */
+  netns?: { host: NetnsHost; serviceNames: () => string[] };
 }
 
 interface Unit {
@@ -86,23 +90,37 @@ export class LocalUnits {
     const u: Unit = { spec: JSON.stringify(w), workload: w, children: [] };
     this.#units.set(unitKey(w), u);
     const env = { ...process.env, PATH: o.path, MESHLET_LOG_LEVEL: o.logLevel };
+    const nsx = o.netns;
+    const wns = nsx?.host.add(unitKey(w), w.address, w.proxied ? { tokenFile: o.tokenFile(w.namespace, w.serviceAccount), caFile: o.caFile } : undefined, nsx.serviceNames(), o.bin);
     if (w.proxied) {
-      const args = [o.bin, 'proxy', '--operator', o.pushUrl, '--ca-file', o.caFile, '--pod', w.name, '--namespace', w.namespace, '--service-account', w.serviceAccount,
-        '--pod-ip', w.address, '--bind', w.address, '--admin-address', w.address, '--outbound-port', String(o.proxyPort), '--inbound-port', String(o.inboundPort),
-        '--token-file', o.tokenFile(w.namespace, w.serviceAccount), '--app-host', w.address, '--inbound-source', '127.0.0.6', '--log-level', o.logLevel, '--backoff-base-ms', '200'];
+      // Local: explicit proxy on the workload's own loopback address. --netns: real capture, Pod-like.
+      const where = wns === undefined
+        ? ['--ca-file', o.caFile, '--token-file', o.tokenFile(w.namespace, w.serviceAccount), '--bind', w.address, '--outbound-port', String(o.proxyPort), '--inbound-port', String(o.inboundPort), '--app-host', w.address]
+        : ['--ca-file', wns.caFile, '--token-file', wns.tokenFile, '--bind', '0.0.0.0', '--app-host', '127.0.0.1'];
+      const args = [o.bin, 'proxy', '--operator', o.pushUrl, '--pod', w.name, '--namespace', w.namespace, '--service-account', w.serviceAccount,
+        '--pod-ip', w.address, '--admin-address', w.address, ...where, '--inbound-source', '127.0.0.6', '--log-level', o.logLevel, '--backoff-base-ms', '200'];
       if (o.seed !== undefined) args.push('--seed', String(o.seed));
-      const proxy = this.#spawn(u, `${w.name}~proxy`, process.execPath, args, false, env);
+      const proxy = wns === undefined
+        ? this.#spawn(u, `${w.name}~proxy`, process.execPath, args, false, env)
+        : this.#spawn(u, `${w.name}~proxy`, 'ip', ['netns', 'exec', wns.ns, 'setpriv', '--reuid', String(PROXY_UID), '--regid', String(PROXY_UID), '--clear-groups', process.execPath, ...args], false, env);
       // Ready = config applied and a workload cert in hand (else its first STRICT peers would be refused).
       const ready = (await waitReady(`http://${w.address}:15021/healthz/ready`, 20_000, proxy.exited))
         && (await waitReady(`http://${w.address}:15000/certs`, 20_000, proxy.exited, (b) => b.includes(`/ns/${w.namespace}/sa/${w.serviceAccount}`)));
-      o.say(ready ? `proxy ${w.name}.${w.namespace} ready on ${w.address} (explicit proxy http://${w.address}:${o.proxyPort}, inbound ${w.address}:${o.inboundPort}, admin http://${w.address}:15000)` : `proxy ${w.name}.${w.namespace} did not become ready on ${w.address}`);
+      const how = wns === undefined ? `explicit proxy http://${w.address}:${o.proxyPort}, inbound ${w.address}:${o.inboundPort}` : `network namespace ${wns.ns}, iptables capture, uid ${PROXY_UID}`;
+      o.say(ready ? `proxy ${w.name}.${w.namespace} ready on ${w.address} (${how}, admin http://${w.address}:15000)` : `proxy ${w.name}.${w.namespace} did not become ready on ${w.address}`);
     }
     if (this.#stopping) {
       await stopChildren(u.children, o.graceMs);
+      nsx?.host.remove(unitKey(w));
       return;
     }
     if (o.apps && w.command !== undefined && this.#units.get(unitKey(w)) === u) {
-      this.#spawn(u, w.name, w.command, [], true, { ...env, ...appEnv(w, o.proxyPort) }, w.cwd);
+      if (wns === undefined) this.#spawn(u, w.name, w.command, [], true, { ...env, ...appEnv(w, o.proxyPort) }, w.cwd);
+      else {
+        // Captured: no HTTP_PROXY; listens on all of its namespace's addresses, like a container.
+        const appVars = appEnv({ ...w, proxied: false }, o.proxyPort);
+        this.#spawn(u, w.name, 'ip', ['netns', 'exec', wns.ns, 'sh', '-c', w.command], false, { ...env, ...appVars, BIND_ADDRESS: '0.0.0.0', HTTP_PROXY: '', http_proxy: '' }, w.cwd);
+      }
     }
   }
 
@@ -111,6 +129,7 @@ export class LocalUnits {
     if (u === undefined) return;
     this.#units.delete(key);
     await stopChildren([...u.children].reverse(), this.#o.graceMs);
+    this.#o.netns?.host.remove(key);
   }
 
   /** Starts new workloads, stops removed ones, restarts changed ones. */
@@ -144,5 +163,6 @@ export class LocalUnits {
     await stopChildren([...all.flatMap((u) => u.children.slice(1)), ...all.map((u) => u.children[0]).filter((c): c is Child => c !== undefined)], this.#o.graceMs);
     // Starts under way stop what they started once they see #stopping.
     await Promise.allSettled([...this.#starting]);
+    for (const u of all) this.#o.netns?.host.remove(unitKey(u.workload));
   }
 }
