@@ -17,7 +17,7 @@ import type { Child } from './children.ts';
 import { humanLogLine } from './log-lines.ts';
 import { LOCAL_INBOUND_PORT, planLocal, type LocalPlan } from './plan.ts';
 import { inNetnsRange, NETNS_GATEWAY, NetnsHost, serviceNames } from './netns.ts';
-import { defaultServingHosts, issuePushServingCert } from '../../operator/push/serving-cert.ts';
+import { registerUi } from '../../operator/compose/ui.ts';
 import { startLocalSecurity, type LocalSecurity } from './security.ts';
 import { LocalUnits } from './units.ts';
 
@@ -85,17 +85,18 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const address = netns ? NETNS_GATEWAY : '127.0.0.1';
   try {
     host?.open();
-    security = await startLocalSecurity(tmp, log);
+    security = await startLocalSecurity(tmp, log, netns ? [NETNS_GATEWAY] : []);
     const sec = security;
-    const serving = netns ? await issuePushServingCert([...defaultServingHosts(), NETNS_GATEWAY]) : undefined;
     operator = await runOperator({
       log, local: dir, address, pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true,
       // No capture locally: meshed endpoints are their sidecar's inbound listener (auto mTLS, policy there).
       // With --netns, capture is real: endpoints stay <address>:<targetPort>, as in a cluster.
       ...(netns ? {} : { localMode: { inboundPort } }),
-      ...(serving === undefined ? {} : { tls: { key: serving.keyPem, cert: serving.certPem, ca: serving.caPem } }),
-      authenticate: sec.service.authenticate,
-      extendPush: (app) => sec.extendPush(app),
+      metrics: sec.metrics,
+      tls: sec.ca.tls,
+      authenticate: sec.ca.authenticate,
+      extendPush: (app) => sec.ca.extendPush(app),
+      extendMonitor: (app, core) => registerUi(app, core),
     });
   } catch (err) {
     security?.stop();
@@ -105,7 +106,7 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   }
   const sec = security;
   const operatorUrl = `http://${address}:${operator.monitorPort}`;
-  say(`operator watching ${dir}: push https://${address}:${operator.pushPort}, debug ${operatorUrl}`);
+  say(`operator watching ${dir}: push https://${address}:${operator.pushPort}, debug ${operatorUrl}, service graph ${operatorUrl}/ui`);
   say(`mesh CA and workload tokens in ${tmp} (private; removed on exit)`);
   if (host !== undefined) say(`--netns: one network namespace per workload on bridge ${host.bridge} (${NETNS_GATEWAY}/15)`);
   const names = (): string[] => serviceNames(readDirectoryObjects(dir).objects.filter((x) => x.object.kind === 'Service').map((x) => ({ name: x.object.metadata.name, namespace: x.object.metadata.namespace ?? 'default' })));

@@ -105,6 +105,13 @@ test('explain against the running operator shows the sidecar endpoint, auto mTLS
   assert.match(r.stdout, /allowed by default\/reviews-frontend-get/);
 });
 
+test('the operator counts the certificates it issued (one per proxy at least) and serves its service graph', async () => {
+  const metrics = await (await fetch(`${local!.operatorUrl}/metrics`)).text();
+  const issued = Number(/^citadel_server_success_cert_issuance_count (\d+)/m.exec(metrics)?.[1] ?? 0);
+  assert.ok(issued >= 5, `issued ${issued}`);
+  assert.equal((await fetch(`${local!.operatorUrl}/ui`)).status, 200);
+});
+
 test('the private state dir holds one 0600 token per service account and is removed on stop', async () => {
   const m = /mesh CA and workload tokens in (\S+)/.exec(local!.output());
   assert.ok(m !== null, local!.output());
