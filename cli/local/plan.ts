@@ -45,12 +45,15 @@ export interface LocalPlan {
   workloads: LocalWorkload[];
   /** Entries that cannot run locally, with the reason (non-loopback address, duplicates). */
   problems: string[];
+  /** Entries that run, but not fully as described (e.g. several app ports without capture). */
+  warnings: string[];
 }
 
 /** Loopback mode: each entry on its own 127.x address. --netns: its own 198.18.0.0/15 address in its own namespace. */
 export function planLocal(objects: readonly Incoming[], baseDir: string, addressOk: (ip: string) => boolean = (ip) => /^127\.\d+\.\d+\.\d+$/.test(ip), rangeText = 'a 127.x loopback address; local mode gives every workload its own loopback address'): LocalPlan {
   const services = objects.filter((o) => o.object.kind === 'Service').map((o) => o.object);
   const problems: string[] = [];
+  const warnings: string[] = [];
   const seen = new Map<string, string>();
   const workloads: LocalWorkload[] = [];
   for (const inc of objects.filter((o) => o.object.kind === 'WorkloadEntry')) {
@@ -67,14 +70,17 @@ export function planLocal(objects: readonly Incoming[], baseDir: string, address
       continue;
     }
     seen.set(w.ip, id);
-    const port = Object.values(w.namedPorts)[0] ?? services.filter((s) => selects(s, w.namespace, w.labels)).flatMap(targetPorts)[0];
+    const appPorts = [...new Set(services.filter((s) => selects(s, w.namespace, w.labels)).flatMap(targetPorts))];
+    const port = Object.values(w.namedPorts)[0] ?? appPorts[0];
+    // Without capture, a sidecar's single inbound port cannot tell which app port a peer meant.
+    if (w.hasSidecar && appPorts.length > 1) warnings.push(`${where}: ${id}: Services select it on ${appPorts.length} app ports (${appPorts.join(', ')}); without --netns its sidecar inbound serves only one of them`);
     const command = inc.object.metadata.annotations?.[COMMAND_ANNOTATION];
     const lw: LocalWorkload = { name: w.name, namespace: w.namespace, address: w.ip, serviceAccount: w.serviceAccount, labels: w.labels, proxied: w.hasSidecar, cwd: inc.origin?.file === undefined ? baseDir : resolve(dirname(inc.origin.file)) };
     if (command !== undefined && command.trim() !== '') lw.command = command;
     if (port !== undefined) lw.port = port;
     workloads.push(lw);
   }
-  return { workloads, problems };
+  return { workloads, problems, warnings };
 }
 
 /** Environment for a workload's command: where to listen and which explicit proxy to use. */

@@ -73,6 +73,7 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
   const say = (s: string): void => void o.out.write(`${'local'.padEnd(width)} | ${s}\n`);
   let reported = new Set(plan.problems);
   for (const p of plan.problems) say(`skipped: ${p}`);
+  if (!netns) for (const w of plan.warnings) say(`warning: ${w}`);
   // Private state (mkdtemp: mode 0700): the mesh CA, per-workload token files, the operator's CA bundle.
   const tmp = mkdtempSync(join(tmpdir(), 'meshlet-local-'));
   const caFile = join(tmp, 'operator-ca.pem');

@@ -27,6 +27,15 @@ test('planLocal: loopback entries run, others are reported with file:line; ports
   assert.equal(appEnv(plan.workloads[1]!, 15001).HTTP_PROXY, undefined, 'no proxy, no HTTP_PROXY');
 });
 
+test('planLocal: --netns takes 198.18.0.0/15 addresses only; a meshed entry on several app ports is a warning', async () => {
+  const { inNetnsRange } = await import('../../cli/local/netns.ts');
+  const svc: Incoming = { object: { apiVersion: 'v1', kind: 'Service', metadata: { name: 'api', namespace: 'default' }, spec: { selector: { app: 'api' }, ports: [{ name: 'http', port: 80, targetPort: 8080 }, { name: 'grpc', port: 90, targetPort: 9090 }] } } };
+  const plan = planLocal([svc, we('api', '198.18.9.1'), we('lo', '127.0.9.1'), we('gw', '198.18.0.1')], '/base', inNetnsRange, 'in 198.18.0.0/15');
+  assert.deepEqual(plan.workloads.map((w) => w.address), ['198.18.9.1']);
+  assert.deepEqual(plan.problems.map((p) => /address "([^"]+)"/.exec(p)?.[1]), ['127.0.9.1', '198.18.0.1']);
+  assert.match(plan.warnings[0]!, /WorkloadEntry default\/api: Services select it on 2 app ports \(8080, 9090\)/);
+});
+
 test('linePrefixer prefixes complete lines only and flushes the tail', () => {
   let out = '';
   const p = linePrefixer('api | ', (s) => (out += s), undefined, (l) => l.toUpperCase());
