@@ -7,6 +7,7 @@ import type { ListenerRuntime } from '../runtime/compile-snapshot.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { ProxySecurity } from '../security/runtime.ts';
 import { proxyTelemetry } from '../telemetry/index.ts';
+import { guardOf } from '../resilience/cluster-guard.ts';
 
 function sniMatches(hosts: string[], sni: string): boolean {
   for (const h of hosts) {
@@ -53,6 +54,19 @@ function endpointsOf(cl: ClusterRuntime): Endpoint[] {
 
 /** Forwards a connection to an endpoint of the cluster (consistent hash on the source IP when configured). */
 export function pipeToCluster(socket: Socket, cl: ClusterRuntime, random: Random, security?: ProxySecurity): void {
+  // DestinationRule tcp.maxConnections: over the limit the connection is closed at once
+  // (Envoy's upstream_cx_overflow), never queued.
+  const guard = guardOf(cl);
+  const breaker = guard?.breaker;
+  if (breaker !== undefined && breaker.maxConnections !== Infinity) {
+    if (breaker.active >= breaker.maxConnections) {
+      guard!.stats.upstream_cx_overflow++;
+      socket.destroy();
+      return;
+    }
+    breaker.active++;
+    socket.once('close', () => breaker.release());
+  }
   const ep = cl.balancer.pick(random, cl.hashKey === undefined ? undefined : hash32(socket.remoteAddress ?? ''));
   if (ep === undefined) {
     socket.destroy();

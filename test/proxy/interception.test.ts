@@ -49,6 +49,18 @@ const get = (host, port, hostHeader) => new Promise((resolve) => {
 const sni = (servername) => new Promise((resolve) => { let b = ''; const s = require('node:tls').connect({ host: '198.19.10.13', port: 443, servername, rejectUnauthorized: false }); s.on('data', (d) => (b += d)); s.on('end', () => resolve(b)); s.on('error', (e) => resolve('error:' + e.message)); });
 const tcp = (host, port) => new Promise((resolve) => { const s = net.connect(port, host, () => s.write('ping')); s.on('data', (d) => { resolve(d.toString()); s.destroy(); }); s.on('error', (e) => resolve('error:' + e.message)); });
 const t = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
+// Opens a TCP connection and keeps it: resolves with the first echo, or 'closed' when the proxy hangs up.
+const hold = (host, port) => new Promise((resolve) => { const s = net.connect(port, host, () => s.write('ping')); s.once('data', (d) => resolve({ s, got: d.toString() })); s.on('error', (e) => resolve({ s, got: 'error:' + e.message })); s.on('close', () => resolve({ s, got: 'closed' })); });
+const limited = async () => {
+  const a = await hold('198.19.10.15', 9000);
+  const b = await hold('198.19.10.15', 9000);
+  a.s.destroy();
+  // The proxy frees the slot when it sees the close: try again a bounded number of times.
+  let c = { got: 'closed' };
+  for (let i = 0; i < 40 && c.got === 'closed'; i++) { await new Promise((r) => setTimeout(r, 50)); c = await hold('198.19.10.15', 9000); }
+  c.s?.destroy(); b.s.destroy();
+  return [a.got, b.got, c.got];
+};
 (async () => {
   const out = {
     reviews: await t(get('198.19.10.10', 9080, 'reviews:9080')),
@@ -60,6 +72,7 @@ const t = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('timeout
     autoHttp: await t(get('198.19.10.14', 8000, 'auto:8000')),
     autoTcp: await t(tcp('198.19.10.14', 8000)),
     lbPassthrough: await t(get('${PEER}', 7778, 'anything:7778')),
+    tcpLimit: await t(limited()),
   };
   console.log(JSON.stringify(out));
 })();
@@ -125,12 +138,16 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     const TA = 'outbound|443||a.example';
     const TB = 'outbound|443||b.example';
     const PT = 'outbound|7778||original.example';
+    const XL = 'outbound|9000||tcp-limited.default.svc.cluster.local';
+    const limitedCluster = cluster(XL, [{ address: PEER, port: 9000 }], { protocol: 'tcp' });
+    limitedCluster.cluster.connectionPool.maxConnections = 1;
     const ep = [{ address: PEER, port: 8080 }];
     const snap = snapshot('netns-1', {
       listeners: [
         listener(9080, { address: '198.19.10.10', routeTable: 'reviews' }),
         listener(9080, { address: '198.19.10.11', routeTable: 'ratings' }),
         listener(9000, { address: '198.19.10.12', protocol: 'tcp', tcpRoutes: [{ destinations: [{ cluster: X, weight: 1 }], provenance: { kind: 'Service', namespace: 'default', name: 'tcp' } }] }),
+        listener(9000, { address: '198.19.10.15', protocol: 'tcp', tcpRoutes: [{ destinations: [{ cluster: XL, weight: 1 }], provenance: { kind: 'Service', namespace: 'default', name: 'tcp-limited' } }] }),
         listener(443, {
           address: '198.19.10.13',
           protocol: 'tls',
@@ -150,7 +167,7 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
         table('pt', [{ domains: ['*'], routes: [route('pt', [], forward(PT), { headers: { request: { set: { 'x-via': 'passthrough-lb' } } } })] }]),
         table('auto', [{ domains: ['*'], routes: [route('auto', [], forward(R), { headers: { request: { set: { 'x-via': 'auto-http' } } } })] }]),
       ],
-      clusters: [cluster(R, ep), cluster(T, ep), cluster(X, [{ address: PEER, port: 9000 }], { protocol: 'tcp' }), cluster(TA, [{ address: PEER, port: 8443 }], { protocol: 'tls' }), cluster(TB, [{ address: PEER, port: 9443 }], { protocol: 'tls' }), cluster(PT, [], { lb: { policy: 'PASSTHROUGH' } })],
+      clusters: [cluster(R, ep), cluster(T, ep), cluster(X, [{ address: PEER, port: 9000 }], { protocol: 'tcp' }), cluster(TA, [{ address: PEER, port: 8443 }], { protocol: 'tls' }), cluster(TB, [{ address: PEER, port: 9443 }], { protocol: 'tls' }), cluster(PT, [], { lb: { policy: 'PASSTHROUGH' } }), limitedCluster],
     });
     const file = join(dir, 'snapshot.json');
     writeFileSync(file, JSON.stringify(snap));
@@ -191,6 +208,10 @@ describe('proxy interception in a network namespace', { skip: skip ?? false }, (
     assert.equal(out.sniB, 'tls-b', '*.example matches b.example');
     assert.equal(JSON.parse((out.autoHttp as { body: string }).body).via, 'auto-http');
     assert.equal(out.autoTcp, 'tcp-echo:ping');
+  });
+
+  it('closes a TCP connection over tcp.maxConnections at once, and admits one when a slot frees', () => {
+    assert.deepEqual(out.tcpLimit, ['tcp-echo:ping', 'closed', 'tcp-echo:ping'], JSON.stringify(out.tcpLimit));
   });
 
   it('sends PASSTHROUGH-balanced HTTP to the original destination, through the route chain', () => {
