@@ -4,7 +4,7 @@ import { MeshletError } from '../../common/errors.ts';
 import type { ProxySnapshot } from '../../common/snapshot.ts';
 import { reportError } from '../explain/fail.ts';
 import { snapshotOf, sourceFrom } from '../explain/source.ts';
-import { renderSection, SECTIONS, sectionData, type Section } from '../explain/sections.ts';
+import { renderSection, SECTIONS, sectionData, type LiveCert, type Section } from '../explain/sections.ts';
 
 const HELP = `Usage: meshlet proxy-config <proxy> listeners|routes|clusters|endpoints|secrets [-o table|json|yaml] [flags]
 
@@ -17,7 +17,8 @@ Sections:
   routes      route tables: virtual hosts, routes in order, matches and destinations
   clusters    upstream clusters: subset, load balancer, circuit breaker, TLS mode
   endpoints   endpoint sets: address, port, health, identity
-  secrets     mTLS settings: the proxy's identity, PeerAuthentication mode, AuthorizationPolicies
+  secrets     the proxy's certificates (identity, serial, not-after, from its admin /certs),
+              its identity, PeerAuthentication mode and AuthorizationPolicies
 
 Flags:
   -o, --output <fmt>   table (default), json or yaml
@@ -31,6 +32,17 @@ Examples:
   meshlet proxy-config frontend.default clusters -o json
   meshlet proxy-config frontend.default listeners --admin http://127.0.77.10:15000
 `;
+
+/** The proxy's live certificates from its admin `/certs`; undefined when it cannot be reached. */
+async function liveCerts(adminUrl: string): Promise<LiveCert[] | undefined> {
+  try {
+    const res = await fetch(`${adminUrl.replace(/\/$/, '')}/certs`, { signal: AbortSignal.timeout(2_000) });
+    if (!res.ok) return undefined;
+    return ((await res.json()) as { certificates: LiveCert[] }).certificates;
+  } catch {
+    return undefined;
+  }
+}
 
 async function fromAdmin(url: string, id: string): Promise<ProxySnapshot> {
   let res: Response;
@@ -58,10 +70,13 @@ export async function run(argv: string[]): Promise<number> {
     const output = (values.output as string | undefined) ?? 'table';
     if (!['table', 'json', 'yaml'].includes(output)) throw new MeshletError('MESHLET_CLI_USAGE', `--output ${output}: use table, json or yaml`);
     const snapshot = typeof values.admin === 'string' ? await fromAdmin(values.admin, proxy) : await snapshotOf(await sourceFrom(values), proxy);
-    const data = sectionData(snapshot, section as Section);
+    // Certificates live only in the proxy: ask its admin (--admin, else its own address, which
+    // answers in local mode; in a cluster the admin listens on the pod's loopback only).
+    const certs = section !== 'secrets' ? undefined : await liveCerts(typeof values.admin === 'string' ? values.admin : `http://${snapshot.proxy.ip}:15000`);
+    const data = sectionData(snapshot, section as Section, certs);
     if (output === 'json') process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
     else if (output === 'yaml') process.stdout.write((await import('yaml')).stringify(data));
-    else process.stdout.write(renderSection(snapshot, section as Section));
+    else process.stdout.write(renderSection(snapshot, section as Section, certs));
     return 0;
   } catch (err) {
     return reportError('proxy-config', err);

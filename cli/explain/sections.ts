@@ -5,13 +5,22 @@ import { prov } from './render.ts';
 export const SECTIONS = ['listeners', 'routes', 'clusters', 'endpoints', 'secrets'] as const;
 export type Section = (typeof SECTIONS)[number];
 
-export function sectionData(s: ProxySnapshot, section: Section): unknown {
+/** A certificate as the proxy's admin `/certs` reports it (never key material). */
+export interface LiveCert {
+  name: string;
+  identity: string;
+  serial: string;
+  notAfter: string;
+  secondsUntilExpiry: number;
+}
+
+export function sectionData(s: ProxySnapshot, section: Section, certs?: LiveCert[]): unknown {
   switch (section) {
     case 'listeners': return s.listeners;
     case 'routes': return s.routes;
     case 'clusters': return s.clusters;
     case 'endpoints': return s.endpoints;
-    case 'secrets': return { identity: s.proxy.spiffeId, peerAuthentication: s.security.peerAuthentication, authorization: s.security.authorization };
+    case 'secrets': return { identity: s.proxy.spiffeId, ...(certs === undefined ? {} : { certificates: certs }), peerAuthentication: s.security.peerAuthentication, authorization: s.security.authorization };
   }
 }
 
@@ -26,7 +35,14 @@ export function table(head: string[], rows: string[][]): string {
   return [head, ...rows].map((cols) => cols.map((c, i) => (i === cols.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n') + '\n';
 }
 
-export function renderSection(s: ProxySnapshot, section: Section): string {
+function certTable(certs: LiveCert[] | undefined): string {
+  if (certs === undefined) return 'certificates: not read (the proxy admin was not reachable: pass --admin <url>, e.g. after kubectl port-forward <pod> 15000)\n';
+  if (certs.length === 0) return 'certificates: none (the proxy runs without mTLS, or has no certificate yet)\n';
+  const days = (sec: number): string => (sec < 0 ? 'EXPIRED' : sec < 86400 ? `${Math.floor(sec / 3600)}h` : `${Math.floor(sec / 86400)}d`);
+  return table(['CERT', 'IDENTITY', 'SERIAL', 'NOT AFTER', 'EXPIRES IN'], certs.map((c) => [c.name, c.identity || '-', c.serial, c.notAfter, days(c.secondsUntilExpiry)]));
+}
+
+export function renderSection(s: ProxySnapshot, section: Section, certs?: LiveCert[]): string {
   switch (section) {
     case 'listeners':
       return table(['NAME', 'DIRECTION', 'ADDRESS', 'PORT', 'PROTOCOL', 'ROUTES', 'FROM'], s.listeners.map((l) => [l.name, l.direction, l.address, String(l.port), l.protocol, l.routeTable ?? (l.appPort === undefined ? 'tcp' : `app:${l.appPort}`), prov(l.provenance)]));
@@ -44,8 +60,7 @@ export function renderSection(s: ProxySnapshot, section: Section): string {
     case 'secrets': {
       const pa = s.security.peerAuthentication;
       const head = `identity: ${s.proxy.spiffeId}\nmTLS (inbound): ${pa.mode}${Object.keys(pa.ports).length === 0 ? '' : ` (ports: ${Object.entries(pa.ports).map(([p, m]) => `${p}=${m}`).join(', ')})`}  ${prov(pa.provenance)}\n`;
-      const certs = 'certificates: held by the proxy (this view comes from the config, not the key store)\n';
-      return head + certs + (s.security.authorization.length === 0 ? 'authorization: no policies select this workload\n' : table(['POLICY', 'ACTION', 'RULES', 'FROM'], s.security.authorization.map((p) => [p.name, p.action, String(p.rules.length), prov(p.provenance)])));
+      return head + certTable(certs) + (s.security.authorization.length === 0 ? 'authorization: no policies select this workload\n' : table(['POLICY', 'ACTION', 'RULES', 'FROM'], s.security.authorization.map((p) => [p.name, p.action, String(p.rules.length), prov(p.provenance)])));
     }
   }
 }

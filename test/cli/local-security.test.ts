@@ -105,6 +105,17 @@ test('explain against the running operator shows the sidecar endpoint, auto mTLS
   assert.match(r.stdout, /allowed by default\/reviews-frontend-get/);
 });
 
+test('proxy-config secrets shows the live workload certificate: identity, serial, not-after', () => {
+  const r = spawnSync(process.execPath, [BIN, 'proxy-config', 'reviews-v1.default', 'secrets', '--operator', local!.operatorUrl], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /^default\s+spiffe:\/\/cluster\.local\/ns\/default\/sa\/reviews\s+[0-9a-f]+\s+\d{4}-\d\d-\d\dT[\d:.]+Z\s+(23|24)h$/m);
+  assert.match(r.stdout, /^ROOTCA\s/m);
+  const json = spawnSync(process.execPath, [BIN, 'proxy-config', 'reviews-v1.default', 'secrets', '-o', 'json', '--operator', local!.operatorUrl], { encoding: 'utf8' });
+  const data = JSON.parse(json.stdout) as { certificates: { name: string; serial: string }[] };
+  assert.equal(data.certificates[0]?.name, 'default');
+  assert.ok(!json.stdout.includes('PRIVATE KEY'), 'never key material');
+});
+
 test('the operator counts the certificates it issued (one per proxy at least) and serves its service graph', async () => {
   const metrics = await (await fetch(`${local!.operatorUrl}/metrics`)).text();
   const issued = Number(/^citadel_server_success_cert_issuance_count (\d+)/m.exec(metrics)?.[1] ?? 0);
