@@ -10,14 +10,14 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchHeadless, type HeadlessBrowser } from './harness/browser.ts';
 import { eventually, startLocal, type LocalProcess } from '../cli/helpers/local-process.ts';
 
 let dir: string;
 let local: LocalProcess | undefined;
-let browser: BrowserContext | undefined;
+let browser: HeadlessBrowser | undefined;
 let page: Page;
-let profile: string | undefined;
 let stopLoad = false;
 let load: Promise<void> | undefined;
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
@@ -50,14 +50,8 @@ before(async () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  profile = mkdtempSync(join(tmpdir(), 'meshlet-chromium-'));
-  // A new empty profile (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
+  browser = await launchHeadless();
+  page = browser.page;
 });
 
 after(async () => {
@@ -65,7 +59,6 @@ after(async () => {
   await load;
   await browser?.close();
   await local?.stop();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 

@@ -6,21 +6,20 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
+import { launchHeadless, type HeadlessBrowser } from './harness/browser.ts';
 import { serviceGraphPlugin } from '../../operator/ui/plugin.ts';
 import { operatorGraphOptions } from '../../operator/ui/wiring.ts';
 import { callInbound, startMesh, type Mesh } from './harness/mesh.ts';
 
 let mesh: Mesh;
 let app: FastifyInstance;
-let browser: BrowserContext;
+let browser: HeadlessBrowser | undefined;
 let page: Page;
-let profile: string;
 let uiUrl: string;
 let stopLoad = false;
 let load: Promise<void>;
@@ -49,14 +48,8 @@ before(async () => {
       await new Promise((r) => setTimeout(r, 20));
     }
   })();
-  profile = mkdtempSync(join(tmpdir(), 'meshlet-chromium-'));
-  // A new empty profile (playwright passes it as --user-data-dir).
-  browser = await chromium.launchPersistentContext(profile, {
-    executablePath: '/usr/bin/chromium',
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
-  page = await browser.newPage();
+  browser = await launchHeadless();
+  page = browser.page;
 });
 
 after(async () => {
@@ -65,7 +58,6 @@ after(async () => {
   await browser?.close();
   await app?.close();
   await mesh?.stop();
-  if (profile !== undefined) rmSync(profile, { recursive: true, force: true });
 });
 
 test('the page shows the workloads, services and calls', async () => {
