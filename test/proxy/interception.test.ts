@@ -49,8 +49,9 @@ const get = (host, port, hostHeader) => new Promise((resolve) => {
 const sni = (servername) => new Promise((resolve) => { let b = ''; const s = require('node:tls').connect({ host: '198.19.10.13', port: 443, servername, rejectUnauthorized: false }); s.on('data', (d) => (b += d)); s.on('end', () => resolve(b)); s.on('error', (e) => resolve('error:' + e.message)); });
 const tcp = (host, port) => new Promise((resolve) => { const s = net.connect(port, host, () => s.write('ping')); s.on('data', (d) => { resolve(d.toString()); s.destroy(); }); s.on('error', (e) => resolve('error:' + e.message)); });
 const t = (p) => Promise.race([p, new Promise((r) => setTimeout(() => r('timeout'), 5000))]);
-// Opens a TCP connection and keeps it: resolves with the first echo, or 'closed' when the proxy hangs up.
-const hold = (host, port) => new Promise((resolve) => { const s = net.connect(port, host, () => s.write('ping')); s.once('data', (d) => resolve({ s, got: d.toString() })); s.on('error', (e) => resolve({ s, got: 'error:' + e.message })); s.on('close', () => resolve({ s, got: 'closed' })); });
+// Opens a TCP connection and keeps it: resolves with the first echo, or 'closed' when the proxy
+// hangs up (a FIN or, when our bytes were already in flight, a reset: both are a refusal).
+const hold = (host, port) => new Promise((resolve) => { const s = net.connect(port, host, () => s.write('ping')); s.once('data', (d) => resolve({ s, got: d.toString() })); s.on('error', () => resolve({ s, got: 'closed' })); s.on('close', () => resolve({ s, got: 'closed' })); });
 const limited = async () => {
   const a = await hold('198.19.10.15', 9000);
   const b = await hold('198.19.10.15', 9000);
