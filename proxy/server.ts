@@ -20,7 +20,7 @@ import type { WorkloadCertManager } from './security/workload-cert.ts';
 import { registerAuthzMetrics } from './security/authz-metrics.ts';
 import type { AuthzDecision } from './security/authz.ts';
 import { registerProxyCertExpiryGauge } from './security/secrets.ts';
-import { appMetricsFromEnv, proxyTelemetry, statsText } from './telemetry/index.ts';
+import { appMetricsFromEnv, proxyTelemetry, statsHandler } from './telemetry/index.ts';
 import { localReplyRecorder } from './local-reply-metrics.ts';
 
 export interface ProxyPorts {
@@ -141,7 +141,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     quit: () => {
       void close(5_000).then(() => o.onQuit?.());
     },
-    metrics: () => statsText(proxyTelemetry.metrics, { ...(appMetrics === undefined ? {} : { appMetrics }), appHost: o.appHost }),
+    metrics: statsHandler(proxyTelemetry.metrics, { ...(appMetrics === undefined ? {} : { appMetrics }), appHost: o.appHost }),
     secrets: () => sec?.secrets() ?? [],
   };
   const admin = createAdminServer(deps);

@@ -12,8 +12,8 @@ export interface AdminDeps {
   store: ConfigStore;
   isReady: () => boolean;
   quit: () => void;
-  /** Prometheus text exposition; empty until metrics are wired. */
-  metrics: () => Promise<string>;
+  /** Serves `/stats/prometheus`, streaming: a scrape must not hold the event loop (issue 12). */
+  metrics: (req: IncomingMessage, res: ServerResponse) => void;
   /** Workload cert and roots (never keys); empty without mTLS. */
   secrets?: () => unknown[];
 }
@@ -59,10 +59,7 @@ export function createAdminServer(d: AdminDeps): Server {
     // Issue 8: per-cluster resilience counters (Envoy's /stats and /clusters text).
     if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
     if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters());
-    if (path === '/stats/prometheus') {
-      d.metrics().then((text) => send(res, 200, text, 'text/plain; version=0.0.4'), () => send(res, 500, 'metrics failed\n'));
-      return;
-    }
+    if (path === '/stats/prometheus') return d.metrics(req, res);
     send(res, 404, 'not found\n');
   });
 }

@@ -7,6 +7,7 @@
  * and live as long as the family (counters must never go backwards).
  */
 import { Registry, type MetricObjectWithValues, type MetricValue, type MetricValueWithName } from 'prom-client';
+import { collectText, type ExpositionWriter } from './exposition-writer.ts';
 
 type Labels = Record<string, string>;
 
@@ -23,9 +24,20 @@ function header(name: string, help: string, type: string): string {
   return `# HELP ${name} ${help.replace(/\\/g, '\\\\').replace(/\n/g, '\\n')}\n# TYPE ${name} ${type}`;
 }
 
-/** Lines rendered between two yields to the event loop during a scrape. */
-const SLICE = 200;
-const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+const NL = 0x0a;
+const COMMA = 0x2c;
+/** `} ` between a series' labels and its value. */
+const CLOSE = Buffer.from('} ');
+
+/** A series' label text, encoded once (label values never change for a child). */
+function labelBytes(labels: Labels): Buffer {
+  return Buffer.from(labelText(labels));
+}
+
+/** The exposition of one family as a string (the writer collects it; no trailing newline). */
+async function familyText(f: { renderTo(w: ExpositionWriter): Promise<void> }): Promise<string> {
+  return (await collectText((w) => f.renderTo(w))).slice(0, -1);
+}
 
 function keyOf(labels: Labels): string {
   let k = '';
@@ -36,7 +48,8 @@ function keyOf(labels: Labels): string {
 export class CounterChild {
   value = 0;
   readonly labels: Labels;
-  text: string | undefined;
+  /** Label text as bytes, built on first scrape. */
+  bytes: Buffer | undefined;
   constructor(labels: Labels) {
     this.labels = labels;
   }
@@ -51,6 +64,7 @@ export class CounterFamily {
   readonly type = 'counter';
   readonly aggregator = 'sum';
   readonly #children = new Map<string, CounterChild>();
+  #open: Buffer | undefined;
   constructor(name: string, help: string) {
     this.name = name;
     this.help = help;
@@ -70,29 +84,22 @@ export class CounterFamily {
     for (const c of this.#children.values()) values.push({ value: c.value, labels: c.labels });
     return { name: this.name, help: this.help, type: 'counter' as never, aggregator: 'sum', collect: noop, values };
   }
-  /** The exposition text of the family, with label strings rendered once per child. */
-  /**
-   * Writes the family's exposition in slices of SLICE children, yielding to the event loop
-   * between slices, so a big scrape never holds requests up for long.
-   */
-  async renderTo(write: (chunk: string) => void | Promise<void>): Promise<void> {
-    let lines = [header(this.name, this.help, 'counter')];
+  /** Writes the family's exposition; the writer yields to the event loop between chunks. */
+  async renderTo(w: ExpositionWriter): Promise<void> {
+    w.text(header(this.name, this.help, 'counter'));
+    w.byte(NL);
+    const open = (this.#open ??= Buffer.from(`${this.name}{`));
     for (const c of this.#children.values()) {
-      lines.push(`${this.name}{${(c.text ??= labelText(c.labels))}} ${c.value}`);
-      if (lines.length >= SLICE) {
-        await write(`${lines.join('\n')}\n`);
-        lines = [];
-        await yieldLoop();
-      }
+      w.bytes(open);
+      w.bytes((c.bytes ??= labelBytes(c.labels)));
+      w.bytes(CLOSE);
+      w.num(c.value);
+      w.byte(NL);
+      if (w.pending) await w.pump();
     }
-    if (lines.length > 0) await write(`${lines.join('\n')}\n`);
   }
-  async renderText(): Promise<string> {
-    const parts: string[] = [];
-    await this.renderTo((c) => {
-      parts.push(c);
-    });
-    return parts.join('').slice(0, -1);
+  renderText(): Promise<string> {
+    return familyText(this);
   }
   reset(): void {
     for (const c of this.#children.values()) c.value = 0;
@@ -106,8 +113,8 @@ export class HistogramChild {
   readonly counts: Float64Array;
   sum = 0;
   count = 0;
-  /** Rendered line prefixes (every bucket, +Inf, sum, count), built on first scrape. */
-  prefixes: string[] | undefined;
+  /** Label text as bytes, built on first scrape. */
+  bytes: Buffer | undefined;
   constructor(labels: Labels, bounds: readonly number[]) {
     this.labels = labels;
     this.#bounds = bounds;
@@ -130,6 +137,8 @@ export class HistogramFamily {
   readonly aggregator = 'sum';
   readonly buckets: readonly number[];
   readonly #children = new Map<string, HistogramChild>();
+  /** Line openings shared by every child, encoded once. */
+  #parts: { bucket: Buffer; les: Buffer[]; sum: Buffer; count: Buffer } | undefined;
   constructor(name: string, help: string, buckets: readonly number[]) {
     this.name = name;
     this.help = help;
@@ -160,36 +169,43 @@ export class HistogramFamily {
     }
     return { name: this.name, help: this.help, type: 'histogram' as never, aggregator: 'sum', collect: noop, values };
   }
-  async renderTo(write: (chunk: string) => void | Promise<void>): Promise<void> {
-    let lines = [header(this.name, this.help, 'histogram')];
-    const n = this.buckets.length;
-    let k = 0;
-    for (const c of this.#children.values()) {
-      let p = c.prefixes;
-      if (p === undefined) {
-        const t = labelText(c.labels);
-        p = c.prefixes = [...this.buckets.map((b) => `${this.name}_bucket{${t},le="${b}"} `), `${this.name}_bucket{${t},le="+Inf"} `, `${this.name}_sum{${t}} `, `${this.name}_count{${t}} `];
-      }
-      let acc = 0;
-      for (let i = 0; i < n; i++) {
-        acc += c.counts[i]!;
-        lines.push(p[i]! + acc);
-      }
-      lines.push(p[n]! + c.count, p[n + 1]! + c.sum, p[n + 2]! + c.count);
-      if (++k % 10 === 0) {
-        await write(`${lines.join('\n')}\n`);
-        lines = [];
-        await yieldLoop();
-      }
-    }
-    if (lines.length > 0) await write(`${lines.join('\n')}\n`);
-  }
-  async renderText(): Promise<string> {
-    const parts: string[] = [];
-    await this.renderTo((c) => {
-      parts.push(c);
+  /** Writes the family's exposition; the writer yields to the event loop between chunks. */
+  async renderTo(w: ExpositionWriter): Promise<void> {
+    w.text(header(this.name, this.help, 'histogram'));
+    w.byte(NL);
+    const p = (this.#parts ??= {
+      bucket: Buffer.from(`${this.name}_bucket{`),
+      les: [...this.buckets.map((b) => Buffer.from(`le="${b}"} `)), Buffer.from('le="+Inf"} ')],
+      sum: Buffer.from(`${this.name}_sum{`),
+      count: Buffer.from(`${this.name}_count{`),
     });
-    return parts.join('').slice(0, -1);
+    const n = this.buckets.length;
+    for (const c of this.#children.values()) {
+      const lab = (c.bytes ??= labelBytes(c.labels));
+      let acc = 0;
+      for (let i = 0; i <= n; i++) {
+        acc = i < n ? acc + c.counts[i]! : c.count;
+        w.bytes(p.bucket);
+        if (lab.length > 0) {
+          w.bytes(lab);
+          w.byte(COMMA);
+        }
+        w.bytes(p.les[i]!);
+        w.num(acc);
+        w.byte(NL);
+      }
+      for (const [open, v] of [[p.sum, c.sum], [p.count, c.count]] as const) {
+        w.bytes(open);
+        w.bytes(lab);
+        w.bytes(CLOSE);
+        w.num(v);
+        w.byte(NL);
+      }
+      if (w.pending) await w.pump();
+    }
+  }
+  renderText(): Promise<string> {
+    return familyText(this);
   }
   reset(): void {
     for (const c of this.#children.values()) {
@@ -205,19 +221,20 @@ export function register(registry: Registry, family: CounterFamily | HistogramFa
   registry.registerMetric(family as unknown as Parameters<Registry['registerMetric']>[0]);
 }
 
-type Renderable = { renderText?: () => Promise<string>; renderTo?: (write: (chunk: string) => void | Promise<void>) => Promise<void> };
+type Renderable = { renderText?: () => Promise<string>; renderTo?: (w: ExpositionWriter) => Promise<void> };
 
 /**
- * A prom-client Registry that takes the pre-rendered text of the slot families (label
- * strings built once per child) instead of re-formatting every label of every line on
- * each scrape; other metrics (process/nodejs) go through prom-client's formatter.
+ * A prom-client Registry that takes the slot families' own rendering (label bytes built once
+ * per child) instead of re-formatting every label of every line on each scrape; other
+ * metrics (process/nodejs) go through prom-client's formatter.
  */
 export class FastRegistry extends Registry {
-  /** Streams one metric: slot families in slices, others through prom-client's formatter. */
-  async writeMetric(metric: unknown, write: (chunk: string) => void | Promise<void>): Promise<void> {
+  /** Writes one metric: slot families chunk by chunk, others through prom-client's formatter. */
+  async writeMetric(metric: unknown, w: ExpositionWriter): Promise<void> {
     const r = (metric as Renderable).renderTo;
-    if (typeof r === 'function') return r.call(metric, write);
-    await write(`${await this.getMetricsAsString(metric)}\n`);
+    if (typeof r === 'function') return r.call(metric, w);
+    w.text(await this.getMetricsAsString(metric));
+    w.byte(NL);
   }
   async getMetricsAsString(metric: unknown): Promise<string> {
     const r = (metric as Renderable).renderText;

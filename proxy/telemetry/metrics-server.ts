@@ -1,12 +1,13 @@
 /**
  * The proxy's Prometheus endpoint (15090 `/stats/prometheus`, as Istio's sidecar serves it).
  * Its own node:http server, so a slow scraper never shares a socket or a parser with traffic;
- * formatting is done by prom-client from the slot families (O(series) at scrape time only).
+ * the slot families write their own lines into reused byte chunks (O(series) at scrape time only).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ProxyMetrics } from './metrics.ts';
 import { fetchAppMetrics, filterAppExposition, type AppMetrics } from './merged-metrics.ts';
 import type { FastRegistry } from './metrics-family.ts';
+import { ExpositionWriter } from './exposition-writer.ts';
 
 export const STATS_PATH = '/stats/prometheus';
 
@@ -17,35 +18,38 @@ export interface StatsOptions {
   appHost?: string;
 }
 
-/** Our exposition, plus the app's when configured. */
-export async function statsText(metrics: ProxyMetrics, opts: StatsOptions = {}): Promise<string> {
-  const [ours, app] = await Promise.all([metrics.scrape(), opts.appMetrics === undefined ? undefined : fetchAppMetrics(opts.appMetrics, 2000, opts.appHost)]);
-  if (app === undefined) return ours;
-  const names = new Set(metrics.mesh.registry.getMetricsAsArray().map((m) => m.name));
-  const extra = filterAppExposition(app, names);
-  return extra === '' ? ours : `${ours}${extra}\n`;
+/** Writes one chunk; resolves once the socket has taken it (the chunk may be reused then). */
+function sendChunk(res: ServerResponse, closed: Promise<never>, chunk: Buffer): Promise<void> {
+  const written = new Promise<void>((resolve, reject) => {
+    if (res.destroyed) reject(new Error('scraper went away'));
+    else res.write(chunk, (err) => (err ? reject(err) : resolve()));
+  });
+  return Promise.race([written, closed]);
 }
 
 /**
- * Streams the exposition family by family (yielding inside big families), so a scrape of
- * tens of thousands of series neither builds one 10 MB string nor holds the event loop.
+ * Streams the exposition chunk by chunk (see exposition-writer.ts), yielding to the event
+ * loop between chunks, so a scrape of tens of thousands of series neither builds one 10 MB
+ * string nor holds requests up.
  */
 export async function writeStats(metrics: ProxyMetrics, res: ServerResponse, opts: StatsOptions = {}): Promise<void> {
   const app = opts.appMetrics === undefined ? undefined : fetchAppMetrics(opts.appMetrics, 2000, opts.appHost);
   const reg = metrics.mesh.registry as FastRegistry;
   res.writeHead(200, { 'content-type': metrics.contentType });
+  // A scraper that hangs up mid-scrape ends the scrape (a write callback may never come then).
+  const closed = new Promise<never>((_, reject) => res.once('close', () => reject(new Error('scraper went away'))));
+  closed.catch(() => undefined);
+  const w = new ExpositionWriter((chunk) => sendChunk(res, closed, chunk));
   const names = new Set<string>();
-  const write = async (chunk: string): Promise<void> => {
-    if (res.destroyed) throw new Error('scraper went away');
-    if (!res.write(chunk)) await new Promise<void>((r) => res.once('drain', () => r()));
-  };
   for (const m of reg.getMetricsAsArray()) {
     names.add(m.name);
-    await reg.writeMetric(m, write);
+    await reg.writeMetric(m, w);
   }
   const appText = app === undefined ? undefined : await app;
   const extra = appText === undefined ? '' : filterAppExposition(appText, names);
-  res.end(extra === '' ? undefined : `${extra}\n`);
+  if (extra !== '') w.text(`${extra}\n`);
+  await w.end();
+  res.end();
 }
 
 /** Request handler for `/stats/prometheus` (also usable by a server the proxy core owns). */

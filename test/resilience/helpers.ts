@@ -75,9 +75,9 @@ export async function adminText(p: ProxyProcess, path: string): Promise<string> 
 }
 
 /**
- * A real proxy process with the telemetry wiring `meshlet proxy` does not have yet (the
- * telemetry harness's proxy-main.ts: startProxy + proxyTelemetry.apply per snapshot), so
- * the access log is on when the snapshot asks for it. Its stdout lines (access log) are kept.
+ * A real proxy process (the telemetry harness's proxy-main.ts: the proxy core `meshlet proxy`
+ * runs, on a snapshot file), so the access log is on when the snapshot asks for it. Its
+ * stdout lines (access log) are kept.
  */
 export async function startTelemetryProxy(bind: string, snap: ProxySnapshot): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'meshlet-res-'));
@@ -102,9 +102,8 @@ export async function startTelemetryProxy(bind: string, snap: ProxySnapshot): Pr
         logs.push(line);
         if (line.startsWith('{"ready":true')) {
           clearTimeout(timer);
-          const ready = JSON.parse(line) as { ports: ProxyProcess['ports']; stats: number };
-          // The telemetry registry's own stats server (Istio metrics) replaces the core's placeholder.
-          resolve({ ...ready.ports, stats: ready.stats });
+          const ready = JSON.parse(line) as { ports: ProxyProcess['ports'] };
+          resolve(ready.ports);
         }
       }
     });
