@@ -5,12 +5,11 @@
  * max req/s (wrk), proxy CPU µs per request (from /proc, the fair figure on 2 cores),
  * p50/p90/p99 at a fixed 1,000 req/s (per-response times), RSS idle and under load.
  */
-import { spawn } from 'node:child_process';
 import { request } from 'undici';
-import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.ts';
 import { cpuMicrosAll, rssMiBAll } from './lib/procstat.ts';
 import { runWrk } from './lib/wrk.ts';
+import { runFixedRate } from './lib/fixed-rate-run.ts';
 import { startHaproxy, startNginx, type Running } from './lib/reference-proxies.ts';
 import { startMeshletProxy } from './lib/meshlet-proxy.ts';
 import { startBareUndici } from './lib/bare-undici.ts';
@@ -42,16 +41,6 @@ async function waitListening(url: string, host?: string): Promise<void> {
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${url} never answered 200`);
-}
-
-async function fixedRate(url: string, host: string | undefined): Promise<{ p50: number; p90: number; p99: number; errors: number; count: number }> {
-  const script = fileURLToPath(new URL('./lib/fixed-rate.ts', import.meta.url));
-  const args = ['-c', String(LOAD_CPU), process.execPath, script, url, '1000', String(FIXED_COUNT), ...(host === undefined ? [] : [host])];
-  const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (c: Buffer) => (out += c.toString()));
-  await new Promise((r) => child.on('close', r));
-  return JSON.parse(out.trim().split('\n').pop() ?? '{}');
 }
 
 const variants: Variant[] = [
@@ -109,7 +98,7 @@ export async function bench(): Promise<BenchResult> {
         figures[`${v.name}_max_rps`] = wrk.requestsPerSecond;
         figures[`${v.name}_errors`] = wrk.errors;
         if (started.procs.length > 0) figures[`${v.name}_cpu_us_per_req`] = (cpu1 - cpu0) / Math.max(1, wrk.requests);
-        const lat = await fixedRate(started.url, started.host);
+        const lat = await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: FIXED_COUNT, ...(started.host === undefined ? {} : { host: started.host }) });
         figures[`${v.name}_p50_ms`] = lat.p50 / 1000;
         figures[`${v.name}_p90_ms`] = lat.p90 / 1000;
         figures[`${v.name}_p99_ms`] = lat.p99 / 1000;

@@ -17,6 +17,7 @@ import { benchSnapshot } from './lib/meshlet-proxy.ts';
 import { cpuMicrosAll } from './lib/procstat.ts';
 import { startNginx } from './lib/reference-proxies.ts';
 import { runWrk } from './lib/wrk.ts';
+import { runFixedRate } from './lib/fixed-rate-run.ts';
 import { ProxyMetrics } from '../../proxy/telemetry/metrics.ts';
 import { scrapeStallFigures } from './lib/scrape-stall.ts';
 import { Tracing } from '../../proxy/telemetry/tracing.ts';
@@ -33,6 +34,7 @@ const HOST = 'upstream.bench.svc.cluster.local';
 const WRK_SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 /** Variants are interleaved over rounds and the best round kept: the machine is shared and noisy. */
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
+const FIXED_COUNT = Number(process.env.BENCH_FIXED_COUNT ?? 3000);
 const main = fileURLToPath(new URL('../telemetry/harness/proxy-main.ts', import.meta.url));
 
 async function startProxy(snapshot: ProxySnapshot): Promise<{ pid: number; stop: () => Promise<void> }> {
@@ -116,7 +118,7 @@ async function hotPathFigures(): Promise<Record<string, number>> {
 
 export async function bench(): Promise<BenchResult> {
   const figures: Record<string, number> = {};
-  const notes = [`proxy (startProxy, as meshlet proxy runs it) pinned to CPU ${PROXY_CPU}; nginx upstream and wrk -t1 -c32 ${WRK_SECONDS}s on CPU ${LOAD_CPU}`];
+  const notes = [`proxy (startProxy, as meshlet proxy runs it) pinned to CPU ${PROXY_CPU}; nginx upstream and wrk -t1 -c32 ${WRK_SECONDS}s, then ${FIXED_COUNT} requests at a fixed 1,000 req/s for p50/p99, on CPU ${LOAD_CPU}`];
   const sink = await startReceiver('127.0.61.3');
   const variants: [string, Telemetry][] = [
     ['off', { metrics: false, accessLog: false, tracing: { samplingPercent: 1 } }],
@@ -141,6 +143,11 @@ export async function bench(): Promise<BenchResult> {
           figures[`${name}_max_rps`] = Math.max(figures[`${name}_max_rps`] ?? 0, w.requestsPerSecond);
           figures[`${name}_cpu_us_per_req`] = Math.min(figures[`${name}_cpu_us_per_req`] ?? Infinity, cpu);
           figures[`${name}_errors`] = (figures[`${name}_errors`] ?? 0) + w.errors;
+          // Latency at a fixed 1,000 req/s (open loop), lowest p50/p99 over the rounds.
+          const lat = await runFixedRate(url, { cpu: LOAD_CPU, rate: 1000, count: FIXED_COUNT, host: HOST });
+          figures[`${name}_p50_ms`] = Math.min(figures[`${name}_p50_ms`] ?? Infinity, lat.p50 / 1000);
+          figures[`${name}_p99_ms`] = Math.min(figures[`${name}_p99_ms`] ?? Infinity, lat.p99 / 1000);
+          figures[`${name}_errors`] = (figures[`${name}_errors`] ?? 0) + lat.errors;
         } catch (err) {
           notes.push(`${name} round ${round}: not measured (${(err as Error).message})`);
         } finally {
@@ -160,6 +167,10 @@ export async function bench(): Promise<BenchResult> {
   for (const v of ['metrics', 'tracing1', 'tracing100', 'accesslog']) {
     if (figures[`${v}_max_rps`] !== undefined && figures.off_max_rps) ratios[`${v}_rps_vs_off`] = figures[`${v}_max_rps`]! / figures.off_max_rps;
     if (figures[`${v}_cpu_us_per_req`] !== undefined && figures.off_cpu_us_per_req) ratios[`${v}_cpu_vs_off`] = figures[`${v}_cpu_us_per_req`]! / figures.off_cpu_us_per_req;
+    for (const q of ['p50', 'p99']) {
+      const base = figures[`off_${q}_ms`];
+      if (figures[`${v}_${q}_ms`] !== undefined && base) ratios[`${v}_${q}_vs_off`] = figures[`${v}_${q}_ms`]! / base;
+    }
   }
   for (const q of ['p50', 'p99', 'max']) {
     const during = figures[`stall_req_${q}_ms_during_scrape`];
