@@ -2,7 +2,7 @@
  * Envoy-style access log: one JSON line per request, off by default, on per mesh or per pod
  * (`telemetry.accessLog` in the snapshot). Written through pino's asynchronous destination
  * (SonicBoom, `sync: false`): lines are buffered and flushed by the event loop, so a slow
- * disk or pipe never blocks a request. Fields follow Envoy's default JSON format names.
+ * disk or pipe never blocks a request. Lines finished in one event-loop turn go out in one write. Fields follow Envoy's default JSON format names.
  */
 import { pino } from 'pino';
 
@@ -42,6 +42,15 @@ export class AccessLog {
   readonly #opts: AccessLogOptions;
   #dest: ReturnType<typeof pino.destination> | undefined;
   #enabled = false;
+  /** Lines of this event-loop turn, written together once the turn ends. */
+  #pending = '';
+  #scheduled = false;
+  readonly #writePending = (): void => {
+    this.#scheduled = false;
+    const lines = this.#pending;
+    this.#pending = '';
+    if (lines !== '') this.#dest?.write(lines);
+  };
 
   constructor(opts: AccessLogOptions = {}) {
     this.#opts = opts;
@@ -58,18 +67,27 @@ export class AccessLog {
   }
 
   write(e: AccessLogEntry): void {
+    if (!this.#enabled || this.#dest === undefined) return;
     // The entry is the whole line (no level/pid/time wrapper: it carries start_time, like Envoy's).
-    if (this.#enabled) this.#dest?.write(`${JSON.stringify(e)}\n`);
+    this.#pending += `${JSON.stringify(e)}\n`;
+    // One write per event-loop turn instead of one per request: under load a turn finishes
+    // many requests, and each destination write is a syscall handed to libuv's thread pool.
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#writePending);
+    }
   }
 
   /** Flushes buffered lines (tests, graceful exit). */
   flush(): Promise<void> {
+    this.#writePending();
     const d = this.#dest;
     if (d === undefined) return Promise.resolve();
     return new Promise((resolve) => d.flush(() => resolve()));
   }
 
   close(): Promise<void> {
+    this.#writePending();
     const d = this.#dest;
     this.#dest = undefined;
     if (d === undefined) return Promise.resolve();
