@@ -2,7 +2,8 @@
  * Envoy-style access log: one JSON line per request, off by default, on per mesh or per pod
  * (`telemetry.accessLog` in the snapshot). Written through pino's asynchronous destination
  * (SonicBoom, `sync: false`): lines are buffered and flushed by the event loop, so a slow
- * disk or pipe never blocks a request. Lines finished in one event-loop turn go out in one write. Fields follow Envoy's default JSON format names.
+ * disk or pipe never blocks a request. Lines finished in one event-loop turn go out in one
+ * write. Fields follow Envoy's default JSON format names.
  */
 import { pino } from 'pino';
 

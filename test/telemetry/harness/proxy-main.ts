@@ -42,4 +42,4 @@ process.once('SIGTERM', () => {
     process.exit(0);
   })();
 });
-process.stdout.write(`${JSON.stringify({ ready: true, ports: proxy.ports, stats: proxy.ports.stats })}\n`);
+process.stdout.write(`${JSON.stringify({ ready: true, ports: proxy.ports })}\n`);
