@@ -7,6 +7,7 @@ export const proxyErrors = [
   { code: 'MESHLET_PROXY_UPSTREAM_CONNECT', message: 'could not connect to the upstream endpoint', hint: 'The endpoint refused or timed out the connection: check that the app listens on the target port.' },
   { code: 'MESHLET_PROXY_UPSTREAM_RESET', message: 'the upstream closed the connection before a full response', hint: 'The app crashed or closed the connection mid-request; see its logs.' },
   { code: 'MESHLET_PROXY_BAD_REQUEST', message: 'malformed request', hint: 'The client sent a request the proxy cannot parse (request line, headers, chunked body or Content-Length with Transfer-Encoding).' },
+  { code: 'MESHLET_PROXY_UPGRADE_EARLY_DATA', message: 'bytes sent after an upgrade request before the upgrade was accepted', hint: 'A WebSocket client must wait for the 101 before sending (RFC 6455 4.1); a request pipelined behind an upgrade is refused so it cannot reach the app unchecked.' },
   { code: 'MESHLET_PROXY_HEADERS_TOO_LARGE', message: 'request headers exceed 60 KiB', hint: 'Send smaller headers (cookies are the usual culprit); the limit is Envoy\'s 60 KiB.' },
   { code: 'MESHLET_PROXY_REQUEST_TIMEOUT', message: 'the client did not send the request headers in time', hint: 'The client is too slow or idle; the proxy closes such connections (headers timeout).' },
   { code: 'MESHLET_PROXY_CONFIG_COMPILE', message: 'snapshot could not be compiled', hint: 'A snapshot passed validation but the proxy could not build it; the proxy keeps its last good config. Report it with this message.' },

@@ -5,6 +5,7 @@
  */
 import type { Random } from '../balancer/types.ts';
 import { hash32 } from '../balancer/hash.ts';
+import type { Socket } from 'node:net';
 import type { Handler, Headers, RequestContext } from '../chain/types.ts';
 import { PoolRegistry } from './pools.ts';
 
@@ -39,10 +40,35 @@ function requestHead(ctx: RequestContext): string {
   return `${text}connection: Upgrade\r\nupgrade: ${typeof up === 'string' ? up : 'websocket'}\r\n\r\n`;
 }
 
+/**
+ * Relays a non-101 answer to an upgrade request and closes both sides once its body is over
+ * (by Content-Length; else when the app closes): the app may keep the connection alive, but
+ * nothing more from this client may reach it.
+ */
+function relayThenClose(up: Socket, client: Socket, already: number, length: string | string[] | undefined): void {
+  const total = typeof length === 'string' && /^\d+$/.test(length) ? Number(length) : undefined;
+  const close = (): void => {
+    up.destroy();
+    client.end();
+  };
+  if (total !== undefined && already >= total) return close();
+  let sent = already;
+  up.on('data', (chunk: Buffer) => {
+    if (total !== undefined && sent + chunk.length >= total) {
+      client.write(chunk.subarray(0, total - sent));
+      close();
+      return;
+    }
+    sent += chunk.length;
+    client.write(chunk);
+  });
+  up.once('end', close);
+}
+
 /** `pools` dials the endpoint (mesh mTLS when the cluster's transport says so). */
 export function upgradeTerminal(random: Random, pools: PoolRegistry = new PoolRegistry()): Handler {
   return (ctx) => {
-    const { socket: client, head } = ctx.upgrade!;
+    const client = ctx.upgrade!.socket;
     const cl = ctx.destination!.cluster;
     const key = cl.hashKey?.(ctx);
     const ep = cl.balancer.pick(random, key === undefined ? undefined : hash32(key));
@@ -72,8 +98,10 @@ export function upgradeTerminal(random: Random, pools: PoolRegistry = new PoolRe
       const rest = Buffer.from(buf.slice(end + 4), 'latin1');
       if (rest.length > 0) client.write(rest);
       if (parsed.status !== 101) {
-        // Not upgraded: relay what is left of the response, then close.
-        up.pipe(client);
+        // Not upgraded: relay what is left of the response, then close both sides. The
+        // client's later bytes are never forwarded: the app did not switch protocols and
+        // would read them as HTTP requests no policy checked.
+        relayThenClose(up, client, rest.length, parsed.headers['content-length']);
         return;
       }
       client.pipe(up);
@@ -82,8 +110,9 @@ export function upgradeTerminal(random: Random, pools: PoolRegistry = new PoolRe
     };
     up.once(ready, () => {
       up.setNoDelay(true);
+      // Only the request head: bytes past it are refused before the chain (handleUpgrade)
+      // and the client socket stays paused until the app answers 101.
       up.write(requestHead(ctx));
-      if (head.length > 0) up.write(head);
       up.on('data', onHead);
     });
     up.once('error', (err) => {
@@ -93,7 +122,8 @@ export function upgradeTerminal(random: Random, pools: PoolRegistry = new PoolRe
     up.once('close', () => {
       if (started) {
         ctx.sink.end(undefined);
-        client.destroy();
+        // After the sink's end: let what was relayed reach the client first.
+        client.destroySoon();
       }
     });
     client.once('close', () => up.destroy());
