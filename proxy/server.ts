@@ -8,7 +8,7 @@ import { createAdminServer, createPathServer } from './admin/admin.ts';
 import { ConfigStore } from './config/store.ts';
 import type { ProxyState } from './http/handle-request.ts';
 import { createCaptureServer, markMtls, type CaptureServer } from './listeners/capture.ts';
-import { createH2cServer, createHttp1Server } from './listeners/http-servers.ts';
+import { createH2cServer, createHttp1Acceptor } from './listeners/http-servers.ts';
 import { initOriginalDst } from './listeners/original-dst.ts';
 import { PoolRegistry } from './upstream/pools.ts';
 import { MeshletError } from '../common/errors.ts';
@@ -118,7 +118,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   });
   store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
-  const http1 = createHttp1Server(httpOpts);
+  const http1 = createHttp1Acceptor(httpOpts, process.env.MESHLET_PROXY_HTTP1 === 'node' ? 'node' : 'meshlet');
   const h2c = createH2cServer(httpOpts);
   const sessions = new Set<ServerHttp2Session>();
   h2c.on('session', (session: ServerHttp2Session) => {
@@ -166,11 +166,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       // GOAWAY: HTTP/2 clients finish their streams and open no new ones.
       for (const session of sessions) session.close();
       for (;;) {
-        http1.closeIdleConnections();
+        http1.closeIdle();
         if ((await open()) === 0 || Date.now() >= until) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      http1.closeAllConnections();
+      http1.closeAll();
       for (const session of sessions) session.destroy();
       sec?.stop();
       await proxyTelemetry.flush();
