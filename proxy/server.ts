@@ -108,7 +108,9 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   }
   const sec = security;
   const onDecision = (d: AuthzDecision): void => authzMetrics?.(d);
-  const pools = new PoolRegistry({ ...(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile }), mtls: () => sec?.client });
+  // MESHLET_PROXY_HTTP1=node: node:http downstream and undici upstream (the codec's fallback, and its A/B baseline).
+  const nodeHttp1 = process.env.MESHLET_PROXY_HTTP1 === 'node';
+  const pools = new PoolRegistry({ ...(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile }), mtls: () => sec?.client, undiciHttp1: nodeHttp1 });
   const state: ProxyState = { current: undefined, random: o.random, onError: (err) => o.log.debug({ err }, 'request handler error'), onLocalReply: localReplyRecorder(proxyTelemetry) };
   const store = new ConfigStore(state, {
     pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource,
@@ -118,7 +120,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   });
   store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
-  const http1 = createHttp1Acceptor(httpOpts, process.env.MESHLET_PROXY_HTTP1 === 'node' ? 'node' : 'meshlet');
+  const http1 = createHttp1Acceptor(httpOpts, nodeHttp1 ? 'node' : 'meshlet');
   const h2c = createH2cServer(httpOpts);
   const sessions = new Set<ServerHttp2Session>();
   h2c.on('session', (session: ServerHttp2Session) => {
