@@ -13,10 +13,9 @@ FIELD_VALUE[9] = 1;
 for (let c = 32; c <= 126; c++) FIELD_VALUE[c] = 1;
 for (let c = 128; c <= 255; c++) FIELD_VALUE[c] = 1;
 
-/** request-target bytes: visible ASCII and obs-text; no SP, no controls. */
+/** request-target bytes: visible ASCII only (raw non-ASCII must be percent-encoded, as llhttp requires). */
 export const TARGET = new Uint8Array(256);
 for (let c = 33; c <= 126; c++) TARGET[c] = 1;
-for (let c = 128; c <= 255; c++) TARGET[c] = 1;
 
 export function isToken(s: string, from: number, to: number): boolean {
   if (to <= from) return false;

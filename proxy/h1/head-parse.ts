@@ -45,6 +45,7 @@ const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'OPTIONS', 'PAT
 const SINGLE = new Set(['age', 'authorization', 'content-type', 'etag', 'expires', 'from', 'if-modified-since', 'if-unmodified-since', 'last-modified', 'location', 'max-forwards', 'proxy-authorization', 'referer', 'retry-after', 'server', 'user-agent']);
 
 const MAX_CONTENT_LENGTH_DIGITS = 15;
+const ABSOLUTE = /^[a-zA-Z][a-zA-Z0-9+.-]*:\/\/[^/?#]/;
 
 function fail(error: string): HeadError {
   return { error };
@@ -103,6 +104,8 @@ function parseFields(ls: string[], from: number, headers: Headers, request: bool
         break;
       }
       case 'transfer-encoding':
+        // Tabs around a coding are how obfuscated TE slips past some parsers: refuse them.
+        if (line.indexOf('\t', colon) !== -1) return fail('unsupported transfer-encoding');
         st.te = st.te === undefined ? value : `${st.te}, ${value}`;
         break;
       case 'connection':
@@ -149,6 +152,9 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
   if (!METHODS.has(method)) return fail('unknown method');
   if (sp2 === sp1 + 1) return fail('empty request target');
   for (let j = sp1 + 1; j < sp2; j++) if (TARGET[first.charCodeAt(j)] !== 1) return fail('invalid request target');
+  // origin-form, asterisk-form, or absolute-form (a proxy request); nothing else reaches routing.
+  const t0 = first.charCodeAt(sp1 + 1);
+  if (t0 !== 47 /* / */ && !(t0 === 42 /* * */ && sp2 === sp1 + 2) && !ABSOLUTE.test(first.slice(sp1 + 1, sp2))) return fail('invalid request target');
   const minor = version(first.slice(sp2 + 1));
   if (minor < 0) return fail('unsupported HTTP version');
   const headers: Headers = {};

@@ -6,9 +6,7 @@
  * request.
  */
 import type { Socket } from 'node:net';
-import { handleRequest, type ProxyState } from '../http/handle-request.ts';
 import { rawLocalReply } from '../http/local-reply.ts';
-import { handleUpgrade } from '../http/upgrade.ts';
 import { ChunkedDecoder, type ChunkSink } from './chunked.ts';
 import { parseRequestHead, type Headers } from './head-parse.ts';
 import { H1Request, type BodySource } from './server-request.ts';
@@ -19,6 +17,14 @@ export const MAX_HEADER_BYTES = 60 * 1024;
 /** Bytes of pipelined requests buffered while one is in flight before reading pauses. */
 const MAX_PIPELINE_BUFFER = 64 * 1024;
 const CONTINUE = 'HTTP/1.1 100 Continue\r\n\r\n';
+
+/** Where parsed requests go: the proxy's request entry (and its upgrade entry). */
+export interface RequestEntry {
+  request(req: H1Request, res: H1Response): void;
+  upgrade(req: H1Request, socket: Socket, head: Buffer): void;
+  /** A request the codec refused itself (status and the parser's reason), for logs and tests. */
+  refused?(status: number, reason: string): void;
+}
 
 export interface ConnLimits {
   headersTimeoutMs: number;
@@ -54,14 +60,14 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
   #responseDone = true;
   #reusable = true;
   #clientEnded = false;
-  readonly #state: ProxyState;
+  readonly #entry: RequestEntry;
   readonly #limits: ConnLimits;
   readonly #registry: ConnRegistry;
   readonly #onData = (c: Buffer): void => this.#data(c);
 
-  constructor(socket: Socket, state: ProxyState, limits: ConnLimits, registry: ConnRegistry) {
+  constructor(socket: Socket, entry: RequestEntry, limits: ConnLimits, registry: ConnRegistry) {
     this.socket = socket;
-    this.#state = state;
+    this.#entry = entry;
     this.#limits = limits;
     this.#registry = registry;
     socket.setNoDelay(true);
@@ -107,15 +113,15 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
       }
       const end = buf.indexOf('\r\n\r\n', 0, 'latin1');
       if (end === -1) {
-        if (buf.length > MAX_HEADER_BYTES) return this.#refuse(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE');
+        if (buf.length > MAX_HEADER_BYTES) return this.#refuse(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE', 'head too large');
         // A bare LF can never be completed into a valid head: refuse now rather than wait.
         const lf = buf.indexOf(10);
-        if (lf !== -1 && (lf === 0 || buf[lf - 1] !== 13)) return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST');
+        if (lf !== -1 && (lf === 0 || buf[lf - 1] !== 13)) return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST', 'bare LF');
         return;
       }
-      if (end > MAX_HEADER_BYTES) return this.#refuse(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE');
+      if (end > MAX_HEADER_BYTES) return this.#refuse(431, 'Request Header Fields Too Large', 'MESHLET_PROXY_HEADERS_TOO_LARGE', 'head too large');
       const head = parseRequestHead(buf.toString('latin1', 0, end));
-      if ('error' in head) return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST');
+      if ('error' in head) return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST', head.error);
       const rest = end + 4 < buf.length ? buf.subarray(end + 4) : undefined;
       this.#buf = undefined;
       this.#partial = false;
@@ -124,7 +130,7 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
         this.#upgrade(head.method, head.target, head.headers, head.minor, rest);
         return;
       }
-      if (head.method === 'CONNECT') return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST');
+      if (head.method === 'CONNECT') return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST', 'CONNECT is not proxied');
       const hasBody = head.chunked || head.contentLength > 0;
       this.#bodyDone = !hasBody;
       this.#responseDone = false;
@@ -138,7 +144,7 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
       this.#res = res;
       this.#phase = hasBody ? BODY : WAIT;
       if (hasBody && head.expectContinue) this.socket.write(CONTINUE, 'latin1');
-      handleRequest(this.#state, req, res);
+      this.#entry.request(req, res);
       if (rest !== undefined) {
         if (this.#phase === BODY) this.#body(rest);
         else if (this.#phase === WAIT) this.#buf = this.#buf === undefined ? rest : Buffer.concat([this.#buf, rest]);
@@ -153,13 +159,13 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
     this.socket.removeListener('data', this.#onData);
     this.#registry.remove(this);
     const req = new H1Request(method, target, headers, minor, this.socket, this, false);
-    handleUpgrade(this.#state, req, this.socket, rest ?? Buffer.alloc(0));
+    this.#entry.upgrade(req, this.socket, rest ?? Buffer.alloc(0));
   }
 
   #body(chunk: Buffer): void {
     if (this.#chunks !== undefined) {
       const used = this.#chunks.push(chunk);
-      if (typeof used === 'string') return this.#bodyError();
+      if (typeof used === 'string') return this.#bodyError(used);
       if (this.#chunks.done) {
         this.#chunks = undefined;
         this.#bodyEnd(used < chunk.length ? chunk.subarray(used) : undefined);
@@ -194,7 +200,8 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
     if (this.#responseDone) this.#next();
   }
 
-  #bodyError(): void {
+  #bodyError(why: string): void {
+    this.#entry.refused?.(400, why);
     const res = this.#res;
     this.#phase = CLOSED;
     this.#req?.destroy(Object.assign(new Error('malformed request body'), { code: 'HPE_INVALID_CHUNK_SIZE' }));
@@ -230,7 +237,8 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
     if (this.#buf !== undefined) this.#parse();
   }
 
-  #refuse(status: number, reason: string, code: string): void {
+  #refuse(status: number, reason: string, code: string, why: string): void {
+    this.#entry.refused?.(status, why);
     this.#phase = CLOSED;
     this.#buf = undefined;
     if (this.socket.writable) this.socket.end(rawLocalReply(status, reason, code, 'DPE'));

@@ -4,8 +4,9 @@
  * headers or keep-alive deadline passed, instead of a timer per request.
  */
 import type { Socket } from 'node:net';
-import type { ProxyState } from '../http/handle-request.ts';
-import { H1ServerConn, type ConnLimits, type ConnRegistry } from './server-conn.ts';
+import { handleRequest, type ProxyState } from '../http/handle-request.ts';
+import { handleUpgrade } from '../http/upgrade.ts';
+import { H1ServerConn, type ConnLimits, type ConnRegistry, type RequestEntry } from './server-conn.ts';
 
 /** What the capture listeners hand HTTP/1.x sockets to: this codec, or node:http (fallback). */
 export interface Http1Acceptor {
@@ -17,13 +18,17 @@ export interface Http1Acceptor {
 export class H1Server implements ConnRegistry, Http1Acceptor {
   now = performance.now();
   readonly #conns = new Set<H1ServerConn>();
-  readonly #state: ProxyState;
+  readonly #entry: RequestEntry;
   readonly #limits: ConnLimits;
   #sweep: NodeJS.Timeout | undefined;
   readonly #interval: number;
 
-  constructor(state: ProxyState, limits: ConnLimits) {
-    this.#state = state;
+  /** `entry` defaults to the proxy's request handling of `state`; tests give their own. */
+  constructor(state: ProxyState | undefined, limits: ConnLimits, entry?: RequestEntry) {
+    this.#entry = entry ?? {
+      request: (req, res) => handleRequest(state!, req, res),
+      upgrade: (req, socket, head) => handleUpgrade(state!, req, socket, head),
+    };
     this.#limits = limits;
     this.#interval = Math.max(50, Math.min(1000, Math.floor(Math.min(limits.headersTimeoutMs, limits.keepAliveTimeoutMs) / 4)));
   }
@@ -31,7 +36,7 @@ export class H1Server implements ConnRegistry, Http1Acceptor {
   /** A socket whose first bytes said HTTP/1.x (pushed back, paused). */
   accept(socket: Socket): void {
     this.now = performance.now();
-    const c = new H1ServerConn(socket, this.#state, this.#limits, this);
+    const c = new H1ServerConn(socket, this.#entry, this.#limits, this);
     this.#conns.add(c);
     if (this.#sweep === undefined) {
       this.#sweep = setInterval(() => this.#check(), this.#interval);
