@@ -104,6 +104,8 @@ export class ChunkedDecoder {
     this.#line = '';
     if (line.length < 3 || line.charCodeAt(line.length - 2) !== 13) return 'bare LF in chunk size line';
     const body = line.slice(0, -2);
+    // One CRLF ends the line; any other CR (or control) inside it is refused.
+    if (unsafeValue(body) || body.indexOf('\t') !== -1) return 'invalid chunk size line';
     const semi = body.indexOf(';');
     const hex = semi === -1 ? body : body.slice(0, semi);
     if (hex.length === 0 || hex.length > 15 || !/^[0-9a-fA-F]+$/.test(hex)) return 'invalid chunk size';
