@@ -14,6 +14,7 @@ import { ProxyRegistry, type ProxyStatusRow } from './push/proxies.ts';
 import type { SharedPiece } from './push/snapshot-cache.ts';
 import type { ProxyClaim } from './translate/index.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { StaleReporter } from './store/stale-log.ts';
 
 export interface CoreOptions {
   log: Logger;
@@ -68,7 +69,11 @@ export class OperatorCore {
     this.localMode = opts.localMode;
     this.current = this.build();
     this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
-    this.store.onChange((c) => this.onStoreChange(c));
+    const stale = new StaleReporter(this.store, this.log);
+    this.store.onChange((c) => {
+      stale.observe([...c.content, ...c.status]);
+      this.onStoreChange(c);
+    });
   }
 
   get world(): World {
