@@ -214,6 +214,7 @@ async function conditions(name: string): Promise<Cond[]> {
 const policy = (name: string, spec: object): string => JSON.stringify({ apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name, namespace: 'default' }, spec: { selector: { matchLabels: { app: 'reviews' } }, ...spec } });
 
 test('an update meshlet finds invalid keeps the last good version (Stale condition, log line); a policy never valid fails closed', async () => {
+  await apply(cluster!, clusterRole(true)); // as the test before left it (also when it failed)
   await op!.stop();
   op = await startOperator('third', true);
   await apply(cluster!, policy('stale-deny', { action: 'DENY', rules: [{ to: [{ operation: { paths: ['/stale'] } }] }] }));
