@@ -14,6 +14,8 @@ import { ProxyRegistry, type ProxyStatusRow } from './push/proxies.ts';
 import type { SharedPiece } from './push/snapshot-cache.ts';
 import type { ProxyClaim } from './translate/index.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
+import { StaleReporter } from './store/stale-log.ts';
+import type { ReadinessReport } from './kube/readiness.ts';
 
 export interface CoreOptions {
   log: Logger;
@@ -54,6 +56,10 @@ export class OperatorCore {
   private readonly worldListeners: ((w: World) => void)[] = [];
   private current: World;
   private closed = false;
+  /** While gated no World is built and no config is served: the sources' view is partial. */
+  private gated = false;
+  private readiness: () => ReadinessReport = () => ({ ready: true, pending: [], missing: [] });
+  private readonly readyWaiters = new Set<() => void>();
   /** World changes not yet ACKed by every proxy they changed (for apply → last ACK). */
   private rounds: { at: number; waiting: Set<string> }[] = [];
 
@@ -68,7 +74,11 @@ export class OperatorCore {
     this.localMode = opts.localMode;
     this.current = this.build();
     this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
-    this.store.onChange((c) => this.onStoreChange(c));
+    const stale = new StaleReporter(this.store, this.log);
+    this.store.onChange((c) => {
+      stale.observe([...c.content, ...c.status]);
+      this.onStoreChange(c);
+    });
   }
 
   get world(): World {
@@ -91,13 +101,51 @@ export class OperatorCore {
     for (const [kind, n] of byKind) this.metrics.invalidObjects.set({ kind }, n);
   }
 
+  /** Holds every config request until open(): `report` says what the sources still wait for. */
+  gate(report: () => ReadinessReport): void {
+    this.gated = true;
+    this.readiness = report;
+  }
+
+  /** The sources hold a whole view: build the World now and answer the requests held meanwhile. */
+  open(): void {
+    if (!this.gated) return;
+    this.gated = false;
+    this.rebuild(this.timers.now());
+    for (const w of [...this.readyWaiters]) w();
+  }
+
+  readinessReport(): ReadinessReport {
+    return { ...this.readiness(), ready: !this.gated };
+  }
+
+  /**
+   * Resolves true once config may be served; false when the hold time passed (or the caller
+   * left) first, in which case the caller answers 304 and the proxy keeps its current config.
+   */
+  async whenReady(signal?: AbortSignal): Promise<boolean> {
+    if (!this.gated) return true;
+    await new Promise<void>((resolve) => {
+      const done = (): void => {
+        clearTimeout(timer);
+        this.readyWaiters.delete(done);
+        signal?.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, this.holdMs);
+      this.readyWaiters.add(done);
+      signal?.addEventListener('abort', done);
+    });
+    return !this.gated && signal?.aborted !== true;
+  }
+
   /** Builds the World now if changes are pending (tests, shutdown). */
   flush(): void {
     this.debouncer.flush();
   }
 
   private rebuild(firstChangeAt: number): void {
-    if (this.closed) return;
+    if (this.closed || this.gated) return;
     const world = this.build();
     if (world.hash === this.current.hash) return;
     this.current = world;
@@ -118,6 +166,7 @@ export class OperatorCore {
 
   /** One config request of the push protocol (DESIGN.md §3), after authentication. */
   async config(claim: ProxyClaim, p: ConfigParams, signal?: AbortSignal): Promise<ConfigAnswer> {
+    if (!(await this.whenReady(signal))) return { status: 304 };
     const now = this.timers.now();
     const s = this.proxies.touch(claim, this.current, now);
     if (p.ack !== undefined) {
@@ -183,6 +232,7 @@ export class OperatorCore {
   close(): void {
     this.closed = true;
     this.debouncer.cancel();
+    for (const w of [...this.readyWaiters]) w();
     for (const s of this.proxies.states.values()) for (const w of [...s.waiters]) w();
   }
 }

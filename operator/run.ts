@@ -71,11 +71,13 @@ export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
     const src = new LocalDirSource(opts.local, core.store, opts.log);
     src.start();
     stops.push(() => src.stop());
+    // The directory was read whole (synchronously) above: the first World is complete.
+    core.flush();
   } else {
+    // No flush here: the core is gated until every watched kind was listed once.
     const { startKubeSources } = await import('./sources/kube-run.ts');
     stops.push(await startKubeSources(core, opts));
   }
-  core.flush();
   let serving: { key: string; cert: string; ca?: string; requestCert?: boolean };
   if (opts.tls !== undefined) serving = opts.tls;
   else {

@@ -33,6 +33,10 @@ export function buildDebugApp(core: OperatorCore): FastifyInstance {
     const known = core.proxies.states.get(id as string);
     return known?.snapshot ?? translate(core.world, resolveProxy(core.world, parsed));
   });
-  app.get('/ready', async () => ({ ready: true, world: core.world.hash }));
+  // 503 until every watched kind was listed once; the body names what is pending or not served.
+  app.get('/ready', async (_req, reply) => {
+    const r = core.readinessReport();
+    return reply.code(r.ready ? 200 : 503).send({ ...r, world: core.world.hash });
+  });
   return app;
 }

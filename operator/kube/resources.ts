@@ -23,6 +23,11 @@ export function apiVersionOf(r: WatchedResource, version: string): string {
   return r.group === '' ? version : `${r.group}/${version}`;
 }
 
+/** How logs, metrics and /ready name one watched resource version: `virtualservices.networking.istio.io/v1`. */
+export function resourceName(r: WatchedResource, version: string): string {
+  return `${r.plural}.${r.group === '' ? 'core' : r.group}/${version}`;
+}
+
 /** Cluster-wide collection path, e.g. `/apis/networking.istio.io/v1/virtualservices`. */
 export function collectionPath(r: WatchedResource, version: string): string {
   return r.group === '' ? `/api/${version}/${r.plural}` : `/apis/${r.group}/${version}/${r.plural}`;

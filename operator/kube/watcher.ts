@@ -10,7 +10,7 @@ import type { K8sObject } from '../world/objects.ts';
 import type { Timers } from '../store/timers.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { kubeJson } from './http.ts';
-import { apiVersionOf, collectionPath, type WatchedResource } from './resources.ts';
+import { apiVersionOf, collectionPath, resourceName, type WatchedResource } from './resources.ts';
 
 export interface WatchSink {
   upsert(version: string, obj: K8sObject): void;
@@ -57,7 +57,7 @@ export class ResourceWatcher {
   }
 
   get name(): string {
-    return `${this.res.plural}.${this.res.group === '' ? 'core' : this.res.group}/${this.version}`;
+    return resourceName(this.res, this.version);
   }
 
   private normalize(o: KubernetesObject): K8sObject {

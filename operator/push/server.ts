@@ -76,6 +76,13 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
     try {
       if (requested === undefined) throw new MeshletError('MESHLET_OPERATOR_BAD_REQUEST', 'missing or malformed proxy id');
       const claim = await authenticate(request, requested);
+      const abort = new AbortController();
+      reply.raw.on('close', () => {
+        if (!reply.raw.writableEnded) abort.abort();
+      });
+      // Until every watched kind was listed the World is partial (no pod to check the claim
+      // against, maybe no policies): hold, then 304, so the proxy keeps its current config.
+      if (!(await core.whenReady(abort.signal))) return reply.code(304).send();
       // A known pod's service account must be the proven (or stated) one.
       assertClaimMatchesPod(claim, findWorkload(core.world, claim.name, claim.namespace)?.serviceAccount);
       const params: ConfigParams = {};
@@ -83,10 +90,6 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
         const v = one(q[k]);
         if (v !== undefined) params[k] = v;
       }
-      const abort = new AbortController();
-      reply.raw.on('close', () => {
-        if (!reply.raw.writableEnded) abort.abort();
-      });
       const answer = await core.config(claim, params, abort.signal);
       if (answer.status === 304) return reply.code(304).send();
       reply.code(200).header('content-type', 'application/json').header('x-meshlet-version', answer.version);

@@ -1,12 +1,15 @@
 /**
  * Kubernetes mode: informers for every watched resource and version feed the store through
- * one aggregator per kind; a Lease elects the replica that writes status.
+ * one aggregator per kind; a Lease elects the replica that writes status. The core serves
+ * nothing until every resource was listed once or found not served (ListReadiness).
  */
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorCore } from '../core.ts';
 import type { RunOptions } from '../run.ts';
-import { WATCHED } from '../kube/resources.ts';
+import { WATCHED, resourceName } from '../kube/resources.ts';
+import { ListReadiness } from '../kube/readiness.ts';
+import type { WatchSink } from '../kube/watcher.ts';
 import { ResourceWatcher } from '../kube/watcher.ts';
 import { KindAggregator } from '../kube/aggregator.ts';
 import { LeaderElector } from '../status/lease.ts';
@@ -25,9 +28,33 @@ export async function startKubeSources(core: OperatorCore, opts: RunOptions): Pr
   const kc = loadKubeConfig(opts.kubeconfig);
   const timers = opts.timers ?? realTimers;
   const watchers: ResourceWatcher[] = [];
+  const names = WATCHED.flatMap((res) => res.versions.map((v) => resourceName(res, v)));
+  const readiness = new ListReadiness(names, (r) => {
+    const note = r.missing.length === 0 ? '' : `; not served (counted as empty): ${r.missing.join(', ')}`;
+    core.log.info({ missing: r.missing }, `every watched resource listed once${note}; serving config`);
+    core.open();
+  });
+  core.gate(() => readiness.report());
+  core.log.info({ pending: names }, `waiting for the first list of ${names.length} watched resources before serving config`);
   for (const res of WATCHED) {
     const agg = new KindAggregator(res.kind, res.versions, core.store, core.metrics);
-    for (const v of res.versions) watchers.push(new ResourceWatcher(kc, res, v, agg, { timers, metrics: core.metrics, log: core.log }));
+    for (const v of res.versions) {
+      const name = resourceName(res, v);
+      // The aggregator first, so the store holds the list before readiness may open the core.
+      const sink: WatchSink = {
+        upsert: (ver, o) => agg.upsert(ver, o),
+        remove: (ver, o) => agg.remove(ver, o),
+        clear: (ver) => {
+          agg.clear(ver);
+          readiness.missing(name);
+        },
+        synced: (ver, objs) => {
+          agg.synced(ver, objs);
+          readiness.listed(name);
+        },
+      };
+      watchers.push(new ResourceWatcher(kc, res, v, sink, { timers, metrics: core.metrics, log: core.log }));
+    }
   }
   for (const w of watchers) w.start();
   const versionOf = (kind: string): string => {

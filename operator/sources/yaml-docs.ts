@@ -1,9 +1,12 @@
 /**
  * Multi-document YAML → Kubernetes objects, each with its `file:line`, and parse errors
- * with theirs. A broken document is reported and skipped; the others still load.
+ * with theirs. A broken document is reported; when its text names a security kind, what
+ * can be read of it (kind, name, namespace) is returned as `unreadable` so that the
+ * caller can fail closed for it. The other documents still load.
  */
 import { LineCounter, parseAllDocuments, isMap, isSeq, type Document, type Node } from 'yaml';
 import type { K8sObject, ObjectOrigin } from '../world/objects.ts';
+import { salvageSecurityObject } from './salvage.ts';
 
 export interface LoadedObject {
   object: K8sObject;
@@ -46,23 +49,34 @@ function lineFinder(doc: Document, counter: LineCounter, fallback: number): (pat
   };
 }
 
-export function parseYamlObjects(text: string, file: string): { objects: LoadedObject[]; problems: LoadProblem[] } {
+export interface UnreadableObject {
+  object: K8sObject;
+  problem: LoadProblem;
+}
+
+export function parseYamlObjects(text: string, file: string): { objects: LoadedObject[]; problems: LoadProblem[]; unreadable: UnreadableObject[] } {
   const counter = new LineCounter();
   const objects: LoadedObject[] = [];
   const problems: LoadProblem[] = [];
+  const unreadable: UnreadableObject[] = [];
+  const report = (p: LoadProblem, from: number, to: number): void => {
+    problems.push(p);
+    const o = salvageSecurityObject(text.slice(from, to), `${file}:${p.line}`);
+    if (o !== undefined) unreadable.push({ object: o, problem: p });
+  };
   for (const doc of parseAllDocuments(text, { lineCounter: counter, prettyErrors: false })) {
     const startLine = counter.linePos(doc.range[0]).line;
     if (doc.errors.length > 0) {
       const e = doc.errors[0];
       const line = e?.linePos?.[0]?.line ?? startLine;
-      problems.push({ code: 'MESHLET_OPERATOR_YAML_PARSE', file, line, reason: (e?.message ?? 'parse error').split('\n')[0] as string });
+      report({ code: 'MESHLET_OPERATOR_YAML_PARSE', file, line, reason: (e?.message ?? 'parse error').split('\n')[0] as string }, doc.range[0], doc.range[2]);
       continue;
     }
     const value: unknown = doc.toJS();
     if (value === null || value === undefined) continue;
     const o = value as Partial<K8sObject>;
     if (typeof o !== 'object' || typeof o.kind !== 'string' || typeof o.apiVersion !== 'string' || typeof o.metadata?.name !== 'string') {
-      problems.push({ code: 'MESHLET_OPERATOR_OBJECT_SHAPE', file, line: startLine, reason: 'needs apiVersion, kind and metadata.name' });
+      report({ code: 'MESHLET_OPERATOR_OBJECT_SHAPE', file, line: startLine, reason: 'needs apiVersion, kind and metadata.name' }, doc.range[0], doc.range[2]);
       continue;
     }
     // As kubectl does: namespaced objects without a namespace go to `default`.
@@ -70,5 +84,5 @@ export function parseYamlObjects(text: string, file: string): { objects: LoadedO
     const contentLine = doc.contents?.range !== undefined && doc.contents !== null ? counter.linePos(doc.contents.range[0]).line : startLine;
     objects.push({ object: o as K8sObject, origin: { file, line: contentLine }, lineOf: lineFinder(doc, counter, contentLine) });
   }
-  return { objects, problems };
+  return { objects, problems, unreadable };
 }

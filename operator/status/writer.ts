@@ -65,7 +65,8 @@ export class StatusWriter {
     if (e === undefined) return;
     const obj = e.object;
     const gen = obj.metadata.generation ?? 0;
-    const want: MeshStatus = desiredStatus(gen, e.messages, obj.status, (this.o.now ?? (() => new Date()))().toISOString().replace(/\.\d+Z$/, 'Z'));
+    const served = { serving: e.serving, ...(e.accepted?.metadata.generation === undefined ? {} : { servedGeneration: e.accepted.metadata.generation }) };
+    const want: MeshStatus = desiredStatus(gen, e.messages, obj.status, (this.o.now ?? (() => new Date()))().toISOString().replace(/\.\d+Z$/, 'Z'), served);
     if (sameStatus(obj.status, want)) {
       this.written.delete(key);
       return;

@@ -1,13 +1,18 @@
 /**
  * The one store both sources feed. It keeps, per object, the latest version seen, its
  * validation messages and the last version that passed validation: the World is built
- * from accepted versions only, so an invalid update leaves proxies on the previous one.
+ * from what each entry serves — its latest version when valid, else its last good one
+ * (stale), else, for security kinds, a fail-closed stand-in (see fail-closed.ts).
  */
 import type { K8sObject, ObjectOrigin } from '../world/objects.ts';
 import { isMeshKind, objectKey } from '../world/objects.ts';
 import { createHash } from 'node:crypto';
 import { stableStringify } from '../world/hash.ts';
 import { validateMeshObject, type ValidationMessage } from './validate.ts';
+import { failClosedStandIn } from './fail-closed.ts';
+
+/** What an entry puts into the World: its latest version, its last good one, a stand-in, or nothing. */
+export type Serving = 'latest' | 'stale' | 'fail-closed' | 'none';
 
 export interface StoreEntry {
   key: string;
@@ -15,8 +20,11 @@ export interface StoreEntry {
   object: K8sObject;
   origin: ObjectOrigin;
   messages: ValidationMessage[];
-  /** The last version without error-level messages (what the World uses). */
+  /** The last version without error-level messages. */
   accepted?: K8sObject;
+  /** What the World uses: `accepted`, or a fail-closed stand-in when there is none. */
+  served?: K8sObject;
+  serving: Serving;
   /** Line of a field path, when the source knows it (local files). */
   lineOf?: (path: string) => number | undefined;
 }
@@ -34,6 +42,8 @@ export interface Incoming {
   object: K8sObject;
   origin?: ObjectOrigin;
   lineOf?: (path: string) => number | undefined;
+  /** The source could not read this object whole (a document that does not parse): it is invalid. */
+  unreadable?: ValidationMessage;
 }
 
 /** What translation may see of an object: no status (mesh kinds), no server bookkeeping. */
@@ -104,19 +114,24 @@ export class Store {
     // The very same object again (an unchanged file on reload): nothing to do.
     if (prev !== undefined && prev.object === inc.object) return;
     const obj = worldView(inc.object);
-    const messages = isMeshKind(obj.kind) ? this.validate(inc.object) : [];
+    const messages = inc.unreadable !== undefined ? [inc.unreadable] : isMeshKind(obj.kind) ? this.validate(inc.object) : [];
     const ok = !messages.some((m) => m.level === 'error');
-    const entry: StoreEntry = { key, object: inc.object, origin: inc.origin ?? {}, messages };
-    if (inc.lineOf !== undefined) entry.lineOf = inc.lineOf;
     const accepted = ok ? obj : prev?.accepted;
+    // No good version of a security object: serve its most restrictive reading, never nothing.
+    const standIn = accepted === undefined ? failClosedStandIn(obj) : undefined;
+    const served = accepted ?? standIn;
+    const serving: Serving = ok ? 'latest' : accepted !== undefined ? 'stale' : standIn !== undefined ? 'fail-closed' : 'none';
+    const entry: StoreEntry = { key, object: inc.object, origin: inc.origin ?? {}, messages, serving };
+    if (inc.lineOf !== undefined) entry.lineOf = inc.lineOf;
     if (accepted !== undefined) entry.accepted = accepted;
+    if (served !== undefined) entry.served = served;
     this.entries.set(key, entry);
-    const content = accepted === undefined ? '' : accepted === prev?.accepted ? (this.contentKeys.get(key) ?? '') : createHash('sha256').update(stableStringify(accepted)).digest('base64');
+    const content = served === undefined ? '' : served === prev?.served ? (this.contentKeys.get(key) ?? '') : createHash('sha256').update(stableStringify(served)).digest('base64');
     if (this.contentKeys.get(key) !== content) {
       this.setDigest(key, content);
       c.content.push(key);
     }
-    if (isMeshKind(obj.kind)) c.status.push(key);
+    if (isMeshKind(obj.kind) || inc.unreadable !== undefined) c.status.push(key);
   }
 
   private setDigest(key: string, digest: string): void {
@@ -146,10 +161,10 @@ export class Store {
     return [...this.entries.values()];
   }
 
-  /** Accepted versions of every object: the input of buildWorld. */
+  /** What every entry serves (accepted versions and fail-closed stand-ins): the input of buildWorld. */
   acceptedObjects(): K8sObject[] {
     const out: K8sObject[] = [];
-    for (const e of this.entries.values()) if (e.accepted !== undefined) out.push(e.accepted);
+    for (const e of this.entries.values()) if (e.served !== undefined) out.push(e.served);
     return out;
   }
 

@@ -235,8 +235,8 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
         assert.ok(port !== undefined, `no "operator ready" line yet:\n${op.output()}`);
         return port;
       });
-      const ready = await fetch(`http://127.0.0.1:${monitorPort}/ready`);
-      assert.equal(ready.status, 200);
+      // 503 until every watched kind was listed once: with the chart's RBAC that must happen.
+      await eventually(async () => assert.equal((await fetch(`http://127.0.0.1:${monitorPort}/ready`)).status, 200));
       // Every operator metric the control-plane dashboard queries is exported.
       const metrics = await (await fetch(`http://127.0.0.1:${monitorPort}/metrics`)).text();
       const wanted = metricNames(exprs(dashboard('control-plane.json')), /^(pilot_|meshlet_operator_)/);

@@ -176,7 +176,8 @@ describe('meshlet operator in a cluster', () => {
       assert.equal(ready.webhookPort, undefined, JSON.stringify(ready));
       const refused = await fetch(`https://127.0.0.1:${port}/inject`).then(() => 'answered', (e: unknown) => String((e as { cause?: { code?: string } }).cause?.code));
       assert.equal(refused, 'ECONNREFUSED');
-      assert.equal((await fetch(`${second.monitorUrl}/ready`)).status, 200);
+      // Ready once every watched kind was listed (503 before that).
+      await until(async () => ((await fetch(`${second.monitorUrl}/ready`)).status === 200 ? true : undefined), 30_000, '/ready 200');
       assert.equal(second.caPem.trim(), o().caPem.trim(), 'same mesh root: the CA Secret is shared, not re-created');
     } finally {
       await second.stop();
