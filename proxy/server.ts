@@ -89,6 +89,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     security = new ProxySecurity({
       certs: o.certs,
       trustDomain: o.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+      handshakeTimeoutMs: o.headersTimeoutMs,
       log: o.log,
       onMtls: (tls) => {
         markMtls(tls);

@@ -5,6 +5,9 @@
  * terminates TLS (a client's TLS goes through to the app untouched).
  * Rotation: `rotate(cert)` calls `tlsServer.setSecureContext`, which only affects new
  * handshakes, so live connections are never dropped.
+ * Descriptors: the capture listener allows half-open sockets, so a client that ends before its
+ * first byte is destroyed here, and the wait for the first byte (STRICT) and for the handshake
+ * are bounded by `handshakeTimeoutMs` (Node's TLS default is 120 s).
  */
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type Server as TlsServer, type TLSSocket } from 'node:tls';
@@ -31,7 +34,19 @@ export interface InboundMtlsOptions {
    * a plaintext server-first protocol (MySQL, SMTP...). 5 s by default.
    */
   firstByteTimeoutMs?: number;
+  /**
+   * STRICT: how long a client may stay silent before its first byte; and for every mode, how
+   * long a TLS handshake may take. The proxy passes its headers timeout; 10 s by default.
+   */
+  handshakeTimeoutMs?: number;
+  /** Timer source (tests); returns a cancel function. */
+  setTimer?: (fn: () => void, ms: number) => () => void;
 }
+
+const realTimer = (fn: () => void, ms: number): (() => void) => {
+  const t = setTimeout(fn, ms);
+  return () => clearTimeout(t);
+};
 
 /** What the first byte says, for a given mode: what to do with the connection. */
 export function classifyFirstByte(firstByte: number, mode: MtlsMode): InboundKind | 'refuse' {
@@ -45,10 +60,14 @@ export class InboundMtls {
   readonly tlsServer: TlsServer;
   readonly #opts: InboundMtlsOptions;
   readonly #ports = new WeakMap<Socket, number>();
+  readonly #handshakeTimeoutMs: number;
+  readonly #setTimer: (fn: () => void, ms: number) => () => void;
 
   constructor(opts: InboundMtlsOptions) {
     this.#opts = opts;
-    this.tlsServer = createTlsServer(serverTlsOptions(opts.cert));
+    this.#handshakeTimeoutMs = opts.handshakeTimeoutMs ?? 10_000;
+    this.#setTimer = opts.setTimer ?? realTimer;
+    this.tlsServer = createTlsServer({ ...serverTlsOptions(opts.cert), handshakeTimeout: this.#handshakeTimeoutMs });
     this.tlsServer.on('secureConnection', (s: TLSSocket) => opts.onMtls(s, this.#portOf(s)));
     this.tlsServer.on('tlsClientError', (err: Error, s: TLSSocket) => {
       opts.onRefused?.('handshake-failed', this.#portOf(s), err);
@@ -68,17 +87,25 @@ export class InboundMtls {
       this.#opts.onPlaintext(socket, port);
       return;
     }
-    // Server-first plaintext sends nothing: under PERMISSIVE, hand it over after a while.
-    const timer = mode === 'PERMISSIVE'
-      ? setTimeout(() => {
-        socket.removeListener('data', onFirst);
+    // Server-first plaintext sends nothing: under PERMISSIVE, hand it over after a while;
+    // under STRICT nothing but a ClientHello is welcome, so silence is closed.
+    const cancel = mode === 'PERMISSIVE'
+      ? this.#setTimer(() => {
+        detach();
         socket.pause();
         this.#opts.onPlaintext(socket, port);
         socket.resume();
       }, this.#opts.firstByteTimeoutMs ?? 5000)
-      : undefined;
+      : this.#setTimer(() => void socket.destroy(), this.#handshakeTimeoutMs);
+    // A client that ends before its first byte: nobody else will close the half-open socket.
+    const onEnd = (): void => void socket.destroy();
+    const detach = (): void => {
+      cancel();
+      socket.removeListener('data', onFirst);
+      socket.removeListener('end', onEnd);
+    };
     const onFirst = (chunk: Buffer): void => {
-      clearTimeout(timer);
+      detach();
       socket.pause();
       const kind = classifyFirstByte(chunk[0] ?? 0, mode);
       if (kind === 'refuse') {
@@ -95,12 +122,14 @@ export class InboundMtls {
       }
       this.#ports.set(socket, port);
       // The TLS wrap takes over the handle and replays the buffered ClientHello itself
-      // (node's initRead); resuming the raw socket here would steal it.
+      // (node's initRead); resuming the raw socket here would steal it. Its handshakeTimeout
+      // bounds a ClientHello that never completes.
       this.tlsServer.emit('connection', socket);
     };
-    socket.once('data', onFirst);
+    socket.on('data', onFirst);
+    socket.once('end', onEnd);
     socket.on('error', () => socket.destroy());
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', cancel);
   }
 
   /** New certificate for new handshakes; live connections keep the old one until they close. */

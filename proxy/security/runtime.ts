@@ -22,6 +22,8 @@ export interface ProxySecurityOptions {
   onMtls: (socket: TLSSocket, port: number) => void;
   onPlaintext: (socket: Socket, port: number) => void;
   onRefused?: (reason: string, port: number) => void;
+  /** Bound on a silent STRICT client and on a TLS handshake (the proxy's headers timeout). */
+  handshakeTimeoutMs?: number;
   log?: Logger;
 }
 
@@ -50,6 +52,7 @@ export class ProxySecurity {
       onMtls: this.#opts.onMtls,
       onPlaintext: this.#opts.onPlaintext,
       onRefused: (reason, port) => this.#opts.onRefused?.(reason, port),
+      ...(this.#opts.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: this.#opts.handshakeTimeoutMs }),
     });
   }
 
