@@ -65,6 +65,11 @@ export class ProxySecurity {
     return this.#authz;
   }
 
+  /** The workload certificate source (renewal, operator-answered hook). */
+  get certs(): WorkloadCertManager {
+    return this.#opts.certs;
+  }
+
   get authz(): CompiledAuthz {
     return this.#authz;
   }
