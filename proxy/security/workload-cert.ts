@@ -70,6 +70,7 @@ export class WorkloadCertManager {
   readonly #now: () => number;
   readonly #schedule: Scheduler;
   readonly #listeners: ((c: WorkloadCert) => void)[] = [];
+  #firstWaiters: ((c: WorkloadCert) => void)[] = [];
   #current: WorkloadCert | undefined;
   #cancel: (() => void) | undefined;
   #failures = 0;
@@ -82,9 +83,23 @@ export class WorkloadCertManager {
     this.#schedule = opts.schedule ?? realSchedule;
   }
 
-  /** Obtains the first certificate (throws when it cannot) and schedules renewals. */
+  /**
+   * Obtains the first certificate and schedules renewals. With the CA unreachable it keeps
+   * retrying on the backoff (each failure logged) and resolves with the first certificate;
+   * a proxy must not exit because the operator starts after it.
+   */
   async start(): Promise<WorkloadCert> {
-    return this.rotateNow();
+    try {
+      return await this.rotateNow();
+    } catch {
+      // Retry timers are unref'd (they must not hold a stopping proxy); here nothing else
+      // keeps the process alive until the first certificate arrives.
+      const hold = setInterval(() => undefined, 60_000);
+      return new Promise((resolve) => this.#firstWaiters.push((c) => {
+        clearInterval(hold);
+        resolve(c);
+      }));
+    }
   }
 
   current(): WorkloadCert | undefined {
@@ -112,6 +127,7 @@ export class WorkloadCertManager {
       this.#failures = 0;
       this.#scheduleAt(renewAtMs(cert, receivedAt));
       for (const fn of this.#listeners) fn(cert);
+      for (const fn of this.#firstWaiters.splice(0)) fn(cert);
       return cert;
     } catch (err) {
       this.#failures += 1;
