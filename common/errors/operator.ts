@@ -12,5 +12,6 @@ export const operatorErrors = [
   { code: 'MESHLET_OPERATOR_STATUS_WRITE', message: 'could not write the status of a mesh object', hint: 'Check RBAC for the status subresource; the write is retried on the next change.' },
   { code: 'MESHLET_OPERATOR_UNAUTHENTICATED', message: 'proxy request could not be authenticated', hint: 'The proxy must present its identity (token or workload certificate).' },
   { code: 'MESHLET_OPERATOR_BAD_REQUEST', message: 'bad config request', hint: 'GET /v1/config needs ?proxy=<pod>.<namespace>&version=<hash>.' },
+  { code: 'MESHLET_OPERATOR_DEBUG_LOOPBACK_ONLY', message: 'this debug view shows proxy config and answers loopback clients only', hint: 'Run the CLI on the operator host, or `kubectl -n meshlet-system port-forward svc/meshlet 15014` and use http://127.0.0.1:15014.' },
   { code: 'MESHLET_OPERATOR_PROXY_NACK', message: 'proxy rejected its config', hint: 'See the error the proxy sent; it keeps its last good config. `meshlet proxy-status` shows it.' },
 ] as const satisfies readonly ErrorEntry[];
