@@ -1,6 +1,6 @@
 /**
  * The sidecar's security state in one object, for the proxy core to plug in: the workload
- * cert (renewed at half-life), the inbound mTLS front (mode per port from the snapshot's
+ * cert (renewed at half its usable life), the inbound mTLS front (mode per port from the snapshot's
  * PeerAuthentication, rotated with setSecureContext), the client contexts for upstream mTLS,
  * the compiled AuthorizationPolicies of the current snapshot, and the secrets summary.
  */
