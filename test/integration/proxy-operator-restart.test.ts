@@ -1,7 +1,7 @@
 /**
  * A real `meshlet proxy` and a real `meshlet operator --local`, the operator away and back:
  * a proxy started while the operator is unreachable keeps retrying (no exit) and comes up
- * once it returns; after an operator restart, `meshlet proxy-status` shows the proxy SYNCED
+ * once it returns, and with a 1-minute certificate it does not flood the CA; after an operator restart, `meshlet proxy-status` shows the proxy SYNCED
  * again (its reconnect on the current version gets 304, and that is recorded as its ack).
  */
 import { after, before, test } from 'node:test';
@@ -37,7 +37,7 @@ const freePort = async (): Promise<number> => {
 };
 
 const startOperator = (): Promise<OperatorProcess> =>
-  startOperatorProcess(['--local', mesh, '--hold', '1000', '--log-level', 'info'], join(dir, 'root.pem'), 20_000, { push: pushPort });
+  startOperatorProcess(['--local', mesh, '--hold', '1000', '--workload-cert-ttl', '1m', '--log-level', 'info'], join(dir, 'root.pem'), 20_000, { push: pushPort });
 
 /** Polls `get` every 100 ms (at most `ms` and 300 times) until `pred` holds; returns the last value. */
 async function poll<T>(get: () => T | Promise<T>, pred: (v: T) => boolean, ms: number): Promise<T> {
@@ -113,6 +113,10 @@ test('a proxy started with the operator away retries until it is back; proxy-sta
   assert.ok(up, `the proxy got its certificate and config once the operator was back: ${stderr.slice(-500)}`);
   const first = await poll(statusRow, (r) => r?.status === 'SYNCED', 15_000);
   assert.equal(first?.status, 'SYNCED');
+  // A 1-minute certificate (notBefore backdated 60 s) is renewed after 30 s, not at once and again.
+  const metrics = await (await fetch(`${op.monitorUrl}/metrics`)).text();
+  const csrs = Number(/^citadel_server_csr_count (\d+)/m.exec(metrics)?.[1] ?? NaN);
+  assert.ok(csrs >= 1 && csrs <= 2, `${csrs} certificate requests from one proxy with a 1m TTL`);
 
   // Operator restart: the proxy reconnects on the version it runs.
   await op.stop();
