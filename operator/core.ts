@@ -169,14 +169,17 @@ export class OperatorCore {
     if (!(await this.whenReady(signal))) return { status: 304 };
     const now = this.timers.now();
     const s = this.proxies.touch(claim, this.current, now);
-    if (p.ack !== undefined) {
-      s.ackedVersion = p.ack;
-      if (s.nack !== undefined && s.nack.version !== p.ack) s.nack = undefined;
-      if (p.ack === s.snapshot.version && s.pendingSince !== undefined) {
+    // A proxy reconnecting on the version it runs (after an operator restart) sends no ack and
+    // gets 304: the version it reports is its ack, or it would show STALE forever.
+    const ack = p.ack ?? (p.version !== undefined && p.version === s.snapshot.version && s.ackedVersion !== p.version && s.nack?.version !== p.version ? p.version : undefined);
+    if (ack !== undefined) {
+      s.ackedVersion = ack;
+      if (s.nack !== undefined && s.nack.version !== ack) s.nack = undefined;
+      if (ack === s.snapshot.version && s.pendingSince !== undefined) {
         this.metrics.convergence.observe(Math.max(0, now - s.pendingSince) / 1000);
         s.pendingSince = undefined;
       }
-      if (p.ack === s.snapshot.version) this.ackedAll(s.id, now);
+      if (ack === s.snapshot.version) this.ackedAll(s.id, now);
     }
     if (p.nack !== undefined) {
       const error = p.error ?? 'unknown error';

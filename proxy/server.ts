@@ -16,6 +16,7 @@ import type { Feature } from './chain/types.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../common/spiffe.ts';
 import { inboundSecurityFeature } from './features/index.ts';
 import { ProxySecurity } from './security/runtime.ts';
+import { REFUSAL_CODES } from './security/inbound-mtls.ts';
 import type { WorkloadCertManager } from './security/workload-cert.ts';
 import { registerAuthzMetrics } from './security/authz-metrics.ts';
 import type { AuthzDecision } from './security/authz.ts';
@@ -89,13 +90,14 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     security = new ProxySecurity({
       certs: o.certs,
       trustDomain: o.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+      handshakeTimeoutMs: o.headersTimeoutMs,
       log: o.log,
       onMtls: (tls) => {
         markMtls(tls);
         inboundRef.capture!.dispatch(tls);
       },
       onPlaintext: (socket) => inboundRef.capture!.dispatch(socket),
-      onRefused: (reason, port) => o.log.debug({ code: reason === 'plaintext-in-strict' ? 'MESHLET_SECURITY_MTLS_REQUIRED' : 'MESHLET_SECURITY_PEER_IDENTITY', port }, `inbound connection refused: ${reason}`),
+      onRefused: (reason, port) => o.log.debug({ code: REFUSAL_CODES[reason], port }, `inbound connection refused: ${reason}`),
     });
     await security.start();
     certSource = o.certs;

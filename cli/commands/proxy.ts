@@ -160,6 +160,8 @@ export async function run(argv: string[]): Promise<number> {
       setTimeout: (cb, ms) => setTimeout(cb, ms), clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout), random: Math.random,
       backoff: { baseMs: num(v['backoff-base-ms'], 500), maxMs: num(v['backoff-max-ms'], 30_000) },
       onEvent: (e) => {
+        // Any answer means the operator (and its CA) is back: a renewal in backoff goes now.
+        if (e.type !== 'error') proxy.security?.certs.operatorAnswered();
         if (e.type === 'applied') log.info({ version: e.version }, 'config applied');
         else if (e.type === 'nack') log.warn({ code: e.code, version: e.version }, `config rejected: ${e.error}`);
         else if (e.type === 'error') log.warn({ code: 'MESHLET_PROXY_CONFIG_FETCH', attempt: e.attempt, delayMs: e.delayMs }, `config fetch failed: ${e.error}`);

@@ -15,5 +15,6 @@ export const operatorErrors = [
   { code: 'MESHLET_OPERATOR_OBJECT_STALE', message: 'object\'s latest version is unparsable or invalid; proxies keep its last good version', hint: 'Fix the file or object named; until then the previous version keeps being enforced (delete the file or object to remove it).' },
   { code: 'MESHLET_OPERATOR_FAIL_CLOSED', message: 'security object has no valid version; the workloads it may select fail closed', hint: 'An AuthorizationPolicy becomes deny-all and a PeerAuthentication STRICT for the workloads it selects until a valid version is applied.' },
   { code: 'MESHLET_OPERATOR_NOT_READY', message: 'operator has not listed every watched kind yet; config is held', hint: 'See /ready on 15014 for the pending kinds (RBAC, apiserver reachability); proxies keep their current config meanwhile.' },
+  { code: 'MESHLET_OPERATOR_DEBUG_LOOPBACK_ONLY', message: 'this debug view shows proxy config and answers loopback clients only', hint: 'Run the CLI on the operator host, or `kubectl -n meshlet-system port-forward svc/meshlet 15014` and use http://127.0.0.1:15014.' },
   { code: 'MESHLET_OPERATOR_PROXY_NACK', message: 'proxy rejected its config', hint: 'See the error the proxy sent; it keeps its last good config. `meshlet proxy-status` shows it.' },
 ] as const satisfies readonly ErrorEntry[];

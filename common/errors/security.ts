@@ -11,5 +11,6 @@ export const securityErrors = [
   { code: 'MESHLET_SECURITY_CERT_FETCH', message: 'workload certificate could not be obtained', hint: 'The proxy keeps its current certificate and retries; check the operator and the token.' },
   { code: 'MESHLET_SECURITY_PEER_IDENTITY', message: 'upstream presented a certificate for a different identity', hint: 'The endpoint\'s SPIFFE ID does not match the expected service identity; check the endpoint\'s service account.' },
   { code: 'MESHLET_SECURITY_MTLS_REQUIRED', message: 'plaintext connection refused: PeerAuthentication is STRICT', hint: 'Call this workload from a meshed pod, or set the PeerAuthentication to PERMISSIVE.' },
+  { code: 'MESHLET_SECURITY_SESSION_EXPIRED', message: 'resumed TLS session refused: a certificate that made it has expired', hint: 'The client reconnects with a full handshake; if that fails too, the certificate was not renewed (check the operator and MESHLET_SECURITY_CERT_FETCH logs).' },
   { code: 'MESHLET_SECURITY_UNSUPPORTED', message: 'unsupported AuthorizationPolicy feature', hint: 'CUSTOM actions and request.auth.* conditions are not supported yet; the policy is not applied as written.' },
 ] as const satisfies readonly ErrorEntry[];

@@ -50,6 +50,7 @@ export const claimFromRequest = (request: FastifyRequest, requested: { name: str
 
 export interface PushServerOptions {
   tls: { key: string; cert: string; ca?: string; requestCert?: boolean };
+  /** Proves the caller; when set, config is served only for workloads the World knows. */
   authenticate?: ProxyAuthenticator;
 }
 
@@ -83,8 +84,14 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
       // Until every watched kind was listed the World is partial (no pod to check the claim
       // against, maybe no policies): hold, then 304, so the proxy keeps its current config.
       if (!(await core.whenReady(abort.signal))) return reply.code(304).send();
+      const known = findWorkload(core.world, claim.name, claim.namespace);
+      // With proven callers, only a known workload of the caller's own identity gets config: a
+      // made-up pod with another workload's labels would otherwise be handed its listeners and policies.
+      if (opts.authenticate !== undefined && known === undefined) {
+        throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `no workload ${claim.name}.${claim.namespace} is known (pod or WorkloadEntry)`);
+      }
       // A known pod's service account must be the proven (or stated) one.
-      assertClaimMatchesPod(claim, findWorkload(core.world, claim.name, claim.namespace)?.serviceAccount);
+      assertClaimMatchesPod(claim, known?.serviceAccount);
       const params: ConfigParams = {};
       for (const k of ['version', 'ack', 'nack', 'error'] as const) {
         const v = one(q[k]);

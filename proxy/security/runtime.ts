@@ -1,6 +1,6 @@
 /**
  * The sidecar's security state in one object, for the proxy core to plug in: the workload
- * cert (renewed at half-life), the inbound mTLS front (mode per port from the snapshot's
+ * cert (renewed at half its usable life), the inbound mTLS front (mode per port from the snapshot's
  * PeerAuthentication, rotated with setSecureContext), the client contexts for upstream mTLS,
  * the compiled AuthorizationPolicies of the current snapshot, and the secrets summary.
  */
@@ -11,7 +11,7 @@ import { mtlsModeForPort } from '../../common/security/peer-auth.ts';
 import type { Cluster, Endpoint, PeerAuthenticationSettings, ProxySnapshot } from '../../common/snapshot.ts';
 import { compileAuthz, type CompiledAuthz } from './authz.ts';
 import { upstreamTransport, type UpstreamTransport } from './auto-mtls.ts';
-import { InboundMtls } from './inbound-mtls.ts';
+import { InboundMtls, type InboundRefusal } from './inbound-mtls.ts';
 import { describeSecrets, type SecretSummary } from './secrets.ts';
 import { MtlsClient } from './tls-contexts.ts';
 import type { WorkloadCertManager } from './workload-cert.ts';
@@ -21,7 +21,9 @@ export interface ProxySecurityOptions {
   trustDomain: string;
   onMtls: (socket: TLSSocket, port: number) => void;
   onPlaintext: (socket: Socket, port: number) => void;
-  onRefused?: (reason: string, port: number) => void;
+  onRefused?: (reason: InboundRefusal, port: number) => void;
+  /** Bound on a silent STRICT client and on a TLS handshake (the proxy's headers timeout). */
+  handshakeTimeoutMs?: number;
   log?: Logger;
 }
 
@@ -29,7 +31,8 @@ export class ProxySecurity {
   readonly client: MtlsClient;
   readonly #opts: ProxySecurityOptions;
   #inbound: InboundMtls | undefined;
-  #peerAuth: PeerAuthenticationSettings = { mode: 'PERMISSIVE', ports: {}, provenance: { kind: 'default', namespace: '', name: 'mesh' } };
+  /** Undefined until the first snapshot: no mode is known, so every inbound connection is refused. */
+  #peerAuth: PeerAuthenticationSettings | undefined;
   #authz: CompiledAuthz = compileAuthz([]);
 
   constructor(opts: ProxySecurityOptions) {
@@ -46,10 +49,11 @@ export class ProxySecurity {
     const cert = this.#opts.certs.current() ?? (await this.#opts.certs.start());
     this.#inbound = new InboundMtls({
       cert,
-      modeFor: (port) => mtlsModeForPort(this.#peerAuth, port),
+      modeFor: (port) => (this.#peerAuth === undefined ? 'STRICT' : mtlsModeForPort(this.#peerAuth, port)),
       onMtls: this.#opts.onMtls,
       onPlaintext: this.#opts.onPlaintext,
       onRefused: (reason, port) => this.#opts.onRefused?.(reason, port),
+      ...(this.#opts.handshakeTimeoutMs === undefined ? {} : { handshakeTimeoutMs: this.#opts.handshakeTimeoutMs }),
     });
   }
 
@@ -61,13 +65,20 @@ export class ProxySecurity {
     return this.#authz;
   }
 
+  /** The workload certificate source (renewal, operator-answered hook). */
+  get certs(): WorkloadCertManager {
+    return this.#opts.certs;
+  }
+
   get authz(): CompiledAuthz {
     return this.#authz;
   }
 
   /** Hands an accepted inbound connection (original destination port) to the mTLS front. */
   handleInbound(socket: Socket, port: number): void {
-    if (this.#inbound === undefined) {
+    if (this.#inbound === undefined || this.#peerAuth === undefined) {
+      // Before config, a plaintext answer (503) would tell a STRICT workload's callers it takes plaintext.
+      this.#opts.onRefused?.('no-config', port);
       socket.destroy();
       return;
     }

@@ -5,6 +5,7 @@
  * a resumed TLS 1.3 session does not run checkServerIdentity again, so a session
  * established with identity X must never be offered when Y is expected.
  */
+import { randomBytes } from 'node:crypto';
 import { createSecureContext, connect, type ConnectionOptions, type PeerCertificate, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
 import { MeshletError } from '../../common/errors.ts';
 import { parseSpiffeUri, uriSans } from '../../common/spiffe.ts';
@@ -24,6 +25,19 @@ export function serverTlsOptions(cert: WorkloadCert): TlsOptions {
 /** What `tlsServer.setSecureContext()` takes on rotation (live connections keep theirs). */
 export function secureContextOptions(cert: WorkloadCert): { key: string; cert: string; ca: string } {
   return { key: cert.keyPem, cert: cert.certChainPem, ca: cert.rootCertPem };
+}
+
+/** Node's default TLS session lifetime, seconds: the cap below. */
+const MAX_SESSION_SECONDS = 300;
+
+/**
+ * Server session settings for one certificate: fresh ticket keys (tickets issued under the
+ * previous certificate stop resuming on rotation) and a session lifetime that ends no later
+ * than the certificate does (at least 1 s: Node ignores 0).
+ */
+export function sessionOptions(cert: Pick<WorkloadCert, 'notAfter'>, nowMs: number): { ticketKeys: Buffer; sessionTimeout: number } {
+  const left = Math.floor((cert.notAfter.getTime() - nowMs) / 1000);
+  return { ticketKeys: randomBytes(48), sessionTimeout: Math.max(1, Math.min(MAX_SESSION_SECONDS, left)) };
 }
 
 /**

@@ -1,13 +1,14 @@
 /**
  * The proxy's workload certificate: key generated in memory (never written), CSR sent with
- * the projected token, renewed at half-life. Clock and timers are injectable so tests can
- * drive rotation without waiting. Listeners are told of each new cert so the inbound TLS
+ * the projected token, renewed at half of its usable life (renewal.ts). Clock and timers are
+ * injectable so tests can drive rotation without waiting. Listeners are told of each new cert so the inbound TLS
  * server can `setSecureContext` and client pools can switch contexts for new connections.
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Logger } from '../../common/log.ts';
 import { x509 } from '../../common/security/x509.ts';
 import { exportPrivateKeyPem, generateP256, SIGN_ECDSA_SHA256 } from '../../common/security/keys.ts';
+import { renewAtMs, retryDelayMs } from './renewal.ts';
 
 export interface WorkloadCert {
   keyPem: string;
@@ -35,7 +36,7 @@ export interface CertManagerOptions {
   request: (csrPem: string) => Promise<IssuedCertificate>;
   now?: () => number;
   schedule?: Scheduler;
-  /** First retry delay after a failed renewal, doubled up to 5 min. */
+  /** First retry delay after a failed renewal, doubled up to 5 min (renewal.ts). */
   retryBaseMs?: number;
   log?: Logger;
 }
@@ -69,10 +70,12 @@ export class WorkloadCertManager {
   readonly #now: () => number;
   readonly #schedule: Scheduler;
   readonly #listeners: ((c: WorkloadCert) => void)[] = [];
+  #firstWaiters: ((c: WorkloadCert) => void)[] = [];
   #current: WorkloadCert | undefined;
   #cancel: (() => void) | undefined;
   #failures = 0;
   #stopped = false;
+  #inFlight = false;
 
   constructor(opts: CertManagerOptions) {
     this.#opts = opts;
@@ -80,9 +83,23 @@ export class WorkloadCertManager {
     this.#schedule = opts.schedule ?? realSchedule;
   }
 
-  /** Obtains the first certificate (throws when it cannot) and schedules renewals. */
+  /**
+   * Obtains the first certificate and schedules renewals. With the CA unreachable it keeps
+   * retrying on the backoff (each failure logged) and resolves with the first certificate;
+   * a proxy must not exit because the operator starts after it.
+   */
   async start(): Promise<WorkloadCert> {
-    return this.rotateNow();
+    try {
+      return await this.rotateNow();
+    } catch {
+      // Retry timers are unref'd (they must not hold a stopping proxy); here nothing else
+      // keeps the process alive until the first certificate arrives.
+      const hold = setInterval(() => undefined, 60_000);
+      return new Promise((resolve) => this.#firstWaiters.push((c) => {
+        clearInterval(hold);
+        resolve(c);
+      }));
+    }
   }
 
   current(): WorkloadCert | undefined {
@@ -96,9 +113,11 @@ export class WorkloadCertManager {
   /** Fetches a new certificate now; on failure keeps the current one and retries with backoff. */
   async rotateNow(): Promise<WorkloadCert> {
     this.#cancel?.();
+    this.#inFlight = true;
     try {
       const { keyPem, csrPem } = await newKeyAndCsr();
       const issued = await this.#opts.request(csrPem);
+      const receivedAt = this.#now();
       const leaf = describeLeaf(issued.certChain);
       const cert: WorkloadCert = {
         keyPem, certChainPem: issued.certChain, rootCertPem: issued.rootCert, identity: leaf.identity, serial: leaf.serial,
@@ -106,21 +125,29 @@ export class WorkloadCertManager {
       };
       this.#current = cert;
       this.#failures = 0;
-      this.#scheduleAt(this.renewAt(cert));
+      this.#scheduleAt(renewAtMs(cert, receivedAt));
       for (const fn of this.#listeners) fn(cert);
+      for (const fn of this.#firstWaiters.splice(0)) fn(cert);
       return cert;
     } catch (err) {
       this.#failures += 1;
-      const delay = Math.min((this.#opts.retryBaseMs ?? 1000) * 2 ** (this.#failures - 1), 300_000);
+      const delay = retryDelayMs(this.#failures, this.#opts.retryBaseMs ?? 1000, this.#current?.notAfter.getTime(), this.#now());
       this.#opts.log?.warn({ code: 'MESHLET_SECURITY_CERT_FETCH', err: (err as Error).message, retryInMs: delay }, 'workload certificate fetch failed');
       if (!this.#stopped) this.#cancel = this.#schedule(() => void this.rotateNow().catch(() => undefined), delay);
       throw err;
+    } finally {
+      this.#inFlight = false;
     }
   }
 
-  /** Half-life of the certificate: when renewal is due. */
-  renewAt(cert: WorkloadCert): number {
-    return cert.notBefore.getTime() + (cert.notAfter.getTime() - cert.notBefore.getTime()) / 2;
+  /**
+   * The operator answered (e.g. the config stream got a reply): a renewal waiting out its
+   * backoff from an outage is tried now, with the backoff reset.
+   */
+  operatorAnswered(): void {
+    if (this.#failures === 0 || this.#inFlight || this.#stopped) return;
+    this.#failures = 0;
+    void this.rotateNow().catch(() => undefined);
   }
 
   #scheduleAt(at: number): void {

@@ -104,7 +104,7 @@ test('cert manager: a failed renewal keeps the current cert and retries with dou
   };
   let calls = 0;
   const mgr = new WorkloadCertManager({ request: async () => { calls += 1; throw new Error('operator down'); }, schedule, retryBaseMs: 100, now: () => 0 });
-  await assert.rejects(mgr.start(), /operator down/);
+  await assert.rejects(mgr.rotateNow(), /operator down/);
   await assert.rejects(mgr.rotateNow(), /operator down/);
   await assert.rejects(mgr.rotateNow(), /operator down/);
   assert.deepEqual(delays, [100, 200, 400]);

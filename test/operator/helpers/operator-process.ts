@@ -13,8 +13,8 @@ export interface OperatorProcess {
   stop(): Promise<void>;
 }
 
-export async function startOperatorProcess(args: string[], caFile: string, timeoutMs = 20_000): Promise<OperatorProcess> {
-  const proc = spawn(process.execPath, [join(process.cwd(), 'bin/meshlet'), 'operator', '--address', '127.0.0.1', '--push-port', '0', '--monitor-port', '0', '--ca-file', caFile, ...args], {
+export async function startOperatorProcess(args: string[], caFile: string, timeoutMs = 20_000, ports: { push?: number; monitor?: number } = {}): Promise<OperatorProcess> {
+  const proc = spawn(process.execPath, [join(process.cwd(), 'bin/meshlet'), 'operator', '--address', '127.0.0.1', '--push-port', String(ports.push ?? 0), '--monitor-port', String(ports.monitor ?? 0), '--ca-file', caFile, ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: Record<string, unknown>[] = [];
