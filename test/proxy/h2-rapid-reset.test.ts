@@ -1,0 +1,140 @@
+/**
+ * HTTP/2 rapid reset through a real proxy process: a client that opens streams and resets
+ * them at once (HEADERS then RST_STREAM) must not turn each stream into an upstream request,
+ * must be sent GOAWAY ENHANCE_YOUR_CALM once its reset budget is spent, and must leave no
+ * upstream connections behind.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { connect, constants, type ClientHttp2Session } from 'node:http2';
+import { allocAddress } from './helpers/addresses.ts';
+import { startProxyProcess, type ProxyProcess } from './helpers/proxy-process.ts';
+import { cluster, forward, listener, route, snapshot, table } from './helpers/snapshot.ts';
+import { startEcho, type Upstream } from './helpers/upstream.ts';
+
+/** Streams the attacker opens and resets on one connection. */
+const N = 2000;
+/** The proxy's reset budget per connection (proxy/listeners/h2-guard.ts RESET_BURST). */
+const BURST = 100;
+
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+async function until(cond: () => boolean | Promise<boolean>, tries = 100, everyMs = 50): Promise<boolean> {
+  for (let i = 0; i < tries; i++) {
+    if (await cond()) return true;
+    await sleep(everyMs);
+  }
+  return cond();
+}
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? 0 : Number(m[1]) / 1024;
+}
+
+/** One ordinary h2c GET through the proxy; resolves with the status. */
+function get(p: ProxyProcess, path: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const c = connect(`http://${p.bind}:${p.ports.outbound}`);
+    c.on('error', reject);
+    const s = c.request({ ':path': path, ':authority': 'app:9080' });
+    let status = 0;
+    s.on('response', (h) => (status = Number(h[':status'])));
+    s.resume();
+    s.on('end', () => {
+      c.close();
+      resolve(status);
+    });
+    s.on('error', reject);
+  });
+}
+
+interface Attack {
+  opened: number;
+  goawayCode: number | undefined;
+}
+
+/** Opens up to `n` streams on one connection, each reset (CANCEL) right after its HEADERS. */
+async function rapidReset(p: ProxyProcess, n: number): Promise<Attack> {
+  const c: ClientHttp2Session = connect(`http://${p.bind}:${p.ports.outbound}`);
+  const res: Attack = { opened: 0, goawayCode: undefined };
+  c.on('error', () => undefined);
+  c.on('goaway', (code) => (res.goawayCode ??= code));
+  const closed = new Promise<void>((r) => c.once('close', r));
+  await new Promise<void>((r, j) => (c.once('connect', () => r()), c.once('error', j)));
+  for (let i = 0; i < n && res.goawayCode === undefined && !c.destroyed && !c.closed; i++) {
+    const s = c.request({ ':path': `/reset/${i}`, ':authority': 'app:9080' });
+    s.on('error', () => undefined);
+    s.close(constants.NGHTTP2_CANCEL);
+    res.opened++;
+    // Let the frames out in batches (bounded in count; no wall-clock pacing).
+    if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+  }
+  await Promise.race([closed, sleep(5000)]);
+  c.destroy();
+  return res;
+}
+
+describe('HTTP/2 rapid reset (real proxy, counting app)', () => {
+  let app: Upstream;
+  let proxy: ProxyProcess;
+  let requests = 0;
+  let open = 0;
+
+  before(async () => {
+    // A slow app (50 ms per answer) so that requests pile up upstream as they would under load.
+    app = await startEcho('app', allocAddress(68), (_req, res) => {
+      requests++;
+      setTimeout(() => res.end('ok'), 50);
+      return true;
+    });
+    app.server.on('connection', (s) => {
+      open++;
+      s.once('close', () => open--);
+    });
+    const C = 'outbound|9080||app.default.svc.cluster.local';
+    const snap = snapshot('rapid-reset-1', {
+      listeners: [listener(9080, { routeTable: 'app' })],
+      tables: [table('app', [{ domains: ['*'], routes: [route('app-all', [], forward(C))] }])],
+      clusters: [cluster(C, [{ address: app.address, port: app.port }])],
+    });
+    proxy = await startProxyProcess({ bind: allocAddress(68), snapshot: snap });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it(`forwards few of ${N} reset streams, answers GOAWAY ENHANCE_YOUR_CALM, and leaves no upstream connections`, async (t) => {
+    assert.equal(await get(proxy, '/warm'), 200);
+    assert.ok(await until(() => requests === 1));
+    const baseRequests = requests;
+    const baseOpen = open;
+    const baseRss = rssMb(proxy.child.pid!);
+
+    const attack = await rapidReset(proxy, N);
+    // Whatever the proxy forwarded has reached the app within a few answers' time.
+    await sleep(500);
+    const forwarded = requests - baseRequests;
+    // Normal traffic is unaffected, on a new connection.
+    const after = await get(proxy, '/after');
+    const back = await until(() => open <= baseOpen + 1, 100, 100);
+    const rss = rssMb(proxy.child.pid!);
+    t.diagnostic(`opened ${attack.opened} reset streams; app received ${forwarded}; GOAWAY code ${attack.goawayCode}`);
+    t.diagnostic(`upstream connections: baseline ${baseOpen}, now ${open}; proxy RSS ${baseRss.toFixed(0)} → ${rss.toFixed(0)} MB`);
+    assert.equal(attack.goawayCode, constants.NGHTTP2_ENHANCE_YOUR_CALM, 'GOAWAY ENHANCE_YOUR_CALM once the reset budget is spent');
+    assert.ok(attack.opened <= 4 * BURST, `the connection was closed soon after the budget (${attack.opened} streams opened)`);
+    // Bound: at most a tenth of the budget slips through (streams already written upstream
+    // when their RST_STREAM arrived); before the fix most dispatched streams reached the app.
+    assert.ok(forwarded <= BURST / 10, `app received ${forwarded} of ${attack.opened} reset streams`);
+    assert.equal(after, 200);
+    assert.ok(back, `upstream connections back to baseline (${baseOpen}), still ${open}`);
+    assert.ok(rss < baseRss + 100, 'proxy RSS did not grow by 100 MB');
+
+    const stats = await (await fetch(`http://${proxy.bind}:${proxy.ports.stats}/stats/prometheus`)).text();
+    assert.match(stats, /meshlet_proxy_h2_goaway_total\{reason="reset_flood"\} 1\b/);
+    assert.match(stats, /meshlet_proxy_h2_client_resets_total \d+/);
+  });
+});
