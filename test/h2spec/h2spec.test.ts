@@ -27,10 +27,10 @@ export const EXPECTED_FAILURES: Record<string, string> = {
   'http2/5.1/11': 'nghttp2 keeps closed streams and ignores DATA on them instead of a STREAM_CLOSED connection error',
   'http2/5.1/12': 'nghttp2 ignores HEADERS on a closed stream instead of a STREAM_CLOSED connection error',
   'http2/5.1.1/2': 'nghttp2 ignores HEADERS with a stream id lower than a previous one instead of a PROTOCOL_ERROR connection error',
-  'http2/5.3.1/2': 'nghttp2 (1.61+, RFC 9113 deprecates priority) ignores PRIORITY frames, including one that depends on itself',
+  'http2/5.3.1/2': 'nghttp2 1.70 (Node 24) no longer acts on RFC 7540 priorities (RFC 9113 deprecates them) and ignores PRIORITY frames, including one that depends on itself',
   'http2/6.3/1': 'nghttp2 ignores PRIORITY frames, including one on stream 0',
-  'http2/6.7/2': 'Node closes the session on an unsolicited PING ACK (a deliberate Node choice against a buggy or malicious peer); h2spec expects it ignored',
-  'http2/6.9.1/3': 'Node treats the stream window overflow nghttp2 reports as a session error and closes the connection (GOAWAY) instead of RST_STREAM FLOW_CONTROL_ERROR',
+  'http2/6.7/2': 'Node closes the session (GOAWAY INTERNAL_ERROR) on an unsolicited PING ACK, a deliberate Node choice against buggy or malicious peers; RFC 7540 6.7 says to ignore it',
+  'http2/6.9.1/3': 'nghttp2 treats a stream flow-control window overflow as a connection error (GOAWAY FLOW_CONTROL_ERROR, "WINDOW_UPDATE: window size overflow") where RFC 7540 6.9.1 asks for RST_STREAM',
 };
 
 interface CaseResult {
