@@ -8,7 +8,7 @@ import { createAdminServer, createPathServer } from './admin/admin.ts';
 import { ConfigStore } from './config/store.ts';
 import type { ProxyState } from './http/handle-request.ts';
 import { createCaptureServer, markMtls, type CaptureServer } from './listeners/capture.ts';
-import { createH2cServer, createHttp1Server } from './listeners/http-servers.ts';
+import { createH2cServer, createHttp1Acceptor } from './listeners/http-servers.ts';
 import type { H2GuardHooks } from './listeners/h2-guard.ts';
 import { registerH2GuardMetrics } from './listeners/h2-guard-metrics.ts';
 import { initOriginalDst } from './listeners/original-dst.ts';
@@ -112,7 +112,9 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   }
   const sec = security;
   const onDecision = (d: AuthzDecision): void => authzMetrics?.(d);
-  const pools = new PoolRegistry({ ...(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile }), mtls: () => sec?.client });
+  // MESHLET_PROXY_HTTP1=node: node:http downstream and undici upstream (the codec's fallback, and its A/B baseline).
+  const nodeHttp1 = process.env.MESHLET_PROXY_HTTP1 === 'node';
+  const pools = new PoolRegistry({ ...(o.upstreamCaFile === undefined ? {} : { caFile: o.upstreamCaFile }), mtls: () => sec?.client, undiciHttp1: nodeHttp1 });
   const state: ProxyState = { current: undefined, random: o.random, onError: (err) => o.log.debug({ err }, 'request handler error'), onLocalReply: localReplyRecorder(proxyTelemetry) };
   const store = new ConfigStore(state, {
     pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource,
@@ -122,7 +124,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   });
   store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
-  const http1 = createHttp1Server(httpOpts);
+  const http1 = createHttp1Acceptor(httpOpts, nodeHttp1 ? 'node' : 'meshlet');
   const h2c = createH2cServer(httpOpts, h2Guard?.(o.log) ?? {});
   const sessions = new Set<ServerHttp2Session>();
   h2c.on('session', (session: ServerHttp2Session) => {
@@ -170,11 +172,11 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
       // GOAWAY: HTTP/2 clients finish their streams and open no new ones.
       for (const session of sessions) session.close();
       for (;;) {
-        http1.closeIdleConnections();
+        http1.closeIdle();
         if ((await open()) === 0 || Date.now() >= until) break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      http1.closeAllConnections();
+      http1.closeAll();
       for (const session of sessions) session.destroy();
       sec?.stop();
       await proxyTelemetry.flush();

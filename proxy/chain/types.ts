@@ -13,8 +13,9 @@ import type { Cluster, Route, RouteMatch, WeightedCluster } from '../../common/s
 import type { Balancer, EndpointState } from '../balancer/index.ts';
 import type { RequestAttrs } from '../routing/attrs.ts';
 import type { PathRewriter } from '../routing/rewrite.ts';
+import type { H1Request } from '../h1/server-request.ts';
 
-export type DownstreamRequest = IncomingMessage | Http2ServerRequest;
+export type DownstreamRequest = IncomingMessage | Http2ServerRequest | H1Request;
 /** What the proxy uses of a node:http or node:http2 (compat) response. */
 export interface DownstreamResponse {
   readonly headersSent: boolean;

@@ -10,13 +10,14 @@
  * until the terminal splices it after a 101.
  */
 import type { IncomingMessage } from 'node:http';
+import type { H1Request } from '../h1/server-request.ts';
 import type { Socket } from 'node:net';
 import { getConnMeta } from './conn-meta.ts';
 import { handleRequest, type ProxyState } from './handle-request.ts';
 import { rawLocalReply } from './local-reply.ts';
 import { UpgradeResponse } from './upgrade-response.ts';
 
-export function handleUpgrade(state: ProxyState, req: IncomingMessage, socket: Socket, head: Buffer): void {
+export function handleUpgrade(state: ProxyState, req: IncomingMessage | H1Request, socket: Socket, head: Buffer): void {
   socket.on('error', () => socket.destroy());
   socket.pause();
   if (head.length > 0) {

@@ -4,7 +4,6 @@
  * bytes hand the socket to the HTTP/1.1 server, the h2c server, or a TCP/TLS pipe.
  * Unknown destinations pass through as TCP (Istio's ALLOW_ANY).
  */
-import type { Server as HttpServer } from 'node:http';
 import type { Http2Server } from 'node:http2';
 import { createServer, type Server, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
@@ -14,6 +13,7 @@ import { inboundListener, outboundListener, type ListenerRuntime } from '../runt
 import { pipeTcp, pipeToCluster, tcpCluster } from '../tcp/tcp-proxy.ts';
 import { originalDst } from './original-dst.ts';
 import { peek } from './peek.ts';
+import type { Http1Acceptor } from '../h1/server.ts';
 import { classify, parseSni, type Sniffed } from './sniff.ts';
 import type { ProxySecurity } from '../security/runtime.ts';
 import { authorizeConnection } from '../security/authz-feature.ts';
@@ -22,7 +22,7 @@ import type { AuthzDecision } from '../security/authz.ts';
 export interface CaptureOptions {
   direction: 'outbound' | 'inbound';
   state: ProxyState;
-  http1: HttpServer;
+  http1: Http1Acceptor;
   h2c: Http2Server;
   /** Wait for first bytes on `auto` ports before assuming a server-first protocol. */
   sniffTimeoutMs: number;
@@ -80,8 +80,7 @@ export function createCaptureServer(o: CaptureOptions): CaptureServer {
     // The h2 session drains the pushed-back preface itself on the next tick; resuming here would lose it.
     if (kind === 'h2c') o.h2c.emit('connection', socket);
     else {
-      o.http1.emit('connection', socket);
-      socket.resume();
+      o.http1.accept(socket);
     }
   };
 

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { handleRequest, type ProxyState } from '../http/handle-request.ts';
 import { rawLocalReply } from '../http/local-reply.ts';
 import { handleUpgrade } from '../http/upgrade.ts';
+import { H1Server, type Http1Acceptor } from '../h1/server.ts';
 import { admitStream, guardSession, type H2GuardHooks } from './h2-guard.ts';
 
 /** Envoy's default max request headers size. */
@@ -51,6 +52,24 @@ export function createHttp1Server(opts: HttpServerOptions): Server {
   server.emit('listening');
   server.on('upgrade', (req: IncomingMessage, socket: Socket, head: Buffer) => handleUpgrade(opts.state, req, socket, head));
   return server;
+}
+
+/** node:http behind the acceptor interface: the fallback codec (MESHLET_PROXY_HTTP1=node). */
+export function nodeHttp1Acceptor(opts: HttpServerOptions): Http1Acceptor {
+  const server = createHttp1Server(opts);
+  return {
+    accept(socket) {
+      server.emit('connection', socket);
+      socket.resume();
+    },
+    closeIdle: () => server.closeIdleConnections(),
+    closeAll: () => server.closeAllConnections(),
+  };
+}
+
+/** The HTTP/1.1 codec the proxy uses: meshlet's own (proxy/h1), unless told to use node:http. */
+export function createHttp1Acceptor(opts: HttpServerOptions, codec: 'meshlet' | 'node'): Http1Acceptor {
+  return codec === 'node' ? nodeHttp1Acceptor(opts) : new H1Server(opts.state, { headersTimeoutMs: opts.headersTimeoutMs, keepAliveTimeoutMs: opts.keepAliveTimeoutMs });
 }
 
 /**

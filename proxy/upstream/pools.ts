@@ -11,6 +11,10 @@ import { poolLimitOptions } from '../resilience/circuit-breaker.ts';
 import { upstreamTransport } from '../security/auto-mtls.ts';
 import { mtlsConnector } from '../security/connector.ts';
 import type { MtlsClient } from '../security/tls-contexts.ts';
+import { H1Pool } from '../h1/client-pool.ts';
+
+/** An endpoint's pool: meshlet's HTTP/1.1 client, or undici's Pool (HTTP/2, SIMPLE TLS). */
+export type UpstreamPool = Pool | H1Pool;
 
 /** What a pool is built for: a cluster, its protocol and the source address to bind. */
 export interface PoolTarget {
@@ -24,6 +28,8 @@ export interface PoolOptions {
   caFile?: string;
   /** Mesh mTLS client (workload cert); undefined = no mTLS, meshed endpoints get plaintext. */
   mtls?: () => MtlsClient | undefined;
+  /** HTTP/1.1 upstreams through undici instead of meshlet's client (the node:http fallback). */
+  undiciHttp1?: boolean;
   /** Upper bound of the idle time of upstream connections (default MAX_UPSTREAM_IDLE_MS). */
   maxIdleMs?: number;
 }
@@ -39,7 +45,8 @@ export interface PoolOptions {
 export const MAX_UPSTREAM_IDLE_MS = 60_000;
 
 export class PoolRegistry {
-  private readonly pools = new Map<string, Pool>();
+  private readonly pools = new Map<string, UpstreamPool>();
+  private readonly undiciHttp1: boolean;
   private readonly ca: string | undefined;
   private readonly mtls: () => MtlsClient | undefined;
   private readonly maxIdleMs: number;
@@ -47,20 +54,23 @@ export class PoolRegistry {
   constructor(opts: PoolOptions = {}) {
     this.ca = opts.caFile === undefined ? undefined : readFileSync(opts.caFile, 'utf8');
     this.mtls = opts.mtls ?? (() => undefined);
+    this.undiciHttp1 = opts.undiciHttp1 === true;
     this.maxIdleMs = opts.maxIdleMs ?? MAX_UPSTREAM_IDLE_MS;
   }
 
-  /**
-   * undici's idle timeout of a pool's connections: the DestinationRule idleTimeout, bounded by
-   * `maxIdleMs` both as the default and against a server's longer Keep-Alive hint.
-   */
+  /** The idle time of a pool's connections: the DestinationRule idleTimeout, at most `maxIdleMs`. */
+  private idleMs(idleTimeoutMs: number): number {
+    return idleTimeoutMs > 0 ? Math.min(idleTimeoutMs, this.maxIdleMs) : this.maxIdleMs;
+  }
+
+  /** The same for undici, as the default and against a server's longer Keep-Alive hint. */
   private idle(idleTimeoutMs: number): { keepAliveTimeout: number; keepAliveMaxTimeout: number } {
-    const ms = idleTimeoutMs > 0 ? Math.min(idleTimeoutMs, this.maxIdleMs) : this.maxIdleMs;
+    const ms = this.idleMs(idleTimeoutMs);
     return { keepAliveTimeout: ms, keepAliveMaxTimeout: ms };
   }
 
   /** The pool of an endpoint of a cluster; the key is cached on the endpoint state. */
-  get(cl: PoolTarget, ep: EndpointState): Pool {
+  get(cl: PoolTarget, ep: EndpointState): UpstreamPool {
     const key = (ep.poolKey ??= PoolRegistry.keyOf(cl, ep));
     let pool = this.pools.get(key);
     if (pool === undefined) {
@@ -78,12 +88,25 @@ export class PoolRegistry {
     return `${cl.h2 ? 'h2' : 'h1'}|${sec}|${ep.key}|${c.connectionPool.connectTimeoutMs}|${cl.localAddress ?? ''}|${c.connectionPool.maxConnections}|${c.connectionPool.maxRequestsPerConnection}|${c.connectionPool.idleTimeoutMs}`;
   }
 
-  private create(ep: EndpointState, cluster: Cluster, h2: boolean, localAddress: string | undefined): Pool {
+  private create(ep: EndpointState, cluster: Cluster, h2: boolean, localAddress: string | undefined): UpstreamPool {
     const tls = cluster.tls.mode === 'SIMPLE';
     const host = ep.endpoint.address.includes(':') ? `[${ep.endpoint.address}]` : ep.endpoint.address;
     const cp = cluster.connectionPool;
     const t = upstreamTransport(cluster.tls, ep.endpoint);
     const client = t.kind === 'mtls' ? this.mtls() : undefined;
+    if (!h2 && !tls && !this.undiciHttp1) {
+      const mesh = t.kind === 'mtls' && client !== undefined;
+      return new H1Pool({
+        address: ep.endpoint.address,
+        port: ep.endpoint.port,
+        localAddress: mesh ? undefined : localAddress,
+        connectTimeoutMs: cp.connectTimeoutMs,
+        idleTimeoutMs: this.idleMs(cp.idleTimeoutMs),
+        maxRequestsPerConnection: cp.maxRequestsPerConnection,
+        tcpKeepAliveMs: cp.tcpKeepalive?.timeMs,
+        connector: mesh ? mtlsConnector(client, t.identity, { alpn: ['http/1.1'], ...(localAddress === undefined ? {} : { localAddress }) }) : undefined,
+      });
+    }
     if (t.kind === 'mtls' && client !== undefined) {
       // The TLS is the mesh's, not the app's: the origin stays http://.
       const la = localAddress === undefined ? {} : { localAddress };

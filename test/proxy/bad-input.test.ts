@@ -83,6 +83,14 @@ describe('proxy bad input (real process)', () => {
     assert.match(resp, /x-meshlet-error: MESHLET_PROXY_HEADERS_TOO_LARGE/);
   });
 
+  it('answers 400 to duplicate Host headers and to request lines without an HTTP version (RFC 9112)', async () => {
+    for (const bad of ['GET / HTTP/1.1\r\nHost: svc:9080\r\nHost: evil:80\r\n\r\n', 'GET /\r\nHost: svc:9080\r\n\r\n', 'GET / HTTP/1.1\r\nHost: svc:9080\r\nTransfer-Encoding: chunked\t\r\n\r\n0\r\n\r\n', 'GET :/x HTTP/1.1\r\nHost: svc:9080\r\n\r\n']) {
+      const resp = await send(bad);
+      assert.equal(statusOf(resp), 400, JSON.stringify(bad));
+      assert.match(resp, /x-meshlet-error: MESHLET_PROXY_BAD_REQUEST/);
+    }
+  });
+
   it('refuses Content-Length together with Transfer-Encoding (smuggling) with 400', async () => {
     const smuggle = 'POST / HTTP/1.1\r\nHost: svc:9080\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\nGET /smuggled HTTP/1.1\r\nHost: svc:9080\r\n\r\n';
     assert.equal(statusOf(await send(smuggle)), 400);

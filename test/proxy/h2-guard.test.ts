@@ -7,6 +7,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Dispatcher } from 'undici';
 import { RESET_BURST, ResetBudget } from '../../proxy/listeners/h2-guard.ts';
 import { PoolRegistry, MAX_UPSTREAM_IDLE_MS } from '../../proxy/upstream/pools.ts';
 import type { EndpointState } from '../../proxy/balancer/index.ts';
@@ -63,7 +64,19 @@ describe('upstream pool idle reaping', () => {
     c.cluster.connectionPool.idleTimeoutMs = idleTimeoutMs;
     const ep = { key: `${url.address}:${url.port}`, endpoint: c.set.endpoints[0]!, active: 0 } as unknown as EndpointState;
     const pool = reg.get({ cluster: c.cluster, h2: false }, ep);
-    await Promise.all(Array.from({ length: n }, () => pool.request({ path: '/', method: 'GET' }).then((r) => r.body.text())));
+    // Through the pool's dispatch contract (meshlet's HTTP/1.1 pool or undici's, same handler).
+    const one = (): Promise<void> =>
+      new Promise((resolve, reject) => {
+        const handler: Dispatcher.DispatchHandler = {
+          onRequestStart: () => undefined,
+          onResponseStart: () => undefined,
+          onResponseData: () => undefined,
+          onResponseEnd: () => resolve(),
+          onResponseError: (_c, err) => reject(err),
+        };
+        pool.dispatch({ path: '/', method: 'GET', headers: { host: 'idle' }, body: null }, handler);
+      });
+    await Promise.all(Array.from({ length: n }, one));
   }
 
   async function until(cond: () => boolean, tries: number): Promise<boolean> {
@@ -71,31 +84,34 @@ describe('upstream pool idle reaping', () => {
     return cond();
   }
 
-  it('closes idle connections after the bound even with the 1 h DestinationRule default', async () => {
-    assert.equal(MAX_UPSTREAM_IDLE_MS, 60_000);
-    const s = await idleServer();
-    const reg = new PoolRegistry({ maxIdleMs: 300 });
-    try {
-      await burst(reg, 3_600_000, s.url, 20);
-      assert.ok(s.open() > 1, `the burst opened ${s.open()} connections`);
-      assert.ok(await until(() => s.open() === 0, 200), `still ${s.open()} idle connections open`);
-    } finally {
-      await reg.closeAll();
-      await s.close();
-    }
-  });
+  for (const undiciHttp1 of [false, true]) {
+    const kind = undiciHttp1 ? 'undici pool' : 'meshlet HTTP/1.1 pool';
+    it(`${kind}: closes idle connections after the bound even with the 1 h DestinationRule default`, async () => {
+      assert.equal(MAX_UPSTREAM_IDLE_MS, 60_000);
+      const s = await idleServer();
+      const reg = new PoolRegistry({ maxIdleMs: 300, undiciHttp1 });
+      try {
+        await burst(reg, 3_600_000, s.url, 20);
+        assert.ok(s.open() > 1, `the burst opened ${s.open()} connections`);
+        assert.ok(await until(() => s.open() === 0, 200), `still ${s.open()} idle connections open`);
+      } finally {
+        await reg.closeAll();
+        await s.close();
+      }
+    });
 
-  it('keeps a shorter DestinationRule idleTimeout', async () => {
-    const s = await idleServer();
-    // The bound is far away: only the DestinationRule's 300 ms can close them.
-    const reg = new PoolRegistry({ maxIdleMs: 3_600_000 });
-    try {
-      await burst(reg, 300, s.url, 5);
-      assert.ok(s.open() > 0);
-      assert.ok(await until(() => s.open() === 0, 200), `still ${s.open()} idle connections open`);
-    } finally {
-      await reg.closeAll();
-      await s.close();
-    }
-  });
+    it(`${kind}: keeps a shorter DestinationRule idleTimeout`, async () => {
+      const s = await idleServer();
+      // The bound is far away: only the DestinationRule's 300 ms can close them.
+      const reg = new PoolRegistry({ maxIdleMs: 3_600_000, undiciHttp1 });
+      try {
+        await burst(reg, 300, s.url, 5);
+        assert.ok(s.open() > 0);
+        assert.ok(await until(() => s.open() === 0, 200), `still ${s.open()} idle connections open`);
+      } finally {
+        await reg.closeAll();
+        await s.close();
+      }
+    });
+  }
 });
