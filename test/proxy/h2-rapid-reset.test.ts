@@ -50,6 +50,11 @@ function get(p: ProxyProcess, path: string): Promise<number> {
   });
 }
 
+async function clientResets(p: ProxyProcess): Promise<number> {
+  const text = await (await fetch(`http://${p.bind}:${p.ports.stats}/stats/prometheus`)).text();
+  return Number(/^meshlet_proxy_h2_client_resets_total (\d+)/m.exec(text)?.[1] ?? 0);
+}
+
 interface Attack {
   opened: number;
   goawayCode: number | undefined;
@@ -151,5 +156,42 @@ describe('HTTP/2 rapid reset (real proxy, counting app)', () => {
     const stats = await (await fetch(`http://${proxy.bind}:${proxy.ports.stats}/stats/prometheus`)).text();
     assert.match(stats, /meshlet_proxy_h2_goaway_total\{reason="reset_flood"\} 1\b/);
     assert.match(stats, /meshlet_proxy_h2_client_resets_total \d+/);
+  });
+  it('keeps a client that cancels a quarter of its requests: no GOAWAY past the burst', async (t) => {
+    const resetsBefore = await clientResets(proxy);
+    const c: ClientHttp2Session = connect(`http://${proxy.bind}:${proxy.ports.outbound}`);
+    let goaway: number | undefined;
+    c.on('error', () => undefined);
+    c.on('goaway', (code) => (goaway ??= code));
+    await new Promise<void>((r, j) => (c.once('connect', () => r()), c.once('error', j)));
+    const answered: Promise<number>[] = [];
+    // 600 streams, every fourth cancelled right away: 150 resets, past the burst of 100 but
+    // never more than half of the streams.
+    for (let i = 0; i < 600 && goaway === undefined; i++) {
+      const s = c.request({ ':path': `/mixed/${i}`, ':authority': 'app:9080' });
+      s.on('error', () => undefined);
+      if (i % 4 === 3) {
+        s.close(constants.NGHTTP2_CANCEL);
+        continue;
+      }
+      answered.push(
+        new Promise((resolve) => {
+          let status = 0;
+          s.on('response', (h) => (status = Number(h[':status'])));
+          s.resume();
+          s.on('close', () => resolve(status));
+        }),
+      );
+      if (i % 50 === 49) await new Promise((r) => setImmediate(r));
+    }
+    const statuses = await Promise.all(answered);
+    c.close();
+    const ok = statuses.filter((st) => st === 200).length;
+    t.diagnostic(`${statuses.length} requests, ${ok} answered 200; GOAWAY ${goaway ?? 'none'}`);
+    const counted = (await clientResets(proxy)) - resetsBefore;
+    t.diagnostic(`the proxy counted ${counted} client resets`);
+    assert.ok(counted > BURST, `the proxy counted ${counted} resets: past the burst`);
+    assert.equal(goaway, undefined);
+    assert.equal(ok, 450);
   });
 });
