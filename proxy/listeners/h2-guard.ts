@@ -72,7 +72,8 @@ function onSessionStream(this: GuardedSession, stream: ServerHttp2Stream): void 
   this.meshletBudget!.stream();
   // Reset in the same read as its HEADERS: already destroyed when 'stream' is emitted.
   if (stream.destroyed) clientReset(this);
-  else stream.once('aborted', onAborted);
+  // 'aborted' fires at most once: `on` avoids the wrapper `once` allocates per stream.
+  else stream.on('aborted', onAborted);
 }
 
 /**
