@@ -9,6 +9,8 @@ import { ConfigStore } from './config/store.ts';
 import type { ProxyState } from './http/handle-request.ts';
 import { createCaptureServer, markMtls, type CaptureServer } from './listeners/capture.ts';
 import { createH2cServer, createHttp1Acceptor } from './listeners/http-servers.ts';
+import type { H2GuardHooks } from './listeners/h2-guard.ts';
+import { registerH2GuardMetrics } from './listeners/h2-guard-metrics.ts';
 import { initOriginalDst } from './listeners/original-dst.ts';
 import { PoolRegistry } from './upstream/pools.ts';
 import { MeshletError } from '../common/errors.ts';
@@ -78,6 +80,7 @@ function listen(server: NetServer, port: number, host: string): Promise<number> 
 // prom-client refuses a second registration of a name: one set of collectors per registry.
 const registered = new WeakSet<object>();
 let authzMetrics: ((d: AuthzDecision) => void) | undefined;
+let h2Guard: ((log: Logger) => H2GuardHooks) | undefined;
 /** The cert manager of the latest proxy started in this process (the expiry gauge reads it). */
 let certSource: WorkloadCertManager | undefined;
 
@@ -106,6 +109,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   if (!registered.has(reg)) {
     registered.add(reg);
     authzMetrics = registerAuthzMetrics(reg);
+    h2Guard = registerH2GuardMetrics(reg);
     registerProxyCertExpiryGauge(reg, () => certSource?.current());
   }
   const sec = security;
@@ -123,7 +127,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
   const http1 = createHttp1Acceptor(httpOpts, nodeHttp1 ? 'node' : 'meshlet');
-  const h2c = createH2cServer(httpOpts);
+  const h2c = createH2cServer(httpOpts, h2Guard?.(o.log) ?? {});
   const sessions = new Set<ServerHttp2Session>();
   h2c.on('session', (session: ServerHttp2Session) => {
     sessions.add(session);

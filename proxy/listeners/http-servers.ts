@@ -4,12 +4,13 @@
  * timeout against slowloris, strict parsing (CL+TE, bad chunking → 400).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse } from 'node:http2';
+import { createServer as createH2Server, type Http2Server, type Http2ServerRequest, type Http2ServerResponse, type ServerHttp2Session } from 'node:http2';
 import type { Socket } from 'node:net';
 import { handleRequest, type ProxyState } from '../http/handle-request.ts';
 import { rawLocalReply } from '../http/local-reply.ts';
 import { handleUpgrade } from '../http/upgrade.ts';
 import { H1Server, type Http1Acceptor } from '../h1/server.ts';
+import { admitStream, guardSession, type H2GuardHooks } from './h2-guard.ts';
 
 /** Envoy's default max request headers size. */
 export const MAX_HEADER_BYTES = 60 * 1024;
@@ -71,12 +72,23 @@ export function createHttp1Acceptor(opts: HttpServerOptions, codec: 'meshlet' | 
   return codec === 'node' ? nodeHttp1Acceptor(opts) : new H1Server(opts.state, { headersTimeoutMs: opts.headersTimeoutMs, keepAliveTimeoutMs: opts.keepAliveTimeoutMs });
 }
 
-export function createH2cServer(opts: HttpServerOptions): Http2Server {
-  const server = createH2Server({ maxSessionMemory: 64, settings: { maxHeaderListSize: MAX_HEADER_BYTES + 4096 } }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    handleRequest(opts.state, req, res);
+/**
+ * At most this many concurrent streams per HTTP/2 connection (advertised in SETTINGS; Node's
+ * default is unlimited): bounds what one client connection can hold open upstream.
+ */
+export const MAX_CONCURRENT_STREAMS = 1000;
+
+export function createH2cServer(opts: HttpServerOptions, guard: H2GuardHooks = {}): Http2Server {
+  const settings = { maxHeaderListSize: MAX_HEADER_BYTES + 4096, maxConcurrentStreams: MAX_CONCURRENT_STREAMS };
+  const server = createH2Server({ maxSessionMemory: 64, settings }, (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    // A stream the client reset before its request event never starts upstream.
+    if (admitStream(req.stream)) handleRequest(opts.state, req, res);
   });
   server.on('sessionError', () => undefined);
-  server.on('session', (session) => session.on('error', () => undefined));
+  server.on('session', (session: ServerHttp2Session) => {
+    session.on('error', () => undefined);
+    guardSession(session, guard);
+  });
   server.setTimeout(0);
   return server;
 }

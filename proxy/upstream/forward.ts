@@ -23,27 +23,43 @@ export function failureOf(err: Error & { code?: string }, started: boolean): Pro
   return { flag: 'UC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503, cause: err };
 }
 
+function downstreamClosed(): Error {
+  return Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' });
+}
+
 class UpstreamHandler implements Dispatcher.DispatchHandler {
   private started = false;
   private readonly sink: ResponseSink;
   private readonly ep: EndpointState;
   private readonly ctx: RequestContext;
   private done = false;
+  /** Set once undici starts the request; until then a downstream close only marks `gone`. */
+  private controller: Dispatcher.DispatchController | undefined;
+  private gone = false;
   constructor(ctx: RequestContext, ep: EndpointState) {
     this.ctx = ctx;
     this.sink = ctx.sink;
     this.ep = ep;
+    // Listen from dispatch on, not from the start: a request still queued in the pool when the
+    // client goes away (an HTTP/2 reset) must never be written upstream.
+    ctx.res.once('close', () => {
+      if (this.done) return;
+      this.gone = true;
+      this.controller?.abort(downstreamClosed());
+    });
   }
   private resume: (() => void) | undefined;
   onRequestStart(controller: Dispatcher.DispatchController): void {
+    if (this.gone) {
+      // undici checks for an abort right after this call and then writes nothing.
+      controller.abort(downstreamClosed());
+      return;
+    }
+    this.controller = controller;
     // One closure per request (not per chunk) to resume after downstream backpressure.
     this.resume = () => controller.resume();
     // Resilience seam: retry/timeout sinks get a handle to abort this upstream request.
     if ((this.sink as AbortableSink).onUpstream !== undefined) (this.sink as AbortableSink).onUpstream!(controller);
-    // The client went away: stop the upstream request too.
-    this.ctx.res.once('close', () => {
-      if (!this.done) controller.abort(Object.assign(new Error('downstream closed'), { code: 'UND_ERR_ABORTED' }));
-    });
   }
   onResponseStart(c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
     if (status < 200) return; // 1xx: Node answers 100-continue itself; others are dropped.
@@ -91,6 +107,11 @@ export function hasBody(ctx: RequestContext): boolean {
 /** Builds the terminal handler. `random` drives the balancers (tests inject it). */
 export function forwardTerminal(pools: PoolRegistry, random: Random): Handler {
   const send = (ctx: RequestContext, cl: ClusterRuntime, ep: EndpointState): void => {
+    // An HTTP/2 stream reset while the request waited (chain, circuit breaker queue): not sent.
+    if ('stream' in ctx.req && ctx.req.stream.destroyed) {
+      ctx.sink.fail({ flag: 'DC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503 }, false);
+      return;
+    }
     ep.active++;
     const pool = pools.get(cl, ep);
     const body = ctx.body !== undefined ? ctx.body : hasBody(ctx) ? ctx.req : null;

@@ -30,18 +30,43 @@ export interface PoolOptions {
   mtls?: () => MtlsClient | undefined;
   /** HTTP/1.1 upstreams through undici instead of meshlet's client (the node:http fallback). */
   undiciHttp1?: boolean;
+  /** Upper bound of the idle time of upstream connections (default MAX_UPSTREAM_IDLE_MS). */
+  maxIdleMs?: number;
 }
+
+/**
+ * Idle upstream connections are closed after at most 60 s, whatever the DestinationRule says
+ * (Istio's default idleTimeout is 1 h). A burst, legitimate or an attack, can open hundreds of
+ * connections that would otherwise hold descriptors and memory in the proxy and the app for
+ * the hour; reopening one costs a TCP (and mTLS) handshake of a few ms on a node-local or
+ * in-cluster path, and common app servers close idle keep-alives sooner anyway (Node 5 s,
+ * nginx 75 s).
+ */
+export const MAX_UPSTREAM_IDLE_MS = 60_000;
 
 export class PoolRegistry {
   private readonly pools = new Map<string, UpstreamPool>();
   private readonly undiciHttp1: boolean;
   private readonly ca: string | undefined;
   private readonly mtls: () => MtlsClient | undefined;
+  private readonly maxIdleMs: number;
 
   constructor(opts: PoolOptions = {}) {
     this.ca = opts.caFile === undefined ? undefined : readFileSync(opts.caFile, 'utf8');
     this.mtls = opts.mtls ?? (() => undefined);
     this.undiciHttp1 = opts.undiciHttp1 === true;
+    this.maxIdleMs = opts.maxIdleMs ?? MAX_UPSTREAM_IDLE_MS;
+  }
+
+  /** The idle time of a pool's connections: the DestinationRule idleTimeout, at most `maxIdleMs`. */
+  private idleMs(idleTimeoutMs: number): number {
+    return idleTimeoutMs > 0 ? Math.min(idleTimeoutMs, this.maxIdleMs) : this.maxIdleMs;
+  }
+
+  /** The same for undici, as the default and against a server's longer Keep-Alive hint. */
+  private idle(idleTimeoutMs: number): { keepAliveTimeout: number; keepAliveMaxTimeout: number } {
+    const ms = this.idleMs(idleTimeoutMs);
+    return { keepAliveTimeout: ms, keepAliveMaxTimeout: ms };
   }
 
   /** The pool of an endpoint of a cluster; the key is cached on the endpoint state. */
@@ -76,7 +101,7 @@ export class PoolRegistry {
         port: ep.endpoint.port,
         localAddress: mesh ? undefined : localAddress,
         connectTimeoutMs: cp.connectTimeoutMs,
-        idleTimeoutMs: Math.min(cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : 60_000, 600_000),
+        idleTimeoutMs: this.idleMs(cp.idleTimeoutMs),
         maxRequestsPerConnection: cp.maxRequestsPerConnection,
         tcpKeepAliveMs: cp.tcpKeepalive?.timeMs,
         connector: mesh ? mtlsConnector(client, t.identity, { alpn: ['http/1.1'], ...(localAddress === undefined ? {} : { localAddress }) }) : undefined,
@@ -89,10 +114,10 @@ export class PoolRegistry {
         headersTimeout: 0,
         bodyTimeout: 0,
         connectTimeout: cp.connectTimeoutMs > 0 ? cp.connectTimeoutMs : 10_000,
-        keepAliveTimeout: Math.min(cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : 60_000, 600_000),
         ...(cp.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: cp.maxRequestsPerConnection } : {}),
         allowH2: h2,
         ...poolLimitOptions(cp, h2, true),
+        ...this.idle(cp.idleTimeoutMs),
         connect: mtlsConnector(client, t.identity, { alpn: h2 ? ['h2'] : ['http/1.1'], ...la }),
       });
     }
@@ -101,11 +126,11 @@ export class PoolRegistry {
       headersTimeout: 0,
       bodyTimeout: 0,
       connectTimeout: cp.connectTimeoutMs > 0 ? cp.connectTimeoutMs : 10_000,
-      keepAliveTimeout: Math.min(cp.idleTimeoutMs > 0 ? cp.idleTimeoutMs : 60_000, 600_000),
       ...(cp.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: cp.maxRequestsPerConnection } : {}),
       allowH2: h2,
       // Issue 8 seam: connectionPool limits undici enforces (connections, h2 streams, keepalive).
       ...poolLimitOptions(cp, h2, tls),
+      ...this.idle(cp.idleTimeoutMs),
       ...(localAddress === undefined ? {} : { localAddress }),
       ...(h2 && !tls ? { useH2c: true } : {}),
       ...(tls ? { connect: this.tlsConnector(cluster.tls.sni ?? ep.endpoint.address, h2) } : {}),
