@@ -34,6 +34,16 @@ export function upstreamHeaders(src: Record<string, string | string[] | undefine
 }
 
 /**
+ * `h` without `name`, as a copy: `delete` would turn the object into a slow dictionary that
+ * every later reader (and the head writer) pays for.
+ */
+export function withoutHeader(h: Headers, name: string): Headers {
+  const out: Headers = {};
+  for (const k in h) if (k !== name) out[k] = h[k]!;
+  return out;
+}
+
+/**
  * An upstream response's headers without hop-by-hop ones. A copy, not `delete` in place:
  * deleting turns the object into a slow dictionary, which every later reader pays for.
  */

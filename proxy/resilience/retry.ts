@@ -31,6 +31,8 @@ class Attempt implements AbortableSink {
   readonly run: RetryRun;
   upstream: Abortable | undefined;
   stale = false;
+  /** The run chose this attempt's response: it streams straight to the outer sink. */
+  committed = false;
   timer: TimerHandle | undefined;
   constructor(run: RetryRun) {
     this.run = run;
@@ -39,18 +41,20 @@ class Attempt implements AbortableSink {
     this.upstream = handle;
   }
   start(status: number, headers: Headers): void {
-    if (!this.stale) this.run.onStart(this, status, headers);
+    if (!this.stale && !this.committed) this.run.onStart(this, status, headers);
   }
   data(chunk: Buffer, resume: () => void): boolean {
     return this.stale ? true : this.run.outer.data(chunk, resume);
   }
   end(trailers: Headers | undefined): void {
     if (this.stale) return;
-    this.run.settle(this);
+    if (!this.committed) this.run.settle(this);
     this.run.outer.end(trailers);
   }
   fail(f: ProxyFailure, started: boolean): void {
-    if (!this.stale) this.run.onFail(this, f, started);
+    if (this.stale) return;
+    if (this.committed) this.run.outer.fail(f, started);
+    else this.run.onFail(this, f, started);
   }
 }
 
@@ -62,7 +66,8 @@ class RetryRun {
   private readonly env: RetryEnv;
   private readonly stats: ClusterStats | undefined;
   private readonly breaker: CircuitBreaker | undefined;
-  private readonly tried: Tried;
+  /** Hosts earlier attempts used: made on the first retry (most requests never retry). */
+  private tried: Tried | undefined;
   private tape: BodyTape | undefined;
   private attempts = 0;
   private current: Attempt | undefined;
@@ -79,7 +84,6 @@ class RetryRun {
     const cl = ctx.destination?.cluster;
     this.stats = cl === undefined ? undefined : clusterStats(cl.cluster.name);
     this.breaker = cl === undefined ? undefined : guardOf(cl)?.breaker;
-    this.tried = { hosts: [], remote: c.remoteLocalities };
   }
 
   begin(): void {
@@ -130,8 +134,9 @@ class RetryRun {
     if (this.stats !== undefined) this.stats.upstream_rq_retry++;
     // The host of the failed attempt (set by the terminal); recorded only when a retry happens.
     const ep = this.ctx.endpoint;
-    if (ep !== undefined && !this.tried.hosts.includes(ep)) this.tried.hosts.push(ep);
-    if (this.tried.hosts.length === 1) setTried(this.ctx, this.tried);
+    const tried = (this.tried ??= { hosts: [], remote: this.c.remoteLocalities });
+    if (ep !== undefined && !tried.hosts.includes(ep)) tried.hosts.push(ep);
+    if (tried.hosts.length === 1) setTried(this.ctx, tried);
     const wait = backoffMs(this.c, this.attempts, this.env.random);
     this.backoff = this.env.clock.setTimeout(() => this.launch(), wait);
   }
@@ -163,12 +168,8 @@ class RetryRun {
     this.done = true;
     this.releaseSlot();
     if (this.attempts > 1 && v === 'no' && this.stats !== undefined) this.stats.upstream_rq_retry_success++;
-    const outer = this.outer;
-    a.start = () => undefined;
-    a.data = (c, r) => outer.data(c, r);
-    a.end = (t) => outer.end(t);
-    a.fail = (f, s) => outer.fail(f, s);
-    outer.start(status, headers);
+    a.committed = true;
+    this.outer.start(status, headers);
   }
 
   onFail(a: Attempt, f: ProxyFailure, started: boolean): void {

@@ -9,6 +9,7 @@ import type { Headers, ProxyFailure, RequestContext, ResponseSink } from '../cha
 import type { AccessLog } from './access-log.ts';
 import type { ClusterBindings, HttpOutcome } from './metrics.ts';
 import { PEER_HEADER } from './peer-metadata.ts';
+import { withoutHeader } from '../http/headers.ts';
 import { extractParent } from './tracing-headers.ts';
 import { outboundPeerTls, type PeerTls } from './peer-tls.ts';
 import type { Tracing } from './tracing.ts';
@@ -61,14 +62,15 @@ export class Exchange implements ResponseSink {
     });
   }
 
-  start(status: number, headers: Headers): void {
+  start(status: number, headers0: Headers): void {
+    let headers = headers0;
     this.#status = status;
     if (this.#rt.bindings !== undefined) {
       if (this.#ctx.direction === 'outbound') {
         const p = headers[PEER_HEADER];
         if (p !== undefined) {
           this.#peer = first(p);
-          delete headers[PEER_HEADER];
+          headers = withoutHeader(headers, PEER_HEADER);
         }
       } else if (this.#peer !== undefined) {
         // Answer only a sidecar that sent its own (Istio does the same): clients outside

@@ -7,6 +7,7 @@ import type { Attributes } from '@opentelemetry/api';
 import type { DestinationRuntime, Feature, RouteRuntime } from '../chain/types.ts';
 import { Exchange, type RouteTelemetry } from './exchange.ts';
 import { PEER_HEADER } from './peer-metadata.ts';
+import { withoutHeader } from '../http/headers.ts';
 import { inboundPeerTls, type PeerTls } from './peer-tls.ts';
 import type { ProxyTelemetry } from './telemetry.ts';
 
@@ -81,11 +82,11 @@ export function telemetryFeature(t: ProxyTelemetry): Feature {
       if (r.inbound || ctx.direction === 'inbound') {
         // The client's metadata is for us, never for the app.
         peerIn = first(h[PEER_HEADER]);
-        if (peerIn !== undefined) delete h[PEER_HEADER];
+        if (peerIn !== undefined) ctx.headers = withoutHeader(h, PEER_HEADER);
         tls = inboundPeerTls(ctx.req.socket);
       } else {
         if (r.bindings?.meshed === true) h[PEER_HEADER] = r.peerHeader;
-        else if (h[PEER_HEADER] !== undefined) delete h[PEER_HEADER];
+        else if (h[PEER_HEADER] !== undefined) ctx.headers = withoutHeader(h, PEER_HEADER);
         tls = undefined; // known once the terminal picked the endpoint
       }
       let span;
@@ -100,7 +101,7 @@ export function telemetryFeature(t: ProxyTelemetry): Feature {
           downstream_cluster: '-',
           user_agent: first(h['user-agent']) ?? '',
         });
-        span = r.tracing.start(h, { kind: r.inbound ? 'server' : 'client', name: r.spanName, attributes: attrs });
+        span = r.tracing.start(ctx.headers, { kind: r.inbound ? 'server' : 'client', name: r.spanName, attributes: attrs });
       }
       ctx.sink = new Exchange(ctx, r, tls, peerIn, span);
       next(ctx);
