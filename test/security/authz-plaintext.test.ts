@@ -59,10 +59,11 @@ async function tcpExchange(host: string, port: number, localAddress: string, lin
   const s = connect({ host, port, localAddress });
   let got = '';
   s.on('data', (d: Buffer) => (got += d.toString()));
+  // A denied connection may end in a reset: that is a close too.
   s.on('error', () => undefined);
-  await once(s, 'connect');
-  s.write(line);
-  await once(s, 'close');
+  const closed = new Promise<void>((r) => s.once('close', () => r()));
+  s.once('connect', () => s.write(line));
+  await closed;
   return got;
 }
 
