@@ -149,7 +149,9 @@ export class MtlsClient {
     socket.on('session', (session: Buffer) => {
       // Made with a client certificate that has since been replaced (the cache was cleared meanwhile).
       if (this.#ctx?.generation !== generation) return;
-      const peerNotAfterMs = socket.isSessionReused() ? offered?.peerNotAfterMs : Date.parse(socket.getPeerCertificate().valid_to);
+      // Null once the socket is destroyed (a refused identity): nothing is cached then.
+      const peer = socket.getPeerCertificate() as PeerCertificate | null;
+      const peerNotAfterMs = socket.isSessionReused() ? offered?.peerNotAfterMs : Date.parse(peer?.valid_to ?? '');
       if (peerNotAfterMs === undefined || !Number.isFinite(peerNotAfterMs)) return;
       if (this.#sessions.size >= this.#maxSessions && !this.#sessions.has(key)) {
         const oldest = this.#sessions.keys().next().value;
