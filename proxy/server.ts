@@ -17,6 +17,7 @@ import { MeshletError } from '../common/errors.ts';
 import type { Feature } from './chain/types.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../common/spiffe.ts';
 import { inboundSecurityFeature } from './features/index.ts';
+import { InboundAuthz } from './security/inbound-authz.ts';
 import { ProxySecurity } from './security/runtime.ts';
 import { REFUSAL_CODES } from './security/inbound-mtls.ts';
 import type { WorkloadCertManager } from './security/workload-cert.ts';
@@ -56,7 +57,7 @@ export interface ProxyOptions {
   features?: Feature[];
   /** Called by POST /quitquitquit after the drain. */
   onQuit?: () => void;
-  /** Workload certificate source: turns on inbound mTLS (PeerAuthentication), auto mTLS upstream, XFCC and authz. */
+  /** Workload certificate source: turns on inbound mTLS (PeerAuthentication), auto mTLS upstream and XFCC (authz runs without it too). */
   certs?: WorkloadCertManager;
   trustDomain?: string;
 }
@@ -89,9 +90,12 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
   // The mTLS front hands connections back to the inbound capture's dispatch (built below).
   const inboundRef: { capture?: CaptureServer } = {};
   let security: ProxySecurity | undefined;
+  // Policies are enforced with or without a certificate (plaintext callers have no principal).
+  const authz = new InboundAuthz(o.log);
   if (o.certs !== undefined) {
     security = new ProxySecurity({
       certs: o.certs,
+      authz,
       trustDomain: o.trustDomain ?? DEFAULT_TRUST_DOMAIN,
       handshakeTimeoutMs: o.headersTimeoutMs,
       log: o.log,
@@ -122,7 +126,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource,
     ...(o.locality === undefined ? {} : { locality: o.locality }),
     ...(o.features === undefined ? {} : { features: o.features }),
-    ...(sec === undefined ? {} : { security: (s) => inboundSecurityFeature(sec.applySnapshot(s), { localIdentity: s.proxy.spiffeId, onDecision }) }),
+    security: (s) => inboundSecurityFeature(sec?.applySnapshot(s) ?? authz.apply(s), { localIdentity: s.proxy.spiffeId, onDecision, mtls: sec !== undefined }),
   });
   store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };
@@ -134,7 +138,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     session.once('close', () => sessions.delete(session));
   });
   const capture = (direction: 'outbound' | 'inbound') =>
-    createCaptureServer({ direction, state, http1, h2c, sniffTimeoutMs: o.sniffTimeoutMs, firstByteTimeoutMs: o.firstByteTimeoutMs, appHost: o.appHost, inboundSource: o.inboundSource, security: sec, onAuthzDecision: onDecision });
+    createCaptureServer({ direction, state, http1, h2c, sniffTimeoutMs: o.sniffTimeoutMs, firstByteTimeoutMs: o.firstByteTimeoutMs, appHost: o.appHost, inboundSource: o.inboundSource, security: sec, authz, onAuthzDecision: onDecision });
   const outbound = capture('outbound').server;
   inboundRef.capture = capture('inbound');
   const inbound = inboundRef.capture.server;

@@ -1,12 +1,14 @@
 /**
  * The monitoring port (15014, plain HTTP): `/metrics` (Prometheus), `/debug/proxies`
  * (what `meshlet proxy-status` shows), `/debug/world` and `/debug/config_dump?proxy=<id>`.
- * The last two show config and answer loopback clients only (loopback.ts).
+ * The last two show config and answer loopback clients only (loopback.ts); config_dump
+ * answers 503 until every watched kind was listed (ready-only.ts).
  */
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { OperatorCore } from '../core.ts';
 import { translate, resolveProxy, parseProxyId } from '../translate/index.ts';
 import { loopbackOnly } from './loopback.ts';
+import { readyOnly } from './ready-only.ts';
 
 export function buildDebugApp(core: OperatorCore): FastifyInstance {
   const app = Fastify({ logger: false });
@@ -28,7 +30,7 @@ export function buildDebugApp(core: OperatorCore): FastifyInstance {
       invalid: core.store.invalid().map((e) => ({ key: e.key, messages: e.messages })),
     };
   });
-  app.get('/debug/config_dump', { onRequest: loopbackOnly }, async (req, reply) => {
+  app.get('/debug/config_dump', { onRequest: [loopbackOnly, readyOnly(core)] }, async (req, reply) => {
     const id = (req.query as Record<string, string | undefined>).proxy;
     const parsed = id === undefined ? undefined : parseProxyId(id);
     if (parsed === undefined) return reply.code(400).header('x-meshlet-error', 'MESHLET_OPERATOR_BAD_REQUEST').send({ code: 'MESHLET_OPERATOR_BAD_REQUEST', message: 'need ?proxy=<pod>.<namespace>' });

@@ -3,7 +3,7 @@
  * metrics → tracing → authz → cors → fault → rewrite → headers → mirror → timeout → retry → terminal.
  */
 import type { Random } from '../balancer/types.ts';
-import type { Feature } from '../chain/types.ts';
+import type { Feature, Handler } from '../chain/types.ts';
 import type { PoolRegistry } from '../upstream/pools.ts';
 import { corsFeature } from './cors.ts';
 import { headerOpsFeature } from './header-ops.ts';
@@ -14,7 +14,7 @@ import { resilienceFeatures } from '../resilience/index.ts';
 import { httpAuthzRequest, RBAC_CODE, RBAC_FLAG, type AuthzFeatureOptions } from '../security/authz-feature.ts';
 import type { CompiledAuthz } from '../security/authz.ts';
 import { peerInfo } from '../security/peer.ts';
-import { applyXfcc } from '../security/xfcc.ts';
+import { applyXfcc, XFCC } from '../security/xfcc.ts';
 
 /** `security`: the per-snapshot inbound security step (XFCC + authz), after telemetry. */
 export function builtinFeatures(pools: PoolRegistry, random: Random, security?: Feature): Feature[] {
@@ -23,29 +23,42 @@ export function builtinFeatures(pools: PoolRegistry, random: Random, security?: 
   return [telemetryFeature(proxyTelemetry), ...sec, corsFeature, r.fault, rewriteFeature, headerOpsFeature, mirrorFeature(pools, random), r.timeout, r.retry];
 }
 
+export interface InboundSecurityOptions extends AuthzFeatureOptions {
+  /** Whether the proxy has a workload certificate (so a peer can be verified and named in XFCC). */
+  mtls: boolean;
+}
+
 /**
- * Inbound security of a mTLS-capable proxy: the app sees `x-forwarded-client-cert` naming the
- * verified peer (any client-sent value removed), then AuthorizationPolicies decide (as
- * `authzFeature`, but a denial goes through `ctx.sink` so metrics, traces and the access
- * log see the 403 RBAC).
+ * Inbound security of every proxy: client-sent `x-forwarded-client-cert` removed, and with a
+ * certificate set to the verified peer; then AuthorizationPolicies decide (as `authzFeature`,
+ * but a denial goes through `ctx.sink` so metrics, traces and the access log see the 403
+ * RBAC). Without a certificate every caller is plaintext (empty principal), as in Istio.
+ * Which variant runs is decided here, once per route, not per request.
  */
-export function inboundSecurityFeature(authz: CompiledAuthz, opts: AuthzFeatureOptions): Feature {
+export function inboundSecurityFeature(authz: CompiledAuthz, opts: InboundSecurityOptions): Feature {
   const id = opts.localIdentity;
-  return (next) => (ctx) => {
-    if (ctx.direction !== 'inbound') {
-      next(ctx);
-      return;
+  return (next) => {
+    const decide: Handler = authz.empty
+      ? next
+      : (ctx) => {
+          const r = httpAuthzRequest(ctx, id);
+          const d = authz.evaluate(r);
+          if (!d.allowed || d.audited.length > 0) opts.onDecision?.(d, r);
+          if (d.allowed) next(ctx);
+          else ctx.sink.fail({ flag: RBAC_FLAG, code: RBAC_CODE, status: 403 }, false);
+        };
+    if (!opts.mtls) {
+      return (ctx) => {
+        if (ctx.direction !== 'inbound') return next(ctx);
+        delete ctx.headers[XFCC];
+        decide(ctx);
+      };
     }
-    // peerInfo is cached per connection: one WeakMap lookup per request.
-    applyXfcc(ctx.headers, peerInfo(ctx.req.socket as never, id).xfcc);
-    if (authz.empty) {
-      next(ctx);
-      return;
-    }
-    const r = httpAuthzRequest(ctx, id);
-    const d = authz.evaluate(r);
-    if (!d.allowed || d.audited.length > 0) opts.onDecision?.(d, r);
-    if (d.allowed) next(ctx);
-    else ctx.sink.fail({ flag: RBAC_FLAG, code: RBAC_CODE, status: 403 }, false);
+    return (ctx) => {
+      if (ctx.direction !== 'inbound') return next(ctx);
+      // peerInfo is cached per connection: one WeakMap lookup per request.
+      applyXfcc(ctx.headers, peerInfo(ctx.req.socket as never, id).xfcc);
+      decide(ctx);
+    };
   };
 }

@@ -18,6 +18,7 @@ import { classify, parseSni, type Sniffed } from './sniff.ts';
 import type { ProxySecurity } from '../security/runtime.ts';
 import { authorizeConnection } from '../security/authz-feature.ts';
 import type { AuthzDecision } from '../security/authz.ts';
+import type { InboundAuthz } from '../security/inbound-authz.ts';
 
 export interface CaptureOptions {
   direction: 'outbound' | 'inbound';
@@ -32,6 +33,8 @@ export interface CaptureOptions {
   inboundSource: string | undefined;
   /** Inbound mTLS front and upstream mTLS; undefined = plaintext only. */
   security?: ProxySecurity | undefined;
+  /** The current AuthorizationPolicies, checked per inbound TCP connection (with or without mTLS). */
+  authz?: InboundAuthz | undefined;
   /** Counts TCP authz denials (metrics). */
   onAuthzDecision?: ((d: AuthzDecision) => void) | undefined;
 }
@@ -57,9 +60,9 @@ export function createCaptureServer(o: CaptureOptions): CaptureServer {
 
   const sec = o.security;
   const toTcp = (socket: Socket, l: ListenerRuntime | undefined, dst: { address: string; port: number } | undefined, sni: string | null): void => {
-    if (sec !== undefined && o.direction === 'inbound' && o.state.current !== undefined) {
+    if (o.authz !== undefined && o.direction === 'inbound' && o.state.current !== undefined) {
       // TCP authorization: one decision per connection (HTTP is decided per request in the chain).
-      const d = authorizeConnection(sec.authz, socket, o.state.current.snapshot.proxy.spiffeId);
+      const d = authorizeConnection(o.authz.current, socket, o.state.current.snapshot.proxy.spiffeId);
       if (!d.allowed || d.audited.length > 0) o.onAuthzDecision?.(d);
       if (!d.allowed) {
         socket.destroy();

@@ -2,15 +2,17 @@
  * The sidecar's security state in one object, for the proxy core to plug in: the workload
  * cert (renewed at half its usable life), the inbound mTLS front (mode per port from the snapshot's
  * PeerAuthentication, rotated with setSecureContext), the client contexts for upstream mTLS,
- * the compiled AuthorizationPolicies of the current snapshot, and the secrets summary.
+ * the compiled AuthorizationPolicies of the current snapshot (`InboundAuthz`, shared with the
+ * proxy, which enforces them without a certificate too), and the secrets summary.
  */
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../../common/log.ts';
 import { mtlsModeForPort } from '../../common/security/peer-auth.ts';
 import type { Cluster, Endpoint, PeerAuthenticationSettings, ProxySnapshot } from '../../common/snapshot.ts';
-import { compileAuthz, type CompiledAuthz } from './authz.ts';
+import type { CompiledAuthz } from './authz.ts';
 import { upstreamTransport, type UpstreamTransport } from './auto-mtls.ts';
+import { InboundAuthz } from './inbound-authz.ts';
 import { InboundMtls, type InboundRefusal } from './inbound-mtls.ts';
 import { describeSecrets, type SecretSummary } from './secrets.ts';
 import { MtlsClient } from './tls-contexts.ts';
@@ -24,6 +26,8 @@ export interface ProxySecurityOptions {
   onRefused?: (reason: InboundRefusal, port: number) => void;
   /** Bound on a silent STRICT client and on a TLS handshake (the proxy's headers timeout). */
   handshakeTimeoutMs?: number;
+  /** The proxy's policy holder (it exists without a certificate too); a private one by default. */
+  authz?: InboundAuthz;
   log?: Logger;
 }
 
@@ -33,10 +37,11 @@ export class ProxySecurity {
   #inbound: InboundMtls | undefined;
   /** Undefined until the first snapshot: no mode is known, so every inbound connection is refused. */
   #peerAuth: PeerAuthenticationSettings | undefined;
-  #authz: CompiledAuthz = compileAuthz([]);
+  readonly #authz: InboundAuthz;
 
   constructor(opts: ProxySecurityOptions) {
     this.#opts = opts;
+    this.#authz = opts.authz ?? new InboundAuthz(opts.log);
     this.client = new MtlsClient(() => opts.certs.current(), opts.trustDomain);
     opts.certs.onRotate((cert) => {
       this.#inbound?.rotate(cert);
@@ -60,9 +65,7 @@ export class ProxySecurity {
   /** Call when a validated snapshot is swapped in; returns the compiled policies (build the authz feature from them). */
   applySnapshot(s: ProxySnapshot): CompiledAuthz {
     this.#peerAuth = s.security.peerAuthentication;
-    this.#authz = compileAuthz(s.security.authorization);
-    for (const w of this.#authz.warnings) this.#opts.log?.warn({ code: w.code, policy: w.policy }, `AuthorizationPolicy uses ${w.detail}`);
-    return this.#authz;
+    return this.#authz.apply(s);
   }
 
   /** The workload certificate source (renewal, operator-answered hook). */
@@ -71,7 +74,7 @@ export class ProxySecurity {
   }
 
   get authz(): CompiledAuthz {
-    return this.#authz;
+    return this.#authz.current;
   }
 
   /** Hands an accepted inbound connection (original destination port) to the mTLS front. */

@@ -3,7 +3,11 @@
  * Client: presents the workload cert and accepts the server only if its URI SAN is EXACTLY
  * the expected SPIFFE ID (not a DNS name check). Sessions are cached per expected identity:
  * a resumed TLS 1.3 session does not run checkServerIdentity again, so a session
- * established with identity X must never be offered when Y is expected.
+ * established with identity X must never be offered when Y is expected. For the same reason a
+ * session is dropped once the server certificate it was made with has expired (or after the
+ * longest server session lifetime), and one made under a replaced client certificate is never
+ * kept: the server refuses to resume either, so offering it would fail the connection instead
+ * of doing a full handshake.
  */
 import { randomBytes } from 'node:crypto';
 import { createSecureContext, connect, type ConnectionOptions, type PeerCertificate, type SecureContext, type TLSSocket, type TlsOptions } from 'node:tls';
@@ -67,18 +71,29 @@ export interface MtlsTarget {
   localAddress?: string;
 }
 
+/** A cached client session and when it stops being offered. */
+interface CachedSession {
+  session: Buffer;
+  /** notAfter of the server certificate behind the session (kept across resumptions: a resumed handshake shows none). */
+  peerNotAfterMs: number;
+  /** min(peerNotAfterMs, cached + longest server session lifetime). */
+  expiresAtMs: number;
+}
+
 /** Client side of mesh mTLS: contexts per cert generation, sessions per expected identity. */
 export class MtlsClient {
   readonly #getCert: () => WorkloadCert | undefined;
   readonly #trustDomain: string;
   #ctx: { generation: number; context: SecureContext } | undefined;
-  readonly #sessions = new Map<string, Buffer>();
+  readonly #sessions = new Map<string, CachedSession>();
   readonly #maxSessions: number;
+  readonly #now: () => number;
 
-  constructor(getCert: () => WorkloadCert | undefined, trustDomain: string, opts: { maxSessions?: number } = {}) {
+  constructor(getCert: () => WorkloadCert | undefined, trustDomain: string, opts: { maxSessions?: number; now?: () => number } = {}) {
     this.#getCert = getCert;
     this.#trustDomain = trustDomain;
     this.#maxSessions = opts.maxSessions ?? 1024;
+    this.#now = opts.now ?? Date.now;
   }
 
   #context(): SecureContext {
@@ -107,7 +122,7 @@ export class MtlsClient {
       rejectUnauthorized: true,
       ALPNProtocols: t.alpn ?? ['http/1.1'],
       checkServerIdentity: (_host, cert) => checkPeerIdentity(cert, expected, td),
-      session: this.#sessions.get(MtlsClient.sessionKey(t)),
+      session: this.#live(MtlsClient.sessionKey(t))?.session,
     };
     if (t.servername !== undefined) opts.servername = t.servername;
     // tls.connect passes it on to net.connect; ConnectionOptions' type does not list it.
@@ -115,16 +130,34 @@ export class MtlsClient {
     return opts;
   }
 
+  /** The cached session for `key` if it may still be offered; an expired one is dropped. */
+  #live(key: string): CachedSession | undefined {
+    const c = this.#sessions.get(key);
+    if (c !== undefined && c.expiresAtMs <= this.#now()) {
+      this.#sessions.delete(key);
+      return undefined;
+    }
+    return c;
+  }
+
   /** Opens an mTLS connection and remembers its session under the expected identity. */
   connect(t: MtlsTarget): TLSSocket {
     const key = MtlsClient.sessionKey(t);
     const socket = connect(this.connectOptions(t));
+    const generation = this.#ctx?.generation;
+    const offered = this.#sessions.get(key);
     socket.on('session', (session: Buffer) => {
+      // Made with a client certificate that has since been replaced (the cache was cleared meanwhile).
+      if (this.#ctx?.generation !== generation) return;
+      // Null once the socket is destroyed (a refused identity): nothing is cached then.
+      const peer = socket.getPeerCertificate() as PeerCertificate | null;
+      const peerNotAfterMs = socket.isSessionReused() ? offered?.peerNotAfterMs : Date.parse(peer?.valid_to ?? '');
+      if (peerNotAfterMs === undefined || !Number.isFinite(peerNotAfterMs)) return;
       if (this.#sessions.size >= this.#maxSessions && !this.#sessions.has(key)) {
         const oldest = this.#sessions.keys().next().value;
         if (oldest !== undefined) this.#sessions.delete(oldest);
       }
-      this.#sessions.set(key, session);
+      this.#sessions.set(key, { session, peerNotAfterMs, expiresAtMs: Math.min(peerNotAfterMs, this.#now() + MAX_SESSION_SECONDS * 1000) });
     });
     return socket;
   }
