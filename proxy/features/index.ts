@@ -5,6 +5,7 @@
 import type { Random } from '../balancer/types.ts';
 import type { Feature, Handler } from '../chain/types.ts';
 import type { PoolRegistry } from '../upstream/pools.ts';
+import { withoutHeader } from '../http/headers.ts';
 import { corsFeature } from './cors.ts';
 import { headerOpsFeature } from './header-ops.ts';
 import { mirrorFeature } from './mirror.ts';
@@ -50,14 +51,14 @@ export function inboundSecurityFeature(authz: CompiledAuthz, opts: InboundSecuri
     if (!opts.mtls) {
       return (ctx) => {
         if (ctx.direction !== 'inbound') return next(ctx);
-        delete ctx.headers[XFCC];
+        if (ctx.headers[XFCC] !== undefined) ctx.headers = withoutHeader(ctx.headers, XFCC);
         decide(ctx);
       };
     }
     return (ctx) => {
       if (ctx.direction !== 'inbound') return next(ctx);
       // peerInfo is cached per connection: one WeakMap lookup per request.
-      applyXfcc(ctx.headers, peerInfo(ctx.req.socket as never, id).xfcc);
+      ctx.headers = applyXfcc(ctx.headers, peerInfo(ctx.req.socket as never, id).xfcc);
       decide(ctx);
     };
   };

@@ -7,6 +7,8 @@
 import { createHash } from 'node:crypto';
 import type { PeerCertificate } from 'node:tls';
 import { uriSans } from '../../common/spiffe.ts';
+import type { Headers } from '../chain/types.ts';
+import { withoutHeader } from '../http/headers.ts';
 
 export const XFCC = 'x-forwarded-client-cert';
 
@@ -23,10 +25,16 @@ export function buildXfcc(by: string, peer: Pick<PeerCertificate, 'raw' | 'subje
   return parts.join(';');
 }
 
-/** Removes any client-sent XFCC, then sets ours when the hop was mTLS. Mutates `headers`. */
-export function applyXfcc(headers: Record<string, string | string[] | undefined>, value: string | undefined): void {
-  delete headers[XFCC];
-  if (value !== undefined) headers[XFCC] = value;
+/**
+ * Replaces any client-sent XFCC by ours when the hop was mTLS, or removes it. Returns the
+ * headers to use: the same object when set in place, a copy when removed (no `delete`).
+ */
+export function applyXfcc(headers: Headers, value: string | undefined): Headers {
+  if (value !== undefined) {
+    headers[XFCC] = value;
+    return headers;
+  }
+  return headers[XFCC] === undefined ? headers : withoutHeader(headers, XFCC);
 }
 
 /** Parses an XFCC header into elements of key → values (for tests and `explain`). */

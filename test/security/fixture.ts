@@ -59,8 +59,7 @@ export function inboundHttp(localIdentity: string, appPort: number, getAuthz: ()
   const forward = (ctx: RequestContext): void => {
     const req = ctx.req as IncomingMessage;
     const res = ctx.res as unknown as ServerResponse;
-    const headers = { ...req.headers };
-    applyXfcc(headers, peerInfo(req.socket, localIdentity).xfcc);
+    const headers = applyXfcc({ ...req.headers } as Record<string, string | string[]>, peerInfo(req.socket, localIdentity).xfcc);
     const up = httpRequest({ host: '127.0.0.1', port: appPort, localAddress: '127.0.0.6', method: req.method, path: req.url, headers }, (ur) => {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       ur.pipe(res);
