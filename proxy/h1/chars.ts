@@ -23,11 +23,9 @@ export function isToken(s: string, from: number, to: number): boolean {
   return true;
 }
 
+const UNSAFE = /[^\t\x20-\x7e\x80-\xff]/;
+
 /** Whether a value holds a byte that would break a head we write (CR, LF, NUL and other controls). */
 export function unsafeValue(v: string): boolean {
-  for (let i = 0; i < v.length; i++) {
-    const c = v.charCodeAt(i);
-    if (c > 255 || FIELD_VALUE[c] !== 1) return true;
-  }
-  return false;
+  return UNSAFE.test(v);
 }

@@ -6,7 +6,7 @@
  * non-numeric Content-Length, Content-Length with Transfer-Encoding, any transfer coding but
  * a lone `chunked`, duplicate Host, request lines without an HTTP version.
  */
-import { FIELD_VALUE, TARGET, isToken } from './chars.ts';
+import { TARGET, isToken } from './chars.ts';
 
 export type Headers = Record<string, string | string[]>;
 
@@ -51,14 +51,16 @@ function fail(error: string): HeadError {
   return { error };
 }
 
-/** Splits `text` into lines on CRLF; any CR or LF outside a CRLF pair refuses the head. */
+/**
+ * A control byte other than HTAB, or a CR or LF outside a CRLF pair, anywhere in a head: one
+ * native regex scan instead of a check per byte in JavaScript.
+ */
+// eslint-disable-next-line no-control-regex
+const FORBIDDEN = /[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]|\r(?!\n)|(?<!\r)\n/;
+
+/** Splits `text` into lines on CRLF after the scan above; undefined refuses the head. */
 function lines(text: string): string[] | undefined {
-  const out = text.split('\r\n');
-  for (let i = 0; i < out.length; i++) {
-    const l = out[i]!;
-    if (l.indexOf('\n') !== -1 || l.indexOf('\r') !== -1) return undefined;
-  }
-  return out;
+  return FORBIDDEN.test(text) ? undefined : text.split('\r\n');
 }
 
 function hasToken(list: string, token: string): boolean {
@@ -88,7 +90,7 @@ function parseFields(ls: string[], from: number, headers: Headers, request: bool
     let e = line.length;
     while (s < e && (line.charCodeAt(s) === 32 || line.charCodeAt(s) === 9)) s++;
     while (e > s && (line.charCodeAt(e - 1) === 32 || line.charCodeAt(e - 1) === 9)) e--;
-    for (let j = s; j < e; j++) if (FIELD_VALUE[line.charCodeAt(j)] !== 1) return fail('invalid header value');
+    // Values need no scan of their own: FORBIDDEN already refused every control byte but HTAB.
     const name = line.slice(0, colon).toLowerCase();
     const value = line.slice(s, e);
     switch (name) {
@@ -142,7 +144,7 @@ function version(s: string): number {
 
 export function parseRequestHead(text: string): RequestHead | HeadError {
   const ls = lines(text);
-  if (ls === undefined) return fail('bare CR or LF');
+  if (ls === undefined) return fail('control byte or bare CR or LF');
   const first = ls[0]!;
   const sp1 = first.indexOf(' ');
   const sp2 = sp1 === -1 ? -1 : first.indexOf(' ', sp1 + 1);
@@ -182,7 +184,7 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
 
 export function parseResponseHead(text: string): ResponseHead | HeadError {
   const ls = lines(text);
-  if (ls === undefined) return fail('bare CR or LF');
+  if (ls === undefined) return fail('control byte or bare CR or LF');
   const first = ls[0]!;
   const minor = version(first.slice(0, 8));
   if (minor < 0 || first.charCodeAt(8) !== 32) return fail('malformed status line');

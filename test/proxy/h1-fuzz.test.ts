@@ -36,7 +36,7 @@ const CASES = Number(process.env.H1_FUZZ_CASES ?? 100_000);
 const SEED = Number(process.env.H1_FUZZ_SEED ?? 0);
 
 /** Refusals the codec makes where llhttp accepts: each is a documented choice (proxy/h1/head-parse.ts). */
-const STRICTER = /^(duplicate host|invalid chunk size|invalid content-length|empty request target|malformed request line|request line without HTTP version|duplicate content-length|unsupported transfer-encoding|unknown method|invalid chunk extension|invalid header value|invalid request target|bare LF|bare CR or LF|CONNECT)/;
+const STRICTER = /^(duplicate host|invalid chunk size|invalid content-length|empty request target|malformed request line|request line without HTTP version|duplicate content-length|unsupported transfer-encoding|unknown method|invalid chunk extension|invalid header value|invalid request target|bare LF|bare CR or LF|control byte or bare CR or LF|CONNECT)/;
 
 interface Msg {
   method: string;
