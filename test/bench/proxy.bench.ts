@@ -5,16 +5,18 @@
  * (nginx returning 200) and the load generators run pinned to CPU 1, the same for every
  * variant. Figures per variant: max req/s (wrk), proxy CPU µs per request (from /proc, the
  * fair figure on 2 cores), p50/p90/p99 at a fixed 1,000 req/s (per-response times), RSS idle
- * and under load, and per process its RSS and CPU (vCPU) during the 1,000 req/s run.
+ * (and anonymous, the part not shared with other processes) at 1,000 req/s and after max load,
+ * and per process its RSS and CPU (vCPU) during the 1,000 req/s run.
  * BENCH_PROXY_FLAG_SETS adds one-proxy variants with other V8 flags (see README).
  */
+import { loadavg } from 'node:os';
 import { request } from 'undici';
 import type { BenchResult } from './types.ts';
-import { cpuMicrosAll, rssMiBAll } from './lib/procstat.ts';
+import { anonMiBAll, cpuMicrosAll, rssMiBAll } from './lib/procstat.ts';
 import { runWrk } from './lib/wrk.ts';
 import { runFixedRate } from './lib/fixed-rate-run.ts';
 import { startHaproxy, startNginx, type Running } from './lib/reference-proxies.ts';
-import { startMeshletProxy } from './lib/meshlet-proxy.ts';
+import { ensureCompiled, startMeshletProxy } from './lib/meshlet-proxy.ts';
 import { startBareUndici } from './lib/bare-undici.ts';
 import { meshCa, type CertFiles } from './lib/mesh-certs.ts';
 
@@ -110,6 +112,46 @@ const variants: Variant[] = [
   })),
 ];
 
+/**
+ * One variant, in this order so that the 1,000 req/s figures come from a process that has
+ * seen only that load: RSS idle → 1,000 req/s (1 s warm-up, then the measured run: latency,
+ * per-process vCPU and RSS) → max load with wrk (CPU µs per request, max req/s) → RSS after it.
+ */
+async function measure(name: string, started: Awaited<ReturnType<Variant['start']>>, figures: Record<string, number>): Promise<void> {
+  const pids = (): number[] => started.procs.flatMap((p) => p.pids());
+  const host = started.host === undefined ? {} : { host: started.host };
+  // The machine is shared: the 1-minute load average says how much others ran meanwhile.
+  figures[`${name}_loadavg_1m`] = loadavg()[0] ?? 0;
+  figures[`${name}_rss_idle_mb`] = rssMiBAll(pids());
+  figures[`${name}_anon_idle_mb`] = anonMiBAll(pids());
+  await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: 1000, ...host }); // warm-up
+  const procCpu0 = started.procs.map((p) => cpuMicrosAll(p.pids()));
+  const t0 = performance.now();
+  const lat = await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: FIXED_COUNT, ...host });
+  const wallUs = (performance.now() - t0) * 1000;
+  figures[`${name}_p50_ms`] = lat.p50 / 1000;
+  figures[`${name}_p90_ms`] = lat.p90 / 1000;
+  figures[`${name}_p99_ms`] = lat.p99 / 1000;
+  figures[`${name}_fixed_errors`] = lat.errors;
+  figures[`${name}_rss_1k_mb`] = rssMiBAll(pids());
+  figures[`${name}_anon_1k_mb`] = anonMiBAll(pids());
+  // Per process (each sidecar on its own): RSS and CPU (as vCPU) at 1,000 req/s.
+  started.procs.forEach((p, i) => {
+    if (started.procs.length > 1) figures[`${name}_proc${i + 1}_rss_1k_mb`] = rssMiBAll(p.pids());
+    figures[`${name}_proc${i + 1}_vcpu_at_1k_rps`] = (cpuMicrosAll(p.pids()) - (procCpu0[i] ?? 0)) / wallUs;
+  });
+  // wrk adds its own Host header unless ours is spelled exactly `Host`.
+  const headers = started.host === undefined ? undefined : { Host: started.host };
+  await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: 1, ...(headers && { headers }) }); // warm-up
+  const cpu0 = cpuMicrosAll(pids());
+  const wrk = await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: WRK_SECONDS, ...(headers && { headers }) });
+  const cpu1 = cpuMicrosAll(pids());
+  figures[`${name}_max_rps`] = wrk.requestsPerSecond;
+  figures[`${name}_errors`] = wrk.errors;
+  if (started.procs.length > 0) figures[`${name}_cpu_us_per_req`] = (cpu1 - cpu0) / Math.max(1, wrk.requests);
+  figures[`${name}_rss_load_mb`] = rssMiBAll(pids());
+}
+
 /** Workload certificates from a real meshlet CA, issued once per run. */
 let issued: Promise<{ client: CertFiles; server: CertFiles }> | undefined;
 function certs(): Promise<{ client: CertFiles; server: CertFiles }> {
@@ -119,7 +161,8 @@ function certs(): Promise<{ client: CertFiles; server: CertFiles }> {
 
 export async function bench(): Promise<BenchResult> {
   const figures: Record<string, number> = {};
-  const notes: string[] = [`proxies pinned to CPU ${PROXY_CPU}; upstream nginx and load generators pinned to CPU ${LOAD_CPU}`, `wrk -t1 -c32 ${WRK_SECONDS}s; fixed rate 1000 req/s × ${FIXED_COUNT}`];
+  const notes: string[] = [`proxies pinned to CPU ${PROXY_CPU}; upstream nginx and load generators pinned to CPU ${LOAD_CPU}`, `per variant: RSS idle; 1,000 req/s × 1000 warm-up then × ${FIXED_COUNT} measured (latency, vCPU, rss_1k); wrk -t1 -c32 1 s warm-up then ${WRK_SECONDS} s (max req/s, CPU µs/request, rss_load after it)`, `load average at start: ${loadavg().map((x) => x.toFixed(2)).join(' ')}`];
+  notes.push(`meshlet proxies run ${ensureCompiled() === 'dist' ? 'the compiled dist/' : 'the TypeScript sources (dist/ could not be built)'}`);
   const upstream = startNginx(LOAD_CPU, UPSTREAM);
   try {
     await waitListening(`http://${UPSTREAM}/`);
@@ -134,31 +177,7 @@ export async function bench(): Promise<BenchResult> {
         continue;
       }
       try {
-        const pids = (): number[] => started.procs.flatMap((p) => p.pids());
-        // wrk adds its own Host header unless ours is spelled exactly `Host`.
-        const headers = started.host === undefined ? undefined : { Host: started.host };
-        figures[`${v.name}_rss_idle_mb`] = rssMiBAll(pids());
-        await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: 1, ...(headers && { headers }) }); // warm-up
-        const cpu0 = cpuMicrosAll(pids());
-        const wrk = await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: WRK_SECONDS, ...(headers && { headers }) });
-        const cpu1 = cpuMicrosAll(pids());
-        figures[`${v.name}_max_rps`] = wrk.requestsPerSecond;
-        figures[`${v.name}_errors`] = wrk.errors;
-        if (started.procs.length > 0) figures[`${v.name}_cpu_us_per_req`] = (cpu1 - cpu0) / Math.max(1, wrk.requests);
-        // Per process (each sidecar on its own): CPU used during the 1,000 req/s run, as vCPU.
-        const procCpu0 = started.procs.map((p) => cpuMicrosAll(p.pids()));
-        const t0 = performance.now();
-        const lat = await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: FIXED_COUNT, ...(started.host === undefined ? {} : { host: started.host }) });
-        const wallUs = (performance.now() - t0) * 1000;
-        figures[`${v.name}_p50_ms`] = lat.p50 / 1000;
-        figures[`${v.name}_p90_ms`] = lat.p90 / 1000;
-        figures[`${v.name}_p99_ms`] = lat.p99 / 1000;
-        figures[`${v.name}_fixed_errors`] = lat.errors;
-        figures[`${v.name}_rss_load_mb`] = rssMiBAll(pids());
-        started.procs.forEach((p, i) => {
-          if (started.procs.length > 1) figures[`${v.name}_proc${i + 1}_rss_load_mb`] = rssMiBAll(p.pids());
-          figures[`${v.name}_proc${i + 1}_vcpu_at_1k_rps`] = (cpuMicrosAll(p.pids()) - (procCpu0[i] ?? 0)) / wallUs;
-        });
+        await measure(v.name, started, figures);
       } finally {
         for (const p of started.procs) await p.stop();
       }
@@ -183,9 +202,14 @@ export async function bench(): Promise<BenchResult> {
     if (rps !== undefined) ratios[`${v}_rps_vs_direct`] = rps / figures.direct_max_rps;
   }
   Object.assign(ratios, meshHopRatios(figures));
-  for (const v of ['nginx', 'meshlet', ...flagVariants]) {
-    const rss = figures[`${v}_rss_load_mb`];
-    if (rss !== undefined && figures.nginx_rss_load_mb !== undefined && v !== 'nginx') ratios[`${v}_rss_load_vs_nginx`] = rss / figures.nginx_rss_load_mb;
+  for (const v of ['meshlet', 'meshlet-x2', ...flagVariants]) {
+    for (const k of ['rss_idle', 'rss_1k', 'rss_load']) {
+      const rss = figures[`${v}_${k}_mb`];
+      const base = figures[`nginx_${k}_mb`];
+      if (rss !== undefined && base !== undefined) ratios[`${v}_${k}_vs_nginx`] = rss / base;
+    }
+    const vcpu = figures[`${v}_proc1_vcpu_at_1k_rps`];
+    if (vcpu !== undefined && figures.nginx_proc1_vcpu_at_1k_rps !== undefined) ratios[`${v}_vcpu_at_1k_vs_nginx`] = vcpu / figures.nginx_proc1_vcpu_at_1k_rps;
   }
   return {
     name: 'proxy',
@@ -195,7 +219,7 @@ export async function bench(): Promise<BenchResult> {
       meshlet_cpu_vs_nginx: { max: 2.5 },
       'meshlet-x2_cpu_vs_nginx': { max: 5 },
       meshlet_rss_idle_mb: { max: 64 },
-      meshlet_rss_load_mb: { max: 80 },
+      meshlet_rss_1k_mb: { max: 80 },
       'meshlet-mtls-x2_added_p50_ms': { max: 0.6 },
       'meshlet-mtls-x2_p90_minus_nginx-tls-x2_ms': { max: 1 },
       'meshlet-mtls-x2_added_p99_ms': { max: 3 },
@@ -223,12 +247,11 @@ function meshHopRatios(f: Record<string, number>): Record<string, number> {
   ratio(`${m}_added_p50_vs_${n}`, f[`${m}_added_p50_ms`], f[`${n}_added_p50_ms`]);
   ratio(`${m}_p90_vs_${n}`, f[`${m}_p90_ms`], f[`${n}_p90_ms`]);
   ratio(`${m}_p99_vs_${n}`, f[`${m}_p99_ms`], f[`${n}_p99_ms`]);
-  ratio(`${m}_rss_load_vs_${n}`, f[`${m}_rss_load_mb`], f[`${n}_rss_load_mb`]);
+  ratio(`${m}_rss_1k_vs_${n}`, f[`${m}_rss_1k_mb`], f[`${n}_rss_1k_mb`]);
   for (const i of [1, 2]) {
     ratio(`${m}_proc${i}_vcpu_at_1k_vs_${n}`, f[`${m}_proc${i}_vcpu_at_1k_rps`], f[`${n}_proc${i}_vcpu_at_1k_rps`]);
-    ratio(`${m}_proc${i}_rss_load_vs_${n}`, f[`${m}_proc${i}_rss_load_mb`], f[`${n}_proc${i}_rss_load_mb`]);
+    ratio(`${m}_proc${i}_rss_1k_vs_${n}`, f[`${m}_proc${i}_rss_1k_mb`], f[`${n}_proc${i}_rss_1k_mb`]);
   }
-  ratio('meshlet_vcpu_at_1k_vs_nginx', f['meshlet_proc1_vcpu_at_1k_rps'], f['nginx_proc1_vcpu_at_1k_rps']);
   return r;
 }
 

@@ -3,16 +3,28 @@
  * routes Host `upstream.bench.svc.cluster.local` to one endpoint. With `asServer`, the
  * proxy instead plays the server-side sidecar: its inbound listener forwards to the app.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxySnapshot } from '../../../common/snapshot.ts';
 import type { Running } from './reference-proxies.ts';
+import { pickEntry } from '../../../bin/entry.js';
 
 const HOST = 'upstream.bench.svc.cluster.local';
-const bin = fileURLToPath(new URL('../../../bin/meshlet', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const bin = join(root, 'bin', 'meshlet');
+
+/**
+ * Makes bin/meshlet run the compiled proxy (what the image runs): builds dist/ when it is
+ * missing or older than a source. Returns the form the proxies will run. Do not edit sources
+ * during a run: bin/meshlet would switch the proxies started after that to the sources.
+ */
+export function ensureCompiled(): 'dist' | 'source' {
+  if (pickEntry(root, {}).form === 'source') spawnSync(process.execPath, [join(root, 'scripts', 'build-dist.ts')], { stdio: 'inherit', timeout: 300_000 });
+  return pickEntry(root, {}).form;
+}
 
 export interface MeshletProxyOptions {
   cpu: number;
