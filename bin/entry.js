@@ -10,13 +10,16 @@ export const SOURCE_DIRS = ['cli', 'common', 'crds', 'operator', 'proxy', 'webho
 /** Written last by scripts/build-dist.ts: its presence means the build completed. */
 export const STAMP = 'BUILD.json';
 
+/** Files dist/ is made from (a README edit does not make dist/ stale). */
+const COMPILED = /\.(ts|html|js)$/;
+
 function newestMtimeMs(dir) {
   let newest = 0;
   for (const e of readdirSync(dir, { withFileTypes: true })) {
     if (e.name === 'node_modules' || e.name.startsWith('.')) continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) newest = Math.max(newest, newestMtimeMs(p));
-    else newest = Math.max(newest, statSync(p).mtimeMs);
+    else if (COMPILED.test(e.name)) newest = Math.max(newest, statSync(p).mtimeMs);
   }
   return newest;
 }

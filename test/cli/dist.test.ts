@@ -53,6 +53,11 @@ describe('pickEntry chooses dist/ only when it is complete and no source is newe
     assert.deepEqual(pickEntry(dir, {}), { form: 'source', main: join(dir, 'cli', 'main.ts') });
     at('proxy/http/codec.ts', 1000);
   });
+  it('a README edited after the build is not a source: still dist', () => {
+    writeFileSync(join(dir, 'proxy', 'README.md'), '');
+    at('proxy/README.md', 3000);
+    assert.equal(pickEntry(dir, {}).form, 'dist');
+  });
   it('no stamp (a build that did not finish): the sources', () => {
     rmSync(join(dir, 'dist', 'BUILD.json'));
     assert.equal(pickEntry(dir, {}).form, 'source');
