@@ -18,3 +18,5 @@ export type Pool = Undici.Pool;
 export const Agent = load('undici/lib/dispatcher/agent.js') as typeof Undici.Agent;
 export type Agent = Undici.Agent;
 export const buildConnector = load('undici/lib/core/connect.js') as typeof Undici.buildConnector;
+export type Connector = Undici.buildConnector.connector;
+export type ConnectorOptions = Undici.buildConnector.BuildOptions;
