@@ -2,7 +2,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '**/node_modules/**', 'crds/generated/**', 'charts/**', 'test/bench/results/**'] },
+  { ignores: ['node_modules/**', 'dist/**', '**/node_modules/**', 'crds/generated/**', 'charts/**', 'test/bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -4,7 +4,7 @@
  * resolves, so a snapshot that passes can be compiled without further checks.
  * A refused snapshot is NACKed with MESHLET_SNAPSHOT_INVALID and the first error's path.
  */
-import { RE2JS } from 're2js';
+import { re2 } from './re2.ts';
 import { isIP } from 'node:net';
 import type { ProxySnapshot, StringMatch, WeightedCluster, HeaderOps } from './snapshot.ts';
 
@@ -74,7 +74,7 @@ class Checker {
   }
   regex(pattern: string, path: string): void {
     try {
-      RE2JS.compile(pattern);
+      re2().compile(pattern);
     } catch (err) {
       this.fail(path, `invalid RE2 regex: ${(err as Error).message}`);
     }

@@ -5,7 +5,6 @@ import { createLogger } from '../../common/log.ts';
 import { MeshletError } from '../../common/errors.ts';
 import type { Locality } from '../../common/snapshot.ts';
 import { ConfigClient } from '../../proxy/config/client.ts';
-import { createTransport } from '../../proxy/config/transport.ts';
 import { resolveIdentity } from '../../proxy/identity.ts';
 import { seededRandom } from '../../proxy/runtime/random.ts';
 import { startProxy } from '../../proxy/server.ts';
@@ -152,6 +151,8 @@ export async function run(argv: string[]): Promise<number> {
       throw new MeshletError(r.code, r.error);
     }
   } else {
+    // The operator transport (an HTTPS client) loads only in operator mode.
+    const { createTransport } = await import('../../proxy/config/transport.ts');
     const t = createTransport({ ...(str('ca-file') === undefined ? {} : { caFile: str('ca-file')! }), insecure: v.insecure === true, tokenFile });
     closeTransport = t.close;
     proxy.store.source = operator!;

@@ -1,5 +1,5 @@
 import { parseFlags } from '../args.ts';
-import { meshletVersion } from '../version.ts';
+import { meshletCodeForm, meshletVersion } from '../version.ts';
 import { operatorUrl } from '../explain/source.ts';
 
 const HELP = `Usage: meshlet version [--short] [--client] [--operator <url>] [-o text|json]
@@ -43,7 +43,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${meshletVersion}\n`);
     return 0;
   }
-  const client = { version: meshletVersion, node: process.version, platform: `${process.platform}/${process.arch}` };
+  const client = { version: meshletVersion, node: process.version, platform: `${process.platform}/${process.arch}`, code: meshletCodeForm };
   const op = values.client === true ? undefined : operatorUrl(values.operator as string | undefined);
   const info = op === undefined ? undefined : await operatorInfo(op.url);
   if (values.output === 'json') {
@@ -51,7 +51,7 @@ export async function run(argv: string[]): Promise<number> {
     process.stdout.write(`${JSON.stringify({ client, operator }, null, 2)}\n`);
     return 0;
   }
-  process.stdout.write(`client: meshlet ${meshletVersion} (node ${process.version}, ${client.platform})\n`);
+  process.stdout.write(`client: meshlet ${meshletVersion} (node ${process.version}, ${client.platform}, ${meshletCodeForm === 'dist' ? 'compiled' : 'from source'})\n`);
   if (op === undefined || info === undefined) return 0;
   if (typeof info === 'string') {
     process.stdout.write(`operator: not reachable at ${op.url} (${op.from}): ${info}\n          point elsewhere with --operator <url> or MESHLET_OPERATOR=<url>\n`);

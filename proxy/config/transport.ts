@@ -1,6 +1,6 @@
 /** The real transport of the config client: undici over TLS with the mesh CA (or plain http in tests). */
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'undici';
+import { Agent } from '../../common/undici-lite.ts';
 import type { FetchResult } from './client.ts';
 
 export interface TransportOptions {
@@ -28,7 +28,8 @@ export function createTransport(o: TransportOptions): { fetch: (url: string, sig
           // No token (local mode): the operator decides whether that is acceptable.
         }
       }
-      const res = await request(url, { dispatcher: agent, headers, signal });
+      const u = new URL(url);
+      const res = await agent.request({ origin: u.origin, path: `${u.pathname}${u.search}`, method: 'GET', headers, signal });
       const body = await res.body.text();
       return { status: res.statusCode, body };
     },

@@ -1,5 +1,5 @@
 /** Path/authority rewrites and redirect targets (Istio HTTPRewrite / HTTPRedirect), pure. */
-import { RE2JS } from 're2js';
+import { re2 } from '../../common/re2.ts';
 import type { Redirect, Rewrite, RouteMatch } from '../../common/snapshot.ts';
 
 export type PathRewriter = (path: string, match: RouteMatch | undefined) => string;
@@ -12,7 +12,7 @@ export type PathRewriter = (path: string, match: RouteMatch | undefined) => stri
 export function compilePathRewrite(rw: Rewrite | undefined): PathRewriter | undefined {
   if (rw === undefined) return undefined;
   if (rw.uriRegexRewrite !== undefined) {
-    const re = RE2JS.compile(rw.uriRegexRewrite.match);
+    const re = re2().compile(rw.uriRegexRewrite.match);
     const template = rw.uriRegexRewrite.rewrite;
     const replacer = (...args: unknown[]): string => template.replace(/\\(\d)/g, (_s, d: string) => {
       const g = args[Number(d)];

@@ -1,5 +1,5 @@
 /** StringMatch compiled to a predicate once per snapshot; regexes are RE2 (linear time), full match. */
-import { RE2JS } from 're2js';
+import { re2 } from '../../common/re2.ts';
 import type { StringMatch } from '../../common/snapshot.ts';
 
 export type Matcher = (value: string) => boolean;
@@ -24,7 +24,7 @@ export function compileStringMatch(m: StringMatch, ignoreCase = false): Matcher 
       return (s) => s.length >= v.length && s.slice(0, v.length).toLowerCase() === v;
     }
     case 'regex': {
-      const re = RE2JS.compile(m.value, ignoreCase ? RE2JS.CASE_INSENSITIVE : 0);
+      const re = re2().compile(m.value, ignoreCase ? re2().CASE_INSENSITIVE : 0);
       return (s) => re.matches(s);
     }
   }

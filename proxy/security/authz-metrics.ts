@@ -3,7 +3,7 @@
  * path or peer, to keep cardinality bounded), as Envoy's rbac filter counts `denied` and
  * `shadow_denied`. Pass `onDecision` to `authzFeature` and call it for TCP denials too.
  */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../telemetry/prom-lite.ts';
 import type { AuthzDecision } from './authz.ts';
 
 export function registerAuthzMetrics(registry: Registry): (d: AuthzDecision) => void {

@@ -4,7 +4,7 @@
  * verified against the mesh root from ConfigMap `meshlet-ca-root`.
  */
 import { readFile } from 'node:fs/promises';
-import { Agent, request } from 'undici';
+import { Agent } from '../../common/undici-lite.ts';
 import type { PeerCertificate } from 'node:tls';
 import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';
 import { checkPeerIdentity } from './tls-contexts.ts';
@@ -38,8 +38,9 @@ export function createCertRequester(opts: CertClientOptions): (csrPem: string) =
   return async (csrPem) => {
     const token = (await readFile(opts.tokenFile, 'utf8')).trim();
     const body = JSON.stringify({ csr: csrPem, ...(opts.ttlSeconds === undefined ? {} : { ttlSeconds: opts.ttlSeconds }) });
-    const res = await request(new URL('/v1/certificates', opts.operatorUrl), {
-      method: 'POST', dispatcher, body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    const url = new URL('/v1/certificates', opts.operatorUrl);
+    const res = await dispatcher.request({
+      origin: url.origin, path: url.pathname, method: 'POST', body, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     });
     const text = await res.body.text();
     if (res.statusCode !== 200) throw new Error(`operator answered ${res.statusCode}: ${text.slice(0, 300)}`);

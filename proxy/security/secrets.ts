@@ -3,7 +3,7 @@
  * proxy's cert expiry gauge: each certificate's identity, serial, validity — never key material.
  */
 import { X509Certificate } from 'node:crypto';
-import { Gauge, type Registry } from 'prom-client';
+import { Gauge, type Registry } from '../telemetry/prom-lite.ts';
 import { splitPemCerts } from '../../common/security/keys.ts';
 import type { WorkloadCert } from './workload-cert.ts';
 

@@ -6,7 +6,6 @@
  */
 import { createHash, X509Certificate } from 'node:crypto';
 import type { Logger } from '../../common/log.ts';
-import { x509 } from '../../common/security/x509.ts';
 import { exportPrivateKeyPem, generateP256, SIGN_ECDSA_SHA256 } from '../../common/security/keys.ts';
 import { renewAtMs, retryDelayMs } from './renewal.ts';
 
@@ -49,6 +48,9 @@ const realSchedule: Scheduler = (fn, ms) => {
 
 /** A fresh P-256 key (PKCS#8 PEM, in memory only) and a CSR for it. */
 export async function newKeyAndCsr(): Promise<{ keyPem: string; csrPem: string }> {
+  // @peculiar/x509 (and its ASN.1 schema and DI container) costs a proxy ~6 MB: loaded only
+  // by a proxy that requests certificates, the first time it does.
+  const { x509 } = await import('../../common/security/x509.ts');
   const keys = await generateP256();
   // The CA ignores the subject and SANs; the CSR only proves possession of the key.
   const csr = await x509.Pkcs10CertificateRequestGenerator.create({ name: 'O=meshlet', keys, signingAlgorithm: SIGN_ECDSA_SHA256 });

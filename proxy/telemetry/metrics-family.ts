@@ -6,7 +6,8 @@
  * search plus three additions (histogram). Children are created on first use of a label set
  * and live as long as the family (counters must never go backwards).
  */
-import { Registry, type MetricObjectWithValues, type MetricValue, type MetricValueWithName } from 'prom-client';
+import type { MetricObjectWithValues, MetricValue, MetricValueWithName } from 'prom-client';
+import { Registry } from './prom-lite.ts';
 import { collectText, type ExpositionWriter } from './exposition-writer.ts';
 
 type Labels = Record<string, string>;

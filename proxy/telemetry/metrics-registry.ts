@@ -1,9 +1,10 @@
 /**
  * The proxy's metric registry: Istio's standard request and TCP metrics, Envoy-like
- * per-cluster upstream stats, and prom-client's process metrics (the sidecar's own CPU and
- * memory). One registry per proxy process, served on 15090 `/stats/prometheus`.
+ * per-cluster upstream stats, and the process metrics (the sidecar's own CPU and memory,
+ * process-metrics.ts). One registry per proxy process, served on 15090 `/stats/prometheus`.
  */
-import { collectDefaultMetrics, type Registry } from 'prom-client';
+import type { Registry } from './prom-lite.ts';
+import { registerProcessMetrics } from './process-metrics.ts';
 import { CounterFamily, FastRegistry, HistogramFamily, register } from './metrics-family.ts';
 
 /** Envoy's default histogram buckets, which Istio uses for duration and byte histograms. */
@@ -27,7 +28,7 @@ export interface MeshMetrics {
 }
 
 export interface MeshMetricsOptions {
-  /** Collect prom-client's process/nodejs metrics (CPU, RSS, heap, event-loop lag). Default true. */
+  /** Collect the process/nodejs metrics (CPU, RSS, heap, fds). Default true. */
   processMetrics?: boolean;
 }
 
@@ -48,6 +49,6 @@ export function createMeshMetrics(opts: MeshMetricsOptions = {}): MeshMetrics {
     upstreamRqXx: new CounterFamily('envoy_cluster_upstream_rq_xx', 'Upstream responses by status class, per cluster.'),
   };
   for (const f of [m.requests, m.duration, m.requestBytes, m.responseBytes, m.tcpSent, m.tcpReceived, m.tcpOpened, m.tcpClosed, m.upstreamRqTime, m.upstreamRqTotal, m.upstreamRqXx]) register(registry, f);
-  if (opts.processMetrics !== false) collectDefaultMetrics({ register: registry });
+  if (opts.processMetrics !== false) registerProcessMetrics(registry);
   return m;
 }

@@ -7,7 +7,8 @@
  * exporter, which runs off the request path; an unreachable collector costs a failed export
  * per batch and nothing else.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Attributes, type Span, type Tracer } from '@opentelemetry/api';
+import type { Attributes, Span, Tracer } from '@opentelemetry/api';
+import type * as OtelApi from '@opentelemetry/api';
 import { createRequire } from 'node:module';
 import type { BasicTracerProvider, SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
@@ -16,7 +17,8 @@ import type { ProxyIdentity } from '../../common/snapshot.ts';
 import { extractParent, injectContext } from './tracing-headers.ts';
 import { MeshSampler, PresetIdGenerator, idGenerator, otelSdk, ratioSampled, type Random } from './tracing-sampler.ts';
 
-// The SDK, exporter and resources load only when an endpoint is configured (see otelSdk).
+// The API, SDK, exporter and resources load only when an endpoint is configured (see otelSdk):
+// a proxy that exports no spans never pays for their modules.
 const load = createRequire(import.meta.url);
 
 export interface TracingOptions {
@@ -57,6 +59,8 @@ export class Tracing {
   readonly #sampler = new MeshSampler(1);
   #provider: BasicTracerProvider | undefined;
   #tracer: Tracer | undefined;
+  /** Set together with #tracer. */
+  #api: typeof OtelApi | undefined;
   #endpoint: string | undefined;
   #identity = '';
   #ids: PresetIdGenerator;
@@ -92,6 +96,7 @@ export class Tracing {
     const { OTLPTraceExporter } = load('@opentelemetry/exporter-trace-otlp-http') as typeof OtlpHttp;
     const { resourceFromAttributes } = load('@opentelemetry/resources') as typeof Resources;
     const { BasicTracerProvider, BatchSpanProcessor } = otelSdk();
+    this.#api = load('@opentelemetry/api') as typeof OtelApi;
     const exporter = this.#opts.exporter?.(url) ?? new OTLPTraceExporter({ url, timeoutMillis: timeout, concurrencyLimit: 2 });
     const app = id.labels.app ?? id.labels['app.kubernetes.io/name'] ?? id.workload;
     this.#provider = new BasicTracerProvider({
@@ -109,7 +114,8 @@ export class Tracing {
    */
   start(headers: Record<string, string | string[] | undefined>, s: SpanStart): Span | undefined {
     const tracer = this.#tracer;
-    if (tracer === undefined) return undefined;
+    const api = this.#api;
+    if (tracer === undefined || api === undefined) return undefined;
     const parent = extractParent(headers);
     const traceId = parent?.traceId ?? this.#ids.inner.generateTraceId();
     // ParentBased(TraceIdRatio): the parent's flag, else (root or deferred B3) the ratio on the trace id.
@@ -123,10 +129,10 @@ export class Tracing {
       injectContext(headers, inj);
       return undefined;
     }
-    let ctx = ROOT_CONTEXT;
-    if (parent !== undefined) ctx = trace.setSpanContext(ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: 1, isRemote: true });
+    let ctx = api.ROOT_CONTEXT;
+    if (parent !== undefined) ctx = api.trace.setSpanContext(api.ROOT_CONTEXT, { traceId: parent.traceId, spanId: parent.spanId, traceFlags: 1, isRemote: true });
     else this.#ids.next = traceId;
-    const span = tracer.startSpan(s.name, { kind: s.kind === 'server' ? SpanKind.SERVER : SpanKind.CLIENT, attributes: s.attributes() }, ctx);
+    const span = tracer.startSpan(s.name, { kind: s.kind === 'server' ? api.SpanKind.SERVER : api.SpanKind.CLIENT, attributes: s.attributes() }, ctx);
     inj.spanId = span.spanContext().spanId;
     injectContext(headers, inj);
     return span;
@@ -140,7 +146,8 @@ export class Tracing {
     span.setAttribute('response_size', String(o.responseBytes));
     span.setAttribute('request_size', String(o.requestBytes));
     if (o.upstreamHost !== undefined) span.setAttribute('upstream_host', o.upstreamHost);
-    if (o.status >= 500 || o.status === 0) span.setStatus({ code: SpanStatusCode.ERROR });
+    // A recording span exists only once the API is loaded.
+    if ((o.status >= 500 || o.status === 0) && this.#api !== undefined) span.setStatus({ code: this.#api.SpanStatusCode.ERROR });
     span.end();
   }
 

@@ -6,6 +6,7 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { BenchResult } from './types.ts';
+import { ensurePrerequisites } from './lib/prerequisites.ts';
 
 const dir = fileURLToPath(new URL('.', import.meta.url));
 const wanted = process.argv.slice(2);
@@ -20,6 +21,12 @@ function goalText(result: BenchResult, key: string, value: number): string {
   if (goal === undefined) return '';
   const met = (goal.max === undefined || value <= goal.max) && (goal.min === undefined || value >= goal.min);
   return `  goal ${goal.max !== undefined ? `≤ ${goal.max}` : `≥ ${goal.min}`}: ${met ? 'met' : 'NOT met'}`;
+}
+
+const missing = ensurePrerequisites();
+if (missing !== undefined) {
+  console.error(missing);
+  process.exit(1);
 }
 
 const results: BenchResult[] = [];

@@ -1,7 +1,8 @@
 // The Dockerfile, read (no Docker daemon here to build it): Node 24 base, production deps
-// only, non-root, iptables present, and — following every import from bin/meshlet — every
-// source folder the CLI can load is copied and every package it imports is a production
-// dependency (a devDependency would be missing after `npm ci --omit=dev`).
+// only, non-root, iptables present, compiled JavaScript only (a build stage runs
+// build-dist), and — following every import from bin/meshlet — every source folder the CLI
+// can load is compiled and every package it imports is a production dependency (a
+// devDependency would be missing after `npm ci --omit=dev`).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { builtinModules } from 'node:module';
@@ -11,7 +12,10 @@ import { ROOT } from './helm.ts';
 
 const dockerfile = readFileSync(join(ROOT, 'Dockerfile'), 'utf8');
 const lines = dockerfile.split('\n').filter((l) => !/^\s*#/.test(l)).join('\n').replace(/\\\n/g, ' ').split('\n');
-const finalStage = lines.slice(lines.map((l, i) => (/^FROM\s/.test(l) ? i : -1)).filter((i) => i >= 0).at(-1));
+const stageStarts = lines.map((l, i) => (/^FROM\s/.test(l) ? i : -1)).filter((i) => i >= 0);
+const finalStage = lines.slice(stageStarts.at(-1));
+const buildStart = lines.findIndex((l) => /^FROM\s.*\sAS build$/.test(l));
+const buildStage = buildStart < 0 ? [] : lines.slice(buildStart, stageStarts.find((i) => i > buildStart));
 
 test('base image is Node 24 (bookworm slim) in every stage', () => {
   const arg = /^ARG NODE_IMAGE=(\S+)/m.exec(dockerfile)?.[1];
@@ -34,6 +38,14 @@ test('runs as uid 1337, not root; iptables installed; meshlet on PATH as the ent
   assert.ok(finalStage.includes('ENTRYPOINT ["meshlet"]'));
 });
 
+test('the image runs compiled JavaScript: a build stage compiles, the final stage has dist/ and no sources', () => {
+  assert.ok(buildStage.some((l) => /^RUN .*(node scripts\/build-dist\.ts|npm run build:dist)/.test(l)), 'the build stage runs build-dist');
+  assert.ok(finalStage.includes('COPY --from=build /app/dist ./dist'), 'dist/ copied from the build stage');
+  const sources = finalStage.filter((l) => /^COPY (?!--from)(cli|common|crds|operator|proxy|webhook)\b/.test(l));
+  assert.deepEqual(sources, [], 'no TypeScript sources in the final image (bin/meshlet would prefer them)');
+  assert.ok(finalStage.some((l) => /meshlet version --client \| grep -q compiled/.test(l)), 'the build checks that the image runs dist/');
+});
+
 /** Relative and bare specifiers imported (statically or with import()) by a source file. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
@@ -52,7 +64,8 @@ function packageName(spec: string): string {
 }
 
 test('every folder and package reachable from bin/meshlet is in the image', () => {
-  const copied = new Set(finalStage.flatMap((l) => /^COPY (?!--from)(\S+) \.\/\1$/.exec(l)?.slice(1, 2) ?? []));
+  // Sources are compiled in the build stage; bin/ is copied as is into the final stage.
+  const copied = new Set([...buildStage, ...finalStage].flatMap((l) => /^COPY (?!--from)(\S+) \.\/\1$/.exec(l)?.slice(1, 2) ?? []));
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
   const builtins = new Set(builtinModules);
   const seen = new Set<string>();

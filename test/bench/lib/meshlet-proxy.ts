@@ -3,16 +3,28 @@
  * routes Host `upstream.bench.svc.cluster.local` to one endpoint. With `asServer`, the
  * proxy instead plays the server-side sidecar: its inbound listener forwards to the app.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { ProxySnapshot } from '../../../common/snapshot.ts';
 import type { Running } from './reference-proxies.ts';
+import { pickEntry } from '../../../bin/entry.js';
 
 const HOST = 'upstream.bench.svc.cluster.local';
-const bin = fileURLToPath(new URL('../../../bin/meshlet', import.meta.url));
+const root = fileURLToPath(new URL('../../..', import.meta.url));
+const bin = join(root, 'bin', 'meshlet');
+
+/**
+ * Makes bin/meshlet run the compiled proxy (what the image runs): builds dist/ when it is
+ * missing or older than a source. Returns the form the proxies will run. Do not edit sources
+ * during a run: bin/meshlet would switch the proxies started after that to the sources.
+ */
+export function ensureCompiled(): 'dist' | 'source' {
+  if (pickEntry(root, {}).form === 'source') spawnSync(process.execPath, [join(root, 'scripts', 'build-dist.ts')], { stdio: 'inherit', timeout: 300_000 });
+  return pickEntry(root, {}).form;
+}
 
 export interface MeshletProxyOptions {
   cpu: number;
@@ -25,6 +37,10 @@ export interface MeshletProxyOptions {
   flags?: string[];
   /** Extra `node` flags, e.g. V8 heap sizing. */
   nodeFlags?: string[];
+  /** Extra environment, e.g. MESHLET_PROXY_NODE_FLAGS (replaces bin/meshlet's V8 flags). */
+  env?: Record<string, string>;
+  /** Mesh mTLS: this proxy's workload cert flags, and the server identity its upstream must present (client side). */
+  mtls?: { proxyArgs: string[]; identity: string; peerIdentity?: string };
 }
 
 export interface StartedProxy {
@@ -39,19 +55,24 @@ export interface StartedProxy {
 const prov = { kind: 'Service', namespace: 'bench', name: 'upstream' };
 const CLUSTER = `outbound|80||${HOST}`;
 
-export function benchSnapshot(upstream: string): ProxySnapshot {
+/**
+ * With `mtls`: the proxy's own SPIFFE ID; a client proxy's endpoint carries the server's
+ * identity (auto mTLS, as the operator's translation sets it), a server proxy is STRICT.
+ */
+export function benchSnapshot(upstream: string, mtls?: { identity: string; peerIdentity?: string }): ProxySnapshot {
   const [address = '', port = '0'] = upstream.split(':');
+  const endpoint = { address, port: Number(port), labels: { app: 'upstream' }, weight: 1, healthy: true, ...(mtls?.peerIdentity === undefined ? {} : { identity: mtls.peerIdentity }) };
   return {
     version: `bench-${upstream}`,
-    proxy: { id: 'bench.bench', namespace: 'bench', workload: 'bench', serviceAccount: 'bench', labels: { app: 'bench' }, ip: '127.0.0.1', spiffeId: 'spiffe://cluster.local/ns/bench/sa/bench' },
+    proxy: { id: 'bench.bench', namespace: 'bench', workload: 'bench', serviceAccount: 'bench', labels: { app: 'bench' }, ip: '127.0.0.1', spiffeId: mtls?.identity ?? 'spiffe://cluster.local/ns/bench/sa/bench' },
     listeners: [
       { name: 'outbound|80', direction: 'outbound', address: '0.0.0.0', port: 80, protocol: 'http', routeTable: '80', provenance: prov },
       { name: 'inbound|80', direction: 'inbound', address: '0.0.0.0', port: 80, protocol: 'http', appPort: Number(port), provenance: prov },
     ],
     routes: [{ name: '80', provenance: prov, virtualHosts: [{ name: `${HOST}:80`, domains: [HOST, `${HOST}:80`], provenance: prov, routes: [{ name: 'default', match: [], action: { kind: 'forward', destinations: [{ cluster: CLUSTER, weight: 100 }] }, timeoutMs: 0, retries: { attempts: 2, perTryTimeoutMs: 0, retryOn: ['connect-failure', 'refused-stream', 'unavailable', 'cancelled', '503'], retryRemoteLocalities: false, backoffBaseMs: 25 }, provenance: prov }] }] }],
-    clusters: [{ name: CLUSTER, service: HOST, port: 80, protocol: 'http', loadBalancer: { policy: 'ROUND_ROBIN' }, connectionPool: { maxConnections: 4294967295, connectTimeoutMs: 10000, http1MaxPendingRequests: 4294967295, http2MaxRequests: 4294967295, maxRequestsPerConnection: 0, maxRetries: 4294967295, idleTimeoutMs: 3600000, maxConcurrentStreams: 2147483647 }, tls: { mode: 'DISABLE' }, endpointSet: CLUSTER, provenance: prov }],
-    endpoints: [{ name: CLUSTER, provenance: prov, endpoints: [{ address, port: Number(port), labels: { app: 'upstream' }, weight: 1, healthy: true }] }],
-    security: { peerAuthentication: { mode: 'PERMISSIVE', ports: {}, provenance: { kind: 'default', namespace: '', name: 'mesh' } }, authorization: [] },
+    clusters: [{ name: CLUSTER, service: HOST, port: 80, protocol: 'http', loadBalancer: { policy: 'ROUND_ROBIN' }, connectionPool: { maxConnections: 4294967295, connectTimeoutMs: 10000, http1MaxPendingRequests: 4294967295, http2MaxRequests: 4294967295, maxRequestsPerConnection: 0, maxRetries: 4294967295, idleTimeoutMs: 3600000, maxConcurrentStreams: 2147483647 }, tls: { mode: mtls?.peerIdentity === undefined ? 'DISABLE' : 'AUTO' }, endpointSet: CLUSTER, provenance: prov }],
+    endpoints: [{ name: CLUSTER, provenance: prov, endpoints: [endpoint] }],
+    security: { peerAuthentication: { mode: mtls === undefined ? 'PERMISSIVE' : 'STRICT', ports: {}, provenance: { kind: 'default', namespace: '', name: 'mesh' } }, authorization: [] },
     telemetry: { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } },
   };
 }
@@ -59,12 +80,12 @@ export function benchSnapshot(upstream: string): ProxySnapshot {
 export async function startMeshletProxy(o: MeshletProxyOptions & { asServer?: boolean }): Promise<StartedProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'meshlet-bench-proxy-'));
   const file = join(dir, 'snapshot.json');
-  writeFileSync(file, JSON.stringify(benchSnapshot(o.upstream)));
+  writeFileSync(file, JSON.stringify(benchSnapshot(o.upstream, o.mtls)));
   const [appHost = '127.0.0.1'] = o.upstream.split(':');
   const args = ['-c', String(o.cpu), process.execPath, ...(o.nodeFlags ?? []), bin, 'proxy', '--config-file', file, '--bind', o.bind, '--admin-address', o.bind,
     '--outbound-port', '15001', '--inbound-port', '15006', '--admin-port', '15000', '--ready-port', '15021', '--stats-port', '15090',
-    '--app-host', appHost, '--log-level', 'warn', ...(o.flags ?? [])];
-  const proc = spawn('taskset', args, { stdio: ['ignore', 'ignore', 'inherit'] });
+    '--app-host', appHost, '--log-level', 'warn', ...(o.mtls?.proxyArgs ?? []), ...(o.flags ?? [])];
+  const proc = spawn('taskset', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...o.env } });
   const running: Running = {
     proc,
     pids: () => [proc.pid ?? 0],

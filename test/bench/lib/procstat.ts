@@ -19,6 +19,13 @@ export function rssMiB(pid: number): number {
   return m === null ? 0 : Number(m[1]) / 1024;
 }
 
+/** Anonymous resident memory in MiB (RssAnon): RSS minus the file pages (the node binary, libraries) shared with other processes. */
+export function anonMiB(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const m = /RssAnon:\s+(\d+) kB/.exec(status);
+  return m === null ? 0 : Number(m[1]) / 1024;
+}
+
 /** Sum over several processes (nginx master + workers, two chained proxies). */
 export function cpuMicrosAll(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + cpuMicros(pid), 0);
@@ -26,6 +33,10 @@ export function cpuMicrosAll(pids: number[]): number {
 
 export function rssMiBAll(pids: number[]): number {
   return pids.reduce((sum, pid) => sum + rssMiB(pid), 0);
+}
+
+export function anonMiBAll(pids: number[]): number {
+  return pids.reduce((sum, pid) => sum + anonMiB(pid), 0);
 }
 
 /** Child pids (e.g. nginx workers) of a process, from the /proc children file of its main thread. */

@@ -22,14 +22,33 @@ async function stopProc(proc: ChildProcess): Promise<void> {
   await new Promise((r) => proc.once('exit', r));
 }
 
-/** nginx with one worker: a static `200 ok` upstream when `upstream` is undefined, else a proxy_pass. */
-export function startNginx(cpu: number, listen: string, upstream?: string): Running {
+/** PEM files of one side of a mutual-TLS hop. */
+export interface TlsFiles {
+  cert: string;
+  key: string;
+  /** The CA that signed the peer's certificate. */
+  root: string;
+}
+
+/**
+ * nginx with one worker: a static `200 ok` upstream when `upstream` is undefined, else a
+ * proxy_pass. `tls.server`: the listener requires and verifies a client certificate;
+ * `tls.client`: the upstream is reached over TLS presenting that certificate (kept alive).
+ */
+export function startNginx(cpu: number, listen: string, upstream?: string, tls: { server?: TlsFiles; client?: TlsFiles } = {}): Running {
   const dir = mkdtempSync(join(tmpdir(), 'meshlet-bench-nginx-'));
   mkdirSync(join(dir, 'tmp'));
+  const s = tls.server;
+  const listenTls = s === undefined ? '' : ` ssl;
+       ssl_certificate ${s.cert}; ssl_certificate_key ${s.key}; ssl_client_certificate ${s.root}; ssl_verify_client on; ssl_protocols TLSv1.3`;
+  const c = tls.client;
+  // nginx checks a server certificate's DNS name, and mesh certificates carry only a SPIFFE URI,
+  // so the client side does not verify the server (the server side verifies the client).
+  const upstreamTls = c === undefined ? '' : `proxy_ssl_certificate ${c.cert}; proxy_ssl_certificate_key ${c.key}; proxy_ssl_protocols TLSv1.3; proxy_ssl_session_reuse on; proxy_ssl_verify off;`;
   const body = upstream === undefined
-    ? `server { listen ${listen}; access_log off; location / { return 200 "ok\\n"; } }`
+    ? `server { listen ${listen}${listenTls}; access_log off; location / { return 200 "ok\\n"; } }`
     : `upstream up { server ${upstream}; keepalive 64; }
-       server { listen ${listen}; access_log off; location / { proxy_pass http://up; proxy_http_version 1.1; proxy_set_header Connection ""; } }`;
+       server { listen ${listen}${listenTls}; access_log off; location / { proxy_pass ${c === undefined ? 'http' : 'https'}://up; proxy_http_version 1.1; proxy_set_header Connection ""; ${upstreamTls} } }`;
   writeFileSync(join(dir, 'nginx.conf'), `daemon off; master_process on; worker_processes 1; pid ${dir}/nginx.pid; error_log stderr error;
 events { worker_connections 4096; }
 http { client_body_temp_path ${dir}/tmp; proxy_temp_path ${dir}/tmp; fastcgi_temp_path ${dir}/tmp; uwsgi_temp_path ${dir}/tmp; scgi_temp_path ${dir}/tmp; keepalive_requests 1000000; ${body} }
