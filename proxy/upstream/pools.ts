@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import { Pool, buildConnector } from 'undici';
+import { Pool, buildConnector, type Connector, type ConnectorOptions } from '../../common/undici-lite.ts';
 import type { Cluster } from '../../common/snapshot.ts';
 import type { EndpointState } from '../balancer/index.ts';
 import { poolLimitOptions } from '../resilience/circuit-breaker.ts';
@@ -141,8 +141,8 @@ export class PoolRegistry {
    * undici derives the TLS server name from each request's Host; the cluster's SNI must win
    * (the Host is the mesh service name, the certificate names the upstream).
    */
-  private tlsConnector(servername: string, h2: boolean): buildConnector.connector {
-    const inner = buildConnector({ ...(this.ca === undefined ? {} : { ca: this.ca }), allowH2: h2, ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'] } as buildConnector.BuildOptions);
+  private tlsConnector(servername: string, h2: boolean): Connector {
+    const inner = buildConnector({ ...(this.ca === undefined ? {} : { ca: this.ca }), allowH2: h2, ALPNProtocols: h2 ? ['h2', 'http/1.1'] : ['http/1.1'] } as ConnectorOptions);
     return (opts, cb) => inner({ ...opts, servername }, cb);
   }
 
