@@ -159,27 +159,34 @@ export function parseRequestHead(text: string): RequestHead | HeadError {
   if (t0 !== 47 /* / */ && !(t0 === 42 /* * */ && sp2 === sp1 + 2) && !ABSOLUTE.test(first.slice(sp1 + 1, sp2))) return fail('invalid request target');
   const minor = version(first.slice(sp2 + 1));
   if (minor < 0) return fail('unsupported HTTP version');
-  const headers: Headers = {};
-  const st: FieldState = { contentLength: -1, te: undefined, connection: '', hosts: 0, clCount: 0 };
-  const err = parseFields(ls, 1, headers, true, st);
-  if (err !== undefined) return err;
-  const fr = framing(st);
-  if ('error' in fr) return fr;
-  const conn = st.connection;
-  const keepAlive = minor === 1 ? conn === '' || !hasToken(conn, 'close') : conn !== '' && hasToken(conn, 'keep-alive');
-  const upgrade = conn !== '' && headers.upgrade !== undefined && hasToken(conn, 'upgrade');
+  const f = fields(ls, true, minor);
+  if ('error' in f) return f;
+  const { headers, connection } = f;
   const expect = headers.expect;
   return {
     method,
     target: first.slice(sp1 + 1, sp2),
     minor,
     headers,
-    contentLength: fr.chunked ? -1 : st.contentLength,
-    chunked: fr.chunked,
-    keepAlive,
-    upgrade,
+    contentLength: f.contentLength,
+    chunked: f.chunked,
+    keepAlive: f.keepAlive,
+    upgrade: connection !== '' && headers.upgrade !== undefined && hasToken(connection, 'upgrade'),
     expectContinue: minor === 1 && typeof expect === 'string' && expect.toLowerCase() === '100-continue',
   };
+}
+
+/** The header section after the start line: fields, framing and persistence. */
+function fields(ls: string[], request: boolean, minor: number): HeadError | { headers: Headers; contentLength: number; chunked: boolean; keepAlive: boolean; connection: string } {
+  const headers: Headers = {};
+  const st: FieldState = { contentLength: -1, te: undefined, connection: '', hosts: 0, clCount: 0 };
+  const err = parseFields(ls, 1, headers, request, st);
+  if (err !== undefined) return err;
+  const fr = framing(st);
+  if ('error' in fr) return fr;
+  const conn = st.connection;
+  const keepAlive = minor === 1 ? conn === '' || !hasToken(conn, 'close') : conn !== '' && hasToken(conn, 'keep-alive');
+  return { headers, contentLength: fr.chunked ? -1 : st.contentLength, chunked: fr.chunked, keepAlive, connection: conn };
 }
 
 export function parseResponseHead(text: string): ResponseHead | HeadError {
@@ -190,13 +197,7 @@ export function parseResponseHead(text: string): ResponseHead | HeadError {
   if (minor < 0 || first.charCodeAt(8) !== 32) return fail('malformed status line');
   const code = first.slice(9, 12);
   if (!/^[1-9]\d\d$/.test(code) || (first.length > 12 && first.charCodeAt(12) !== 32)) return fail('malformed status line');
-  const headers: Headers = {};
-  const st: FieldState = { contentLength: -1, te: undefined, connection: '', hosts: 0, clCount: 0 };
-  const err = parseFields(ls, 1, headers, false, st);
-  if (err !== undefined) return err;
-  const fr = framing(st);
-  if ('error' in fr) return fr;
-  const conn = st.connection;
-  const keepAlive = minor === 1 ? conn === '' || !hasToken(conn, 'close') : conn !== '' && hasToken(conn, 'keep-alive');
-  return { status: Number(code), minor, headers, contentLength: fr.chunked ? -1 : st.contentLength, chunked: fr.chunked, keepAlive };
+  const f = fields(ls, false, minor);
+  if ('error' in f) return f;
+  return { status: Number(code), minor, headers: f.headers, contentLength: f.contentLength, chunked: f.chunked, keepAlive: f.keepAlive };
 }

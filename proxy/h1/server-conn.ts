@@ -130,7 +130,6 @@ export class H1ServerConn implements BodySource, ChunkSink, ResponseOwner {
         this.#upgrade(head.method, head.target, head.headers, head.minor, rest);
         return;
       }
-      if (head.method === 'CONNECT') return this.#refuse(400, 'Bad Request', 'MESHLET_PROXY_BAD_REQUEST', 'CONNECT is not proxied');
       const hasBody = head.chunked || head.contentLength > 0;
       this.#bodyDone = !hasBody;
       this.#responseDone = false;
