@@ -40,14 +40,14 @@ describe('upgrade smuggling (real proxy, app without WebSocket support)', () => 
   before(async () => {
     // A plain HTTP app: it answers the upgrade request as an ordinary GET and keeps the
     // connection open, so anything forwarded behind it would be parsed as a second request.
-    app = await startEcho('app', allocAddress(63));
+    app = await startEcho('app', allocAddress(76));
     const C = 'outbound|9080||app.default.svc.cluster.local';
     const snap = snapshot('smuggle-1', {
       listeners: [listener(9080, { routeTable: 'app' })],
       tables: [table('app', [{ domains: ['*'], routes: [route('app-all', [], forward(C))] }])],
       clusters: [cluster(C, [{ address: app.address, port: app.port }])],
     });
-    proxy = await startProxyProcess({ bind: allocAddress(63), snapshot: snap });
+    proxy = await startProxyProcess({ bind: allocAddress(76), snapshot: snap });
   });
 
   after(async () => {
