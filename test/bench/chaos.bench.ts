@@ -11,6 +11,7 @@ import type { BenchResult } from './types.ts';
 import { badConfig } from './lib/chaos/bad-config.ts';
 import { connectClose } from './lib/chaos/connect-close.ts';
 import { flatten } from './lib/chaos/figures.ts';
+import { warmUp } from './lib/chaos/load.ts';
 import { startMesh } from './lib/chaos/mesh.ts';
 import { operatorRestart } from './lib/chaos/operator-restart.ts';
 import { rapidReset, rapidResetForwardedShare } from './lib/chaos/rapid-reset.ts';
@@ -28,6 +29,7 @@ export async function bench(): Promise<BenchResult> {
   const m = await startMesh({ operator: '127.0.0.1', client: '127.0.90.2', server: '127.0.90.3', app: '127.0.90.4', certTtl: CERT_TTL });
   const results: ScenarioResult[] = [];
   try {
+    await warmUp(m, RATE);
     results.push(await runScenario(m, 'connect-close', connectClose({ probes: 1000, parallel: 50 })));
     results.push(await runScenario(m, 'slowloris', slowloris({ conns: 20, maxS: 40 })));
     results.push(await runScenario(m, 'bad-config', badConfig({ rate: RATE, holdMs: 3000 })));
@@ -65,6 +67,7 @@ export async function bench(): Promise<BenchResult> {
       `operator SIGKILLed 1 s into the load, restarted after ${OPERATOR_DOWN_MS / 1000} s; rotation waits (≤ 90 s) until both proxies serve a new certificate; soak ${SOAK_S} s (BENCH_CHAOS_SOAK_S)`,
       'slowloris: 20 mTLS clients trickling headers and 20 raw ClientHellos, 1 byte/s, ≤ 40 s; connect-close: 1,000 probes, 50 at a time',
       'rapid reset: 20,000 h2c streams opened and cancelled at once (half /deny, half /reset) at the outbound listener; figures only, no goal until the HTTP/2 hardening lands',
+      'a 3 s warm-up load opens the upstream keep-alive pools before any baseline is taken',
       'fds_back_to_baseline: every proxy back within 8 descriptors of its pre-scenario count, polled ≤ 30 s',
     ],
   };

@@ -11,11 +11,13 @@ import assert from 'node:assert/strict';
 import { badConfig } from '../bench/lib/chaos/bad-config.ts';
 import { connectClose } from '../bench/lib/chaos/connect-close.ts';
 import { startMesh, type ChaosMesh } from '../bench/lib/chaos/mesh.ts';
+import { warmUp } from '../bench/lib/chaos/load.ts';
 import { operatorRestart } from '../bench/lib/chaos/operator-restart.ts';
 import { rapidReset } from '../bench/lib/chaos/rapid-reset.ts';
 import { rotation } from '../bench/lib/chaos/rotation.ts';
 import { runScenario, type ScenarioResult } from '../bench/lib/chaos/scenario.ts';
 import { slowloris } from '../bench/lib/chaos/slowloris.ts';
+import { soak } from '../bench/lib/chaos/soak.ts';
 import { allocAddress } from '../proxy/helpers/addresses.ts';
 
 const BLOCK = 91;
@@ -36,6 +38,7 @@ describe('chaos: nothing let in, no descriptor leak, no crash', { timeout: 170_0
   before(async () => {
     // A short headers timeout so slowloris connections are closed within the test's bounds.
     m = await startMesh({ operator: '127.0.0.1', client: allocAddress(BLOCK), server: allocAddress(BLOCK), app: allocAddress(BLOCK), certTtl: '1m', proxyArgs: ['--headers-timeout-ms', '1500'] });
+    await warmUp(m, RATE);
   });
 
   after(async () => {
@@ -69,6 +72,11 @@ describe('chaos: nothing let in, no descriptor leak, no crash', { timeout: 170_0
   it('certificate rotation under load: both proxies rotate, nothing let in', async () => {
     const r = await runScenario(m, 'rotation', rotation({ rate: RATE, maxMs: 70_000 }));
     assert.equal(r.extra.rotated_both, 1, show(r));
+    held(r);
+  });
+
+  it('a short soak: descriptors back, nothing let in', async () => {
+    const r = await runScenario(m, 'soak', soak({ rate: RATE, seconds: 8 }));
     held(r);
   });
 
