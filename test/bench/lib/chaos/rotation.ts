@@ -9,8 +9,10 @@ import type { ScenarioBody } from './scenario.ts';
 
 /** Serial of the workload certificate a proxy serves now (its admin /certs view). */
 async function serial(addr: string): Promise<string> {
-  const body = await (await fetch(`http://${addr}:15000/certs`, { signal: AbortSignal.timeout(3000) })).text();
-  return /"serial(?:_number|Number)?"\s*:\s*"([0-9a-fA-F:]+)"/.exec(body)?.[1] ?? body;
+  const body = (await (await fetch(`http://${addr}:15000/certs`, { signal: AbortSignal.timeout(3000) })).json()) as { certificates: { name: string; serial: string }[] };
+  const s = body.certificates.find((c) => c.name === 'default')?.serial;
+  if (s === undefined) throw new Error(`${addr}: no workload certificate`);
+  return s;
 }
 
 export function rotation(o: { rate: number; maxMs: number }): ScenarioBody {

@@ -44,7 +44,9 @@ export async function runScenario(m: ChaosMesh, name: string, body: ScenarioBody
   const leaked0 = m.leaked();
   const out = await body(m);
   const fdsBack = await until(() => m.proxies().every(({ name: n, proc }) => fdCount(proc.pid) <= before[n]!.fds + FD_SLACK), fdWaitMs);
+  // Sampled before the liveness request below opens connections of its own.
+  const after = procFigures(m);
   const alive = [m.op, m.client, m.server, m.app].every((p) => p.alive()) && (await until(() => answers(m), 10_000));
   const load = out.load ?? { sent: 0, failed: 0, failedByStatus: {}, failedByFlag: {} };
-  return { name, ...load, deniedReachedApp: m.leaked() - leaked0, before, after: procFigures(m), fdsBack, alive, extra: out.extra ?? {} };
+  return { name, ...load, deniedReachedApp: m.leaked() - leaked0, before, after, fdsBack, alive, extra: out.extra ?? {} };
 }
