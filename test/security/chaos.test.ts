@@ -52,6 +52,7 @@ describe('chaos: nothing let in, no descriptor leak, no crash', { timeout: 170_0
 
   it('slowloris (headers and ClientHello one byte a second) is closed by the proxy', async () => {
     const r = await runScenario(m, 'slowloris', slowloris({ conns: 5, maxS: 25 }));
+    assert.equal(r.extra.slow_headers_mtls_handshakes, 5, `the slow-header clients completed mTLS: ${show(r)}`);
     assert.equal(r.extra.slow_headers_closed_by_proxy, 5, show(r));
     assert.equal(r.extra.slow_hello_closed_by_proxy, 5, show(r));
     held(r);

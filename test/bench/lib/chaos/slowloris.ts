@@ -69,10 +69,13 @@ function trickle(s: Socket, bytes: Buffer, maxS: number): Promise<number> {
 export function slowloris(o: { conns: number; maxS: number }): ScenarioBody {
   return async (m) => {
     const [hello, cert] = await Promise.all([clientHello(), meshCert(m)]);
+    let handshakes = 0;
     const headers = Buffer.from(`GET /ok HTTP/1.1\r\nhost: server\r\nx-slow: ${'a'.repeat(200)}\r\n\r\n`);
     const slowHeaders = Array.from({ length: o.conns }, async () => {
       const s = tlsConnect({ ...m.inbound, ...cert, servername: 'server', rejectUnauthorized: false });
       s.on('error', () => undefined);
+      // Counted: a refused handshake also closes at once, and must not pass for a timeout.
+      s.once('secureConnect', () => handshakes++);
       await Promise.race([once(s, 'secureConnect'), once(s, 'close')]);
       return trickle(s, headers, o.maxS);
     });
@@ -88,6 +91,7 @@ export function slowloris(o: { conns: number; maxS: number }): ScenarioBody {
     return {
       extra: {
         slow_headers_conns: o.conns,
+        slow_headers_mtls_handshakes: handshakes,
         slow_headers_closed_by_proxy: closed(h),
         slow_hello_conns: o.conns,
         slow_hello_closed_by_proxy: closed(c),
