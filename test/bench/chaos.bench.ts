@@ -32,11 +32,11 @@ export async function bench(): Promise<BenchResult> {
     await warmUp(m, RATE);
     results.push(await runScenario(m, 'connect-close', connectClose({ probes: 1000, parallel: 50 })));
     results.push(await runScenario(m, 'slowloris', slowloris({ conns: 20, maxS: 40 })));
-    results.push(await runScenario(m, 'bad-config', badConfig({ rate: RATE, holdMs: 3000 })));
-    results.push(await runScenario(m, 'operator-restart', operatorRestart({ rate: RATE, count: RATE * 12, downMs: OPERATOR_DOWN_MS })));
-    results.push(await runScenario(m, 'rotation', rotation({ rate: RATE, maxMs: 90_000 })));
-    results.push(await runScenario(m, 'soak', soak({ rate: RATE, seconds: SOAK_S })));
-    results.push(await runScenario(m, 'rapid-reset', rapidReset({ streams: 20_000, batch: 100, rate: 50 })));
+    results.push(await runScenario(m, 'bad-config', badConfig({ rate: RATE, holdMs: 3000 }), { warmRate: RATE }));
+    results.push(await runScenario(m, 'operator-restart', operatorRestart({ rate: RATE, count: RATE * 12, downMs: OPERATOR_DOWN_MS }), { warmRate: RATE }));
+    results.push(await runScenario(m, 'rotation', rotation({ rate: RATE, maxMs: 90_000 }), { warmRate: RATE }));
+    results.push(await runScenario(m, 'soak', soak({ rate: RATE, seconds: SOAK_S }), { warmRate: RATE }));
+    results.push(await runScenario(m, 'rapid-reset', rapidReset({ streams: 20_000, batch: 100, rate: 50 }), { warmRate: RATE }));
   } finally {
     await m.stop();
   }
@@ -67,7 +67,7 @@ export async function bench(): Promise<BenchResult> {
       `operator SIGKILLed 1 s into the load, restarted after ${OPERATOR_DOWN_MS / 1000} s; rotation waits (≤ 90 s) until both proxies serve a new certificate; soak ${SOAK_S} s (BENCH_CHAOS_SOAK_S)`,
       'slowloris: 20 mTLS clients trickling headers and 20 raw ClientHellos, 1 byte/s, ≤ 40 s; connect-close: 1,000 probes, 50 at a time',
       'rapid reset: 20,000 h2c streams opened and cancelled at once (half /deny, half /reset) at the outbound listener; figures only, no goal until the HTTP/2 hardening lands',
-      'a 3 s warm-up load opens the upstream keep-alive pools before any baseline is taken',
+      'a 3 s warm-up load before each scenario with load re-opens the upstream keep-alive pools before its baseline is taken (idle ones are reaped between scenarios)',
       'fds_back_to_baseline: every proxy back within 8 descriptors of its pre-scenario count, polled ≤ 30 s',
     ],
   };

@@ -59,31 +59,31 @@ describe('chaos: nothing let in, no descriptor leak, no crash', { timeout: 170_0
   });
 
   it('a broken and a half-written policy file under load let nothing through', async () => {
-    const r = await runScenario(m, 'bad-config', badConfig({ rate: RATE, holdMs: 1000 }));
+    const r = await runScenario(m, 'bad-config', badConfig({ rate: RATE, holdMs: 1000 }), { warmRate: RATE });
     assert.equal(r.extra.edits_applied, 3, `the server sidecar took every edit: ${show(r)}`);
     assert.ok(r.sent > 0);
     held(r);
   });
 
   it('the operator killed and restarted under load: nothing let in, proxies keep serving', async () => {
-    const r = await runScenario(m, 'operator-restart', operatorRestart({ rate: RATE, count: RATE * 5, downMs: 2000 }));
+    const r = await runScenario(m, 'operator-restart', operatorRestart({ rate: RATE, count: RATE * 5, downMs: 2000 }), { warmRate: RATE });
     held(r);
   });
 
   it('certificate rotation under load: both proxies rotate, nothing let in', async () => {
-    const r = await runScenario(m, 'rotation', rotation({ rate: RATE, maxMs: 70_000 }));
+    const r = await runScenario(m, 'rotation', rotation({ rate: RATE, maxMs: 70_000 }), { warmRate: RATE });
     assert.equal(r.extra.rotated_both, 1, show(r));
     held(r);
   });
 
   it('a short soak: descriptors back, nothing let in', async () => {
-    const r = await runScenario(m, 'soak', soak({ rate: RATE, seconds: 8 }));
+    const r = await runScenario(m, 'soak', soak({ rate: RATE, seconds: 8 }), { warmRate: RATE });
     held(r);
   });
 
   it('HTTP/2 rapid reset at the outbound: no reset stream to /deny reaches the app, nothing crashes', async () => {
     // Descriptors and amplification are recorded by the bench only until the HTTP/2 hardening lands.
-    const r = await runScenario(m, 'rapid-reset', rapidReset({ streams: 1000, batch: 50, rate: 20 }), 1000);
+    const r = await runScenario(m, 'rapid-reset', rapidReset({ streams: 1000, batch: 50, rate: 20 }), { fdWaitMs: 1000, warmRate: RATE });
     held(r, { fds: false });
   });
 });

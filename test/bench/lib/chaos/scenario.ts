@@ -6,7 +6,7 @@
  */
 import { request } from 'undici';
 import { procFigures, SERVICE, type ChaosMesh, type ProcFigures } from './mesh.ts';
-import type { LoadFigures } from './load.ts';
+import { warmUp, type LoadFigures } from './load.ts';
 import { fdCount, until } from './procs.ts';
 
 /** Descriptors a proxy may hold above its baseline after an attack (pools, timers, a log fd). */
@@ -39,11 +39,17 @@ export async function answers(m: ChaosMesh): Promise<boolean> {
   }
 }
 
-export async function runScenario(m: ChaosMesh, name: string, body: ScenarioBody, fdWaitMs = 30_000): Promise<ScenarioResult> {
-  const before = procFigures(m);
+/**
+ * Runs one scenario and measures it. `warmRate`: a scenario with load first re-opens the
+ * upstream keep-alive pools at that rate (the proxies reap idle ones between scenarios), so
+ * its descriptor baseline already holds them and the comparison counts only leaks.
+ */
+export async function runScenario(m: ChaosMesh, name: string, body: ScenarioBody, opts: { fdWaitMs?: number; warmRate?: number } = {}): Promise<ScenarioResult> {
   const leaked0 = m.leaked();
+  if (opts.warmRate !== undefined) await warmUp(m, opts.warmRate);
+  const before = procFigures(m);
   const out = await body(m);
-  const fdsBack = await until(() => m.proxies().every(({ name: n, proc }) => fdCount(proc.pid) <= before[n]!.fds + FD_SLACK), fdWaitMs);
+  const fdsBack = await until(() => m.proxies().every(({ name: n, proc }) => fdCount(proc.pid) <= before[n]!.fds + FD_SLACK), opts.fdWaitMs ?? 30_000);
   // Sampled before the liveness request below opens connections of its own.
   const after = procFigures(m);
   const alive = [m.op, m.client, m.server, m.app].every((p) => p.alive()) && (await until(() => answers(m), 10_000));
