@@ -3,57 +3,113 @@
  * recording each response's latency in microseconds (not a rounded histogram). Run as a
  * child process pinned to the load CPU: `node fixed-rate.ts <url> <rate> <count> [host]`.
  * Prints one JSON line {p50, p90, p99, errors, count}. Bounded by count and a deadline.
+ *
+ * Raw sockets and one pre-built request, no HTTP client library: the generator's own
+ * per-request work (and its garbage) is what set the latency floor of every variant, `direct`
+ * included. Responses are read by Content-Length (every bench upstream sends one).
  */
-import { Pool } from 'undici';
+import { connect, type Socket } from 'node:net';
 
 const [url = '', rateArg = '1000', countArg = '5000', host] = process.argv.slice(2);
 const rate = Number(rateArg);
 const count = Number(countArg);
 const target = new URL(url);
-const pool = new Pool(target.origin, { connections: 16, pipelining: 1 });
-const latencies: number[] = [];
+const CONNECTIONS = 16;
+const request = Buffer.from(`GET ${target.pathname} HTTP/1.1\r\nHost: ${host ?? target.host}\r\n\r\n`, 'latin1');
+const latencies = new Float64Array(count);
+let recorded = 0;
 let errors = 0;
 let done = 0;
-const headers: Record<string, string> = host === undefined ? {} : { host };
 const intervalNs = 1e9 / rate;
 const start = process.hrtime.bigint();
 const deadlineMs = (count / rate) * 1000 + 10_000;
 
-function fire(): void {
-  const t0 = process.hrtime.bigint();
-  pool
-    .request({ path: target.pathname, method: 'GET', headers })
-    .then(async (res) => {
-      await res.body.dump();
-      if (res.statusCode !== 200) errors++;
-      latencies.push(Number(process.hrtime.bigint() - t0) / 1000);
-    })
-    .catch(() => errors++)
-    .finally(() => {
-      done++;
-      if (done === count) finish();
-    });
+/** One keep-alive connection with at most one request in flight. */
+class Conn {
+  readonly socket: Socket;
+  sentAt = 0n;
+  busy = false;
+  buf: Buffer | undefined;
+  constructor() {
+    this.socket = connect({ host: target.hostname, port: Number(target.port || 80), noDelay: true });
+    this.socket.on('data', (c: Buffer) => this.data(c));
+    this.socket.on('error', () => this.broken());
+    this.socket.on('close', () => this.broken());
+  }
+  send(): void {
+    this.busy = true;
+    this.sentAt = process.hrtime.bigint();
+    this.socket.write(request);
+  }
+  data(c: Buffer): void {
+    const buf = this.buf === undefined ? c : Buffer.concat([this.buf, c]);
+    const end = buf.indexOf('\r\n\r\n');
+    if (end === -1) {
+      this.buf = buf;
+      return;
+    }
+    const head = buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length: *(\d+)/i.exec(head);
+    const total = end + 4 + (m === null ? 0 : Number(m[1]));
+    if (buf.length < total) {
+      this.buf = buf;
+      return;
+    }
+    this.buf = undefined;
+    if (!head.startsWith('HTTP/1.1 200') || m === null) errors++;
+    else latencies[recorded++] = Number(process.hrtime.bigint() - this.sentAt) / 1000;
+    this.busy = false;
+    answered();
+  }
+  broken(): void {
+    if (this.busy) {
+      this.busy = false;
+      errors++;
+      answered();
+    }
+    const i = conns.indexOf(this);
+    if (i !== -1) conns[i] = new Conn();
+  }
+}
+
+const conns: Conn[] = Array.from({ length: CONNECTIONS }, () => new Conn());
+let queued = 0;
+
+function answered(): void {
+  done++;
+  if (done === count) finish();
+  else if (queued > 0) dispatch();
+}
+
+function dispatch(): void {
+  for (const c of conns) {
+    if (queued === 0) return;
+    if (c.busy || c.socket.connecting) continue;
+    queued--;
+    c.send();
+  }
 }
 
 function finish(): void {
-  latencies.sort((a, b) => a - b);
-  const q = (p: number): number => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  process.stdout.write(`${JSON.stringify({ p50: q(0.5), p90: q(0.9), p99: q(0.99), errors, count: latencies.length })}\n`);
-  void pool.close().then(() => process.exit(0));
+  const l = latencies.subarray(0, recorded).sort();
+  const q = (p: number): number => l[Math.min(l.length - 1, Math.floor(p * l.length))] ?? NaN;
+  process.stdout.write(`${JSON.stringify({ p50: q(0.5), p90: q(0.9), p99: q(0.99), errors, count: recorded })}\n`);
+  for (const c of conns) c.socket.destroy();
+  process.exit(0);
 }
 
 let sent = 0;
 function tick(): void {
   // Catch up to the schedule so timer jitter does not lower the offered rate.
   const due = Math.min(count, Math.floor(Number(process.hrtime.bigint() - start) / intervalNs) + 1);
-  while (sent < due) {
-    sent++;
-    fire();
-  }
+  queued += due - sent;
+  sent = due;
+  dispatch();
   if (sent < count) setTimeout(tick, 1);
 }
-tick();
+// Connect first, then start the clock.
+setTimeout(tick, 100);
 setTimeout(() => {
   errors += count - done;
   finish();
-}, deadlineMs).unref();
+}, deadlineMs + 100).unref();
