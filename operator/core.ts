@@ -16,6 +16,7 @@ import type { ProxyClaim } from './translate/index.ts';
 import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { StaleReporter } from './store/stale-log.ts';
 import type { ReadinessReport } from './kube/readiness.ts';
+import { waitForWake } from './push/wake.ts';
 
 export interface CoreOptions {
   log: Logger;
@@ -125,17 +126,7 @@ export class OperatorCore {
    */
   async whenReady(signal?: AbortSignal): Promise<boolean> {
     if (!this.gated) return true;
-    await new Promise<void>((resolve) => {
-      const done = (): void => {
-        clearTimeout(timer);
-        this.readyWaiters.delete(done);
-        signal?.removeEventListener('abort', done);
-        resolve();
-      };
-      const timer = setTimeout(done, this.holdMs);
-      this.readyWaiters.add(done);
-      signal?.addEventListener('abort', done);
-    });
+    await waitForWake(this.readyWaiters, this.holdMs, signal);
     return !this.gated && signal?.aborted !== true;
   }
 
@@ -192,18 +183,9 @@ export class OperatorCore {
     // A NACKed version is not sent again: the proxy waits for the next change (as istiod does).
     const wants = (): boolean => s.snapshot.version !== p.version && s.nack?.version !== s.snapshot.version;
     if (!wants()) {
-      await new Promise<void>((resolve) => {
-        const done = (): void => {
-          clearTimeout(timer);
-          s.waiters.delete(done);
-          signal?.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, this.holdMs);
-        s.waiters.add(done);
-        signal?.addEventListener('abort', done);
-        this.updateConnected();
-      });
+      const woken = waitForWake(s.waiters, this.holdMs, signal);
+      this.updateConnected();
+      await woken;
       s.lastSeen = this.timers.now();
       this.updateConnected();
       if (!wants() || signal?.aborted === true) return { status: 304 };
