@@ -280,6 +280,7 @@ export class H1ClientConn implements ChunkSink {
     if (this.#ex !== ex) return;
     this.#ex = undefined;
     ex.conn = undefined;
+    ex.release();
     if (this.#reusable && !this.#closed && this.#stash === undefined) this.#owner.release(this);
     else this.destroy();
   }

@@ -14,9 +14,13 @@ export interface H1RequestOptions {
   body: Readable | null;
 }
 
+/** What a finished exchange points at instead of its request and handler. */
+const RELEASED_OPTS: H1RequestOptions = Object.freeze({ path: '', method: '', headers: {}, body: null });
+const RELEASED_HANDLER: Dispatcher.DispatchHandler = Object.freeze({});
+
 export class H1Exchange {
-  readonly opts: H1RequestOptions;
-  readonly handler: Dispatcher.DispatchHandler;
+  opts: H1RequestOptions;
+  handler: Dispatcher.DispatchHandler;
   conn: H1ClientConn | undefined;
   aborted = false;
   paused = false;
@@ -57,5 +61,16 @@ export class H1Exchange {
     if (this.done) return;
     this.done = true;
     this.handler.onResponseError?.(this as unknown as Dispatcher.DispatchController, err);
+    this.release();
+  }
+
+  /**
+   * Over for good: drop the request and the handler, so that whatever still holds this
+   * exchange (a connection, a retry attempt) keeps nothing of the request alive.
+   */
+  release(): void {
+    this.opts = RELEASED_OPTS;
+    this.handler = RELEASED_HANDLER;
+    this.reason = null;
   }
 }

@@ -1,5 +1,5 @@
 /** Counters of the HTTP/2 rapid-reset defence, on the stats port (15090) with the Istio metrics. */
-import { Counter, type Registry } from 'prom-client';
+import { Counter, type Registry } from '../telemetry/prom-lite.ts';
 import type { Logger } from '../../common/log.ts';
 import type { H2GuardHooks } from './h2-guard.ts';
 

@@ -29,13 +29,16 @@ function downstreamClosed(): Error {
 
 class UpstreamHandler implements Dispatcher.DispatchHandler {
   private started = false;
-  private readonly sink: ResponseSink;
-  private readonly ep: EndpointState;
-  private readonly ctx: RequestContext;
+  // Dropped when the exchange ends (see release): a finished handler must not keep its
+  // request's objects reachable, or the young generation promotes them (see ARCHITECTURE).
+  private sink: ResponseSink | undefined;
+  private ep: EndpointState | undefined;
+  private ctx: RequestContext | undefined;
   private done = false;
   /** Set once undici starts the request; until then a downstream close only marks `gone`. */
   private controller: Dispatcher.DispatchController | undefined;
   private gone = false;
+  private resume: (() => void) | undefined;
   constructor(ctx: RequestContext, ep: EndpointState) {
     this.ctx = ctx;
     this.sink = ctx.sink;
@@ -48,7 +51,6 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
       this.controller?.abort(downstreamClosed());
     });
   }
-  private resume: (() => void) | undefined;
   onRequestStart(controller: Dispatcher.DispatchController): void {
     if (this.gone) {
       // undici checks for an abort right after this call and then writes nothing.
@@ -59,40 +61,52 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
     // One closure per request (not per chunk) to resume after downstream backpressure.
     this.resume = () => controller.resume();
     // Resilience seam: retry/timeout sinks get a handle to abort this upstream request.
-    if ((this.sink as AbortableSink).onUpstream !== undefined) (this.sink as AbortableSink).onUpstream!(controller);
+    const sink = this.sink as AbortableSink;
+    if (sink.onUpstream !== undefined) sink.onUpstream(controller);
   }
   onResponseStart(c: Dispatcher.DispatchController, status: number, headers: Record<string, string | string[] | undefined>): void {
-    if (status < 200) return; // 1xx: Node answers 100-continue itself; others are dropped.
+    if (status < 200 || this.done) return; // 1xx: Node answers 100-continue itself; others are dropped.
     this.started = true;
+    const ctx = this.ctx!;
     try {
       const h = stripResponseHopByHop(headers as Headers);
-      const cookie = this.ctx.setCookie;
+      const cookie = ctx.setCookie;
       if (cookie !== undefined) {
         const cur = h['set-cookie'];
         h['set-cookie'] = cur === undefined ? cookie : Array.isArray(cur) ? [...cur, cookie] : [cur, cookie];
       }
-      this.sink.start(status, h);
+      this.sink!.start(status, h);
     } catch (err) {
       // A header Node refuses to send downstream (or a feature bug): reset rather than hang.
-      this.ctx.res.destroy();
+      ctx.res.destroy();
       c.abort(err as Error);
     }
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (!this.sink.data(chunk, this.resume!)) c.pause();
+    if (this.done) return;
+    if (!this.sink!.data(chunk, this.resume!)) c.pause();
   }
   onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
-    this.finish();
-    this.sink.end(trailers as Headers);
+    if (this.done) return;
+    const sink = this.release();
+    sink.end(trailers as Headers);
   }
   onResponseError(_c: Dispatcher.DispatchController, err: Error): void {
     if (this.done) return;
-    this.finish();
-    this.sink.fail(failureOf(err, this.started), this.started);
+    const sink = this.release();
+    sink.fail(failureOf(err, this.started), this.started);
   }
-  private finish(): void {
+  /** The exchange is over: the endpoint's active count goes down and every reference goes. */
+  private release(): ResponseSink {
+    const sink = this.sink!;
     this.done = true;
-    this.ep.active--;
+    this.ep!.active--;
+    this.sink = undefined;
+    this.ctx = undefined;
+    this.ep = undefined;
+    this.controller = undefined;
+    this.resume = undefined;
+    return sink;
   }
 }
 

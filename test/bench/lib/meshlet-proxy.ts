@@ -4,7 +4,7 @@
  * proxy instead plays the server-side sidecar: its inbound listener forwards to the app.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, openSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -85,7 +85,10 @@ export async function startMeshletProxy(o: MeshletProxyOptions & { asServer?: bo
   const args = ['-c', String(o.cpu), process.execPath, ...(o.nodeFlags ?? []), bin, 'proxy', '--config-file', file, '--bind', o.bind, '--admin-address', o.bind,
     '--outbound-port', '15001', '--inbound-port', '15006', '--admin-port', '15000', '--ready-port', '15021', '--stats-port', '15090',
     '--app-host', appHost, '--log-level', 'warn', ...(o.mtls?.proxyArgs ?? []), ...(o.flags ?? [])];
-  const proc = spawn('taskset', args, { stdio: ['ignore', 'ignore', 'inherit'], env: { ...process.env, ...o.env } });
+  // BENCH_PROXY_STDOUT_DIR keeps each proxy's stdout (e.g. V8's --trace-gc lines) in <dir>/<bind>.log.
+  const outDir = process.env.BENCH_PROXY_STDOUT_DIR;
+  const stdout = outDir === undefined ? 'ignore' : openSync(join(outDir, `${o.bind}.log`), 'w');
+  const proc = spawn('taskset', args, { stdio: ['ignore', stdout, 'inherit'], env: { ...process.env, ...o.env } });
   const running: Running = {
     proc,
     pids: () => [proc.pid ?? 0],
