@@ -49,11 +49,16 @@ export interface ProxyFailure {
  * downstream response. A feature that must see or hold the response (metrics, retry)
  * wraps `ctx.sink` before calling `next`.
  */
+/** What a paused body source offers (an upstream request's controller): no closure per request. */
+export interface Resumable {
+  resume(): void;
+}
+
 export interface ResponseSink {
   /** Status line and headers (hop-by-hop already removed). */
   start(status: number, headers: Headers): void;
-  /** A body chunk; returns false to ask the source to pause until `resume` is called. */
-  data(chunk: Buffer, resume: () => void): boolean;
+  /** A body chunk; returns false to ask the source to pause until `source.resume()` is called. */
+  data(chunk: Buffer, source: Resumable): boolean;
   /** End of body with optional trailers (gRPC's grpc-status lives here). */
   end(trailers: Headers | undefined): void;
   /** The upstream failed; `started` tells whether `start` was already called. */

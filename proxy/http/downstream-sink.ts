@@ -12,9 +12,9 @@ export function downstreamSink(ctx: { res: DownstreamResponse; flags: string }):
     start(status, headers) {
       res.writeHead(status, headers);
     },
-    data(chunk, resume) {
+    data(chunk, source) {
       if (res.write(chunk)) return true;
-      res.once('drain', resume);
+      res.once('drain', () => source.resume());
       return false;
     },
     end(trailers: Headers | undefined) {

@@ -5,7 +5,7 @@
  */
 import type { Balancer, EndpointState } from '../balancer/index.ts';
 import type { Random } from '../balancer/types.ts';
-import type { ClusterRuntime, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import type { ClusterRuntime, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import { announceAbort, isCancelled, triedOf, type Abortable, type AbortableSink } from './attempt-state.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
 import { realClock, type Clock } from './clock.ts';
@@ -113,8 +113,8 @@ class GuardSink implements AbortableSink {
     this.g.detector?.report(this.ep, { kind: 'status', status });
     this.inner.start(status, headers);
   }
-  data(chunk: Buffer, resume: () => void): boolean {
-    return this.inner.data(chunk, resume);
+  data(chunk: Buffer, source: Resumable): boolean {
+    return this.inner.data(chunk, source);
   }
   end(trailers: Headers | undefined): void {
     this.finish();

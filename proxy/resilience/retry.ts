@@ -7,7 +7,7 @@
  * out on a retriable outcome the response carries flag URX.
  */
 import type { CircuitBreaker } from './circuit-breaker.ts';
-import type { Feature, Handler, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import type { Feature, Handler, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import { hasBody } from '../upstream/forward.ts';
 import { announceAbort, isCancelled, setTried, type Abortable, type AbortableSink, type Tried } from './attempt-state.ts';
 import { BodyTape } from './body-tape.ts';
@@ -43,8 +43,8 @@ class Attempt implements AbortableSink {
   start(status: number, headers: Headers): void {
     if (!this.stale && !this.committed) this.run.onStart(this, status, headers);
   }
-  data(chunk: Buffer, resume: () => void): boolean {
-    return this.stale ? true : this.run.outer.data(chunk, resume);
+  data(chunk: Buffer, source: Resumable): boolean {
+    return this.stale ? true : this.run.outer.data(chunk, source);
   }
   end(trailers: Headers | undefined): void {
     if (this.stale) return;

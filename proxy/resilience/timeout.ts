@@ -9,7 +9,7 @@
  * - 0 disables it (Istio's default).
  * Per-attempt timeouts (`perTryTimeout`) live with the retry feature.
  */
-import type { Feature, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import type { Feature, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import { hasBody } from '../upstream/forward.ts';
 import { cancel, type Abortable, type AbortableSink } from './attempt-state.ts';
 import type { Clock, TimerHandle } from './clock.ts';
@@ -61,8 +61,8 @@ class RouteTimer implements AbortableSink {
     this.started = true;
     this.outer.start(status, headers);
   }
-  data(chunk: Buffer, resume: () => void): boolean {
-    return this.finished ? true : this.outer.data(chunk, resume);
+  data(chunk: Buffer, source: Resumable): boolean {
+    return this.finished ? true : this.outer.data(chunk, source);
   }
   end(trailers: Headers | undefined): void {
     if (this.finished) return;

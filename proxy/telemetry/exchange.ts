@@ -5,7 +5,7 @@
  * per-route parts (bindings, span name, provenance) were resolved at compose time.
  */
 import type { Span } from '@opentelemetry/api';
-import type { Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import type { Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import type { AccessLog } from './access-log.ts';
 import type { ClusterBindings, HttpOutcome } from './metrics.ts';
 import { PEER_HEADER } from './peer-metadata.ts';
@@ -83,9 +83,9 @@ export class Exchange implements ResponseSink {
     this.#inner.start(status, headers);
   }
 
-  data(chunk: Buffer, resume: () => void): boolean {
+  data(chunk: Buffer, source: Resumable): boolean {
     this.#bytes += chunk.length;
-    return this.#inner.data(chunk, resume);
+    return this.#inner.data(chunk, source);
   }
 
   end(trailers: Headers | undefined): void {

@@ -38,7 +38,6 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
   /** Set once undici starts the request; until then a downstream close only marks `gone`. */
   private controller: Dispatcher.DispatchController | undefined;
   private gone = false;
-  private resume: (() => void) | undefined;
   constructor(ctx: RequestContext, ep: EndpointState) {
     this.ctx = ctx;
     this.sink = ctx.sink;
@@ -58,8 +57,6 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
       return;
     }
     this.controller = controller;
-    // One closure per request (not per chunk) to resume after downstream backpressure.
-    this.resume = () => controller.resume();
     // Resilience seam: retry/timeout sinks get a handle to abort this upstream request.
     const sink = this.sink as AbortableSink;
     if (sink.onUpstream !== undefined) sink.onUpstream(controller);
@@ -84,7 +81,8 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
   }
   onResponseData(c: Dispatcher.DispatchController, chunk: Buffer): void {
     if (this.done) return;
-    if (!this.sink!.data(chunk, this.resume!)) c.pause();
+    // The controller itself resumes after downstream backpressure: no closure per request.
+    if (!this.sink!.data(chunk, c)) c.pause();
   }
   onResponseEnd(_c: Dispatcher.DispatchController, trailers: Record<string, string | string[] | undefined>): void {
     if (this.done) return;
@@ -105,7 +103,6 @@ class UpstreamHandler implements Dispatcher.DispatchHandler {
     this.ctx = undefined;
     this.ep = undefined;
     this.controller = undefined;
-    this.resume = undefined;
     return sink;
   }
 }
