@@ -14,7 +14,7 @@ import { anonMiB, rssMiB } from './lib/procstat.ts';
 import { startNginx } from './lib/reference-proxies.ts';
 
 const UPSTREAM = '127.0.60.50:18098';
-const DEFAULT_FLAGS = '--max-semi-space-size=2 --heap-growing-percent=20 --optimize-for-size';
+const DEFAULT_FLAGS = '--max-semi-space-size=2 --heap-growing-percent=20';
 
 const form = ensureCompiled();
 const dir = mkdtempSync(join(tmpdir(), 'meshlet-census-'));
