@@ -38,9 +38,10 @@ export const corsFeature: Feature = (next, rt) => {
         if (cors.allowCredentials === true) headers['access-control-allow-credentials'] = 'true';
         inner.start(status, headers);
       },
-      data: inner.data,
-      end: inner.end,
-      fail: inner.fail,
+      // Bound: the inner sink may be a class instance.
+      data: (chunk, source) => inner.data(chunk, source),
+      end: (trailers) => inner.end(trailers),
+      fail: (failure, started) => inner.fail(failure, started),
     };
     next(ctx);
   };

@@ -20,9 +20,10 @@ export const headerOpsFeature: Feature = (next, rt) => {
           if (destRes !== undefined) applyHeaderOps(headers, destRes);
           inner.start(status, headers);
         },
-        data: inner.data,
-        end: inner.end,
-        fail: inner.fail,
+        // Bound: the inner sink may be a class instance.
+        data: (chunk, source) => inner.data(chunk, source),
+        end: (trailers) => inner.end(trailers),
+        fail: (failure, started) => inner.fail(failure, started),
       };
     }
     next(ctx);

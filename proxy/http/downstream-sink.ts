@@ -1,38 +1,44 @@
 /** The default ResponseSink: writes the upstream response to the downstream response. */
-import type { DownstreamResponse, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import type { DownstreamResponse, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import { localReply } from './local-reply.ts';
 
-/**
- * Closures rather than a class on purpose: features wrap a sink by copying its members
- * (`data: inner.data`), which must keep working unbound.
- */
-export function downstreamSink(ctx: { res: DownstreamResponse; flags: string }): ResponseSink {
-  const res = ctx.res;
-  return {
-    start(status, headers) {
-      res.writeHead(status, headers);
-    },
-    data(chunk, source) {
-      if (res.write(chunk)) return true;
-      res.once('drain', () => source.resume());
-      return false;
-    },
-    end(trailers: Headers | undefined) {
-      if (trailers !== undefined) {
-        for (const _ in trailers) {
-          res.addTrailers(trailers as Record<string, string>);
-          break;
-        }
+/** One object per request, no closures (only a wait for drain makes one). */
+class DownstreamSink implements ResponseSink {
+  readonly #ctx: { res: DownstreamResponse; flags: string };
+  constructor(ctx: { res: DownstreamResponse; flags: string }) {
+    this.#ctx = ctx;
+  }
+  start(status: number, headers: Headers): void {
+    this.#ctx.res.writeHead(status, headers);
+  }
+  data(chunk: Buffer, source: Resumable): boolean {
+    const res = this.#ctx.res;
+    if (res.write(chunk)) return true;
+    res.once('drain', () => source.resume());
+    return false;
+  }
+  end(trailers: Headers | undefined): void {
+    const res = this.#ctx.res;
+    if (trailers !== undefined) {
+      for (const _ in trailers) {
+        res.addTrailers(trailers as Record<string, string>);
+        break;
       }
-      res.end();
-    },
-    fail(f: ProxyFailure, started: boolean) {
-      ctx.flags = ctx.flags === '' ? f.flag : `${ctx.flags},${f.flag}`;
-      // After the status line went out the only honest signal left is to reset the stream.
-      if (started || res.headersSent) res.destroy();
-      else localReply(res, f.status, ctx.flags, f.code);
-    },
-  };
+    }
+    res.end();
+  }
+  fail(f: ProxyFailure, started: boolean): void {
+    const ctx = this.#ctx;
+    const res = ctx.res;
+    ctx.flags = ctx.flags === '' ? f.flag : `${ctx.flags},${f.flag}`;
+    // After the status line went out the only honest signal left is to reset the stream.
+    if (started || res.headersSent) res.destroy();
+    else localReply(res, f.status, ctx.flags, f.code);
+  }
+}
+
+export function downstreamSink(ctx: { res: DownstreamResponse; flags: string }): ResponseSink {
+  return new DownstreamSink(ctx);
 }
 
 /** Adds a flag to a context. */
