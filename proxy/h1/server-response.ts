@@ -15,6 +15,23 @@ export interface ResponseOwner {
 }
 
 const CRLF = '\r\n';
+/**
+ * A head and a body chunk up to this size leave as one buffer in one write: cheaper than
+ * corking two writes (Node's corked writes allocate a buffered entry per chunk and a writev).
+ */
+const COALESCE_MAX = 16 * 1024;
+
+/** `head` (latin1, as the head is always written) then `chunk`, and a chunk's CRLF when asked. */
+function joined(head: string, chunk: Buffer, crlf: boolean): Buffer {
+  const buf = Buffer.allocUnsafe(head.length + chunk.length + (crlf ? 2 : 0));
+  buf.write(head, 0, 'latin1');
+  chunk.copy(buf, head.length);
+  if (crlf) {
+    buf[buf.length - 2] = 13;
+    buf[buf.length - 1] = 10;
+  }
+  return buf;
+}
 
 export class H1Response implements DownstreamResponse {
   headersSent = false;
@@ -88,14 +105,17 @@ export class H1Response implements DownstreamResponse {
     const head = this.#pendingHead;
     this.#pendingHead = undefined;
     if (this.#chunked) {
+      const pre = `${head ?? ''}${chunk.length.toString(16)}\r\n`;
+      if (chunk.length <= COALESCE_MAX) return s.write(joined(pre, chunk, true));
       s.cork();
-      s.write(`${head ?? ''}${chunk.length.toString(16)}\r\n`, 'latin1');
+      s.write(pre, 'latin1');
       s.write(chunk);
       const ok = s.write(CRLF, 'latin1');
       s.uncork();
       return ok;
     }
     if (head === undefined) return s.write(chunk);
+    if (chunk.length <= COALESCE_MAX) return s.write(joined(head, chunk, false));
     s.cork();
     s.write(head, 'latin1');
     const ok = s.write(chunk);
