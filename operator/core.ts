@@ -3,7 +3,7 @@
  * store changes are debounced into one new immutable World, every known proxy's snapshot
  * is recomputed, and long-poll requests of proxies whose snapshot changed are answered.
  */
-import type { MeshTelemetryConfig } from '../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from './translate/telemetry-settings.ts';
 import type { Logger } from '../common/log.ts';
 import { Store, type StoreChange } from './store/store.ts';
 import { Debouncer } from './store/debounce.ts';

@@ -12,7 +12,7 @@ import { buildDebugApp } from './debug/server.ts';
 import { LocalDirSource } from './sources/local-dir.ts';
 import type { Timers } from './store/timers.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import type { MeshTelemetryConfig } from '../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from './translate/telemetry-settings.ts';
 
 export interface RunOptions {
   log: Logger;

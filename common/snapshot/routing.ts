@@ -1,5 +1,5 @@
 /** ProxySnapshot, HTTP and TCP routing: route tables, matches, route actions and policies. */
-import type { Provenance } from '../snapshot.ts';
+import type { Provenance } from './base.ts';
 
 /** An HTTP route table: virtual hosts selected by Host/:authority. */
 export interface RouteTable {

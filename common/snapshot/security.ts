@@ -1,5 +1,5 @@
 /** ProxySnapshot, inbound security: effective PeerAuthentication and compiled AuthorizationPolicies. */
-import type { Provenance } from '../snapshot.ts';
+import type { Provenance } from './base.ts';
 
 export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 

@@ -1,5 +1,5 @@
 /** ProxySnapshot, the upstream side: clusters (balancing, circuit breaking, TLS) and endpoints. */
-import type { Protocol, Provenance } from '../snapshot.ts';
+import type { Protocol, Provenance } from './base.ts';
 
 /** Load-balancing algorithm of a cluster. */
 export interface LoadBalancer {

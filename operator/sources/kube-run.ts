@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorCore } from '../core.ts';
-import type { RunOptions } from '../run.ts';
+import type { Timers } from '../store/timers.ts';
 import { WATCHED, resourceName } from '../kube/resources.ts';
 import { ListReadiness } from '../kube/readiness.ts';
 import type { WatchSink } from '../kube/watcher.ts';
@@ -24,7 +24,16 @@ export function loadKubeConfig(path?: string): KubeConfig {
   return kc;
 }
 
-export async function startKubeSources(core: OperatorCore, opts: RunOptions): Promise<() => Promise<void>> {
+/** The part of `RunOptions` (run.ts) the Kubernetes sources read; run.ts passes its options whole. */
+export interface KubeSourceOptions {
+  kubeconfig?: string;
+  timers?: Timers;
+  identity?: string;
+  lease?: { durationMs?: number; renewMs?: number; retryMs?: number };
+  noStatus?: boolean;
+}
+
+export async function startKubeSources(core: OperatorCore, opts: KubeSourceOptions): Promise<() => Promise<void>> {
   const kc = loadKubeConfig(opts.kubeconfig);
   const timers = opts.timers ?? realTimers;
   const watchers: ResourceWatcher[] = [];

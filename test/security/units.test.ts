@@ -4,7 +4,7 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { authorizationPolicyFindings } from '../../common/security/authz-findings.ts';
+import { authorizationPolicyFindings } from '../../operator/store/authz-findings.ts';
 import { parseSpiffeUri, principalOf, spiffeUri, uriSans } from '../../common/spiffe.ts';
 import { FileTokenVerifier, subjectFromUsername } from '../../operator/ca/token-verifier.ts';
 import { assertClaimMatchesPod, mayReadProxyConfig } from '../../operator/ca/authenticate.ts';
