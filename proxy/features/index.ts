@@ -2,7 +2,7 @@
  * The built-in features in chain order. Issue 8 and later slot theirs in here:
  * metrics → tracing → authz → cors → fault → rewrite → headers → mirror → timeout → retry → terminal.
  */
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { Feature, Handler } from '../chain/types.ts';
 import type { PoolRegistry } from '../upstream/pools.ts';
 import { withoutHeader } from '../http/headers.ts';

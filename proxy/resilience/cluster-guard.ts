@@ -4,11 +4,12 @@
  * compile time), `pickEndpoint` and `admitUpstream` (the forward terminal, per request).
  */
 import type { Balancer, EndpointState } from '../balancer/index.ts';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { ClusterRuntime, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
 import { announceAbort, isCancelled, triedOf, type Abortable, type AbortableSink } from './attempt-state.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
-import { realClock, type Clock } from './clock.ts';
+import type { Clock } from '../../common/clock.ts';
+import { realClock } from './clock.ts';
 import { OutlierDetector, type Outcome } from './outlier.ts';
 import { clusterStats, registerHostView, type ClusterStats } from './stats.ts';
 

@@ -6,7 +6,7 @@
  */
 import type { Fault } from '../../common/snapshot.ts';
 import type { Feature, RequestContext } from '../chain/types.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import { clusterStats, type ClusterStats } from './stats.ts';
 
 /** gRPC status names as Istio's `grpcStatus` takes them. */

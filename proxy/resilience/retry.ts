@@ -11,7 +11,7 @@ import type { Feature, Handler, Headers, ProxyFailure, RequestContext, ResponseS
 import { hasBody } from '../upstream/forward.ts';
 import { announceAbort, isCancelled, setTried, type Abortable, type AbortableSink, type Tried } from './attempt-state.ts';
 import { BodyTape } from './body-tape.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { guardOf } from './cluster-guard.ts';
 import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retriableResponse, type CompiledRetry } from './retry-policy.ts';
 import { clusterStats, type ClusterStats } from './stats.ts';

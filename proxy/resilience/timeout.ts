@@ -12,7 +12,7 @@
 import type { Feature, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
 import { hasBody } from '../upstream/forward.ts';
 import { cancel, type Abortable, type AbortableSink } from './attempt-state.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { clusterStats } from './stats.ts';
 
 export const ROUTE_TIMEOUT_CODE = 'ERR_ROUTE_TIMEOUT';

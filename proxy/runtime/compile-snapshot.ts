@@ -4,7 +4,7 @@
  * snapshot; the result is swapped in atomically and never mutated afterwards.
  */
 import type { Listener, Locality, ProxySnapshot, Route, TcpRoute } from '../../common/snapshot.ts';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import { compose } from '../chain/compose.ts';
 import type { ClusterRuntime, DestinationRuntime, Feature, Handler, RouteRuntime } from '../chain/types.ts';
 import { builtinFeatures } from '../features/index.ts';

@@ -2,7 +2,7 @@
 import type { Dispatcher } from 'undici';
 import type { ClusterRuntime, Handler, ProxyFailure, RequestContext, ResponseSink, Headers } from '../chain/types.ts';
 import type { EndpointState } from '../balancer/index.ts';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import { stripResponseHopByHop } from '../http/headers.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { PoolRegistry } from './pools.ts';

@@ -2,7 +2,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutlierDetection } from '../../common/snapshot.ts';
-import { ManualClock } from '../../proxy/resilience/clock.ts';
+import { ManualClock } from '../../common/clock.ts';
 import { MAX_EJECTION_MS, OutlierDetector } from '../../proxy/resilience/outlier.ts';
 import { clusterStats } from '../../proxy/resilience/stats.ts';
 
