@@ -1,5 +1,6 @@
 /** The default ResponseSink: writes the upstream response to the downstream response. */
-import type { DownstreamResponse, Headers, ProxyFailure, RequestContext, ResponseSink } from '../chain/types.ts';
+import type { DownstreamResponse, Headers, ProxyFailure, ResponseSink } from '../chain/types.ts';
+import { addFlag } from '../chain/flags.ts';
 import { localReply } from './local-reply.ts';
 
 /**
@@ -27,15 +28,10 @@ export function downstreamSink(ctx: { res: DownstreamResponse; flags: string }):
       res.end();
     },
     fail(f: ProxyFailure, started: boolean) {
-      ctx.flags = ctx.flags === '' ? f.flag : `${ctx.flags},${f.flag}`;
+      addFlag(ctx, f.flag);
       // After the status line went out the only honest signal left is to reset the stream.
       if (started || res.headersSent) res.destroy();
       else localReply(res, f.status, ctx.flags, f.code);
     },
   };
-}
-
-/** Adds a flag to a context. */
-export function addFlag(ctx: RequestContext, flag: string): void {
-  ctx.flags = ctx.flags === '' ? flag : `${ctx.flags},${flag}`;
 }

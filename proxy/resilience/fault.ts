@@ -5,6 +5,7 @@
  * injected so percentages and delays are testable without the wall clock.
  */
 import type { Fault } from '../../common/snapshot.ts';
+import { addFlag } from '../chain/flags.ts';
 import type { Feature, RequestContext } from '../chain/types.ts';
 import type { Clock } from '../../common/clock.ts';
 import { clusterStats, type ClusterStats } from './stats.ts';
@@ -27,9 +28,6 @@ export function hit(percentage: number, random: () => number): boolean {
   return percentage >= 100 || (percentage > 0 && random() * 100 < percentage);
 }
 
-function addFlag(ctx: RequestContext, flag: string): void {
-  ctx.flags = ctx.flags === '' ? flag : `${ctx.flags},${flag}`;
-}
 
 function abort(ctx: RequestContext, f: NonNullable<Fault['abort']>, stats: ClusterStats | undefined): void {
   if (stats !== undefined) stats.fault_aborts_injected++;

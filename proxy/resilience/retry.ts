@@ -12,6 +12,7 @@ import { hasBody } from '../upstream/forward.ts';
 import { announceAbort, isCancelled, setTried, type Abortable, type AbortableSink, type Tried } from './attempt-state.ts';
 import { BodyTape } from './body-tape.ts';
 import type { Clock, TimerHandle } from '../../common/clock.ts';
+import { addFlag } from '../chain/flags.ts';
 import { guardOf } from './cluster-guard.ts';
 import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retriableResponse, type CompiledRetry } from './retry-policy.ts';
 import { clusterStats, type ClusterStats } from './stats.ts';
@@ -22,10 +23,6 @@ export const PER_TRY_TIMEOUT_CODE = 'ERR_PER_TRY_TIMEOUT';
 const UT: ProxyFailure = { flag: 'UT', code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', status: 504 };
 
 type Verdict = 'retry' | 'exhausted' | 'overflow' | 'no';
-
-function withFlag(flags: string, f: string): string {
-  return flags === '' ? f : `${flags},${f}`;
-}
 
 class Attempt implements AbortableSink {
   readonly run: RetryRun;
@@ -161,7 +158,7 @@ class RetryRun {
     }
     const flag = v === 'exhausted' ? 'URX' : v === 'overflow' ? 'UO' : '';
     if (flag !== '') {
-      this.ctx.flags = withFlag(this.ctx.flags, flag);
+      addFlag(this.ctx, flag);
       headers['x-meshlet-flags'] = this.ctx.flags;
     }
     // From here the attempt streams straight through (data/end/fail of a committed attempt).
