@@ -24,12 +24,7 @@ export interface ClusterGuard {
 const guards = new WeakMap<ClusterRuntime, ClusterGuard>();
 /** The detector most recently built per cluster (and protocol), for carrying state across snapshots. */
 const lastDetector = new Map<string, OutlierDetector<EndpointState>>();
-let clock: Clock = realClock;
-
-/** Tests of the pure parts inject a clock; the proxy uses the real one. */
-export function setResilienceClock(c: Clock): void {
-  clock = c;
-}
+const clock: Clock = realClock;
 
 export function guardOf(cl: ClusterRuntime): ClusterGuard | undefined {
   return guards.get(cl);
