@@ -16,7 +16,7 @@ export const proxyErrors = [
   { code: 'MESHLET_PROXY_NOT_READY', message: 'the proxy has no config yet', hint: 'Wait for the first snapshot from the operator (or pass --config-file).' },
   { code: 'MESHLET_PROXY_BIND', message: 'could not bind a proxy port', hint: 'Another process holds the port, or the bind address is not on this host; use the port flags or --bind.' },
   { code: 'MESHLET_PROXY_IDENTITY', message: 'proxy identity is incomplete', hint: 'Set POD_NAME and POD_NAMESPACE (downward API) or pass --pod and --namespace.' },
-  // Resiliency (issue 8): circuit breaking, timeouts, fault injection.
+  // Resiliency: circuit breaking, timeouts, fault injection.
   { code: 'MESHLET_PROXY_UPSTREAM_OVERFLOW', message: 'upstream connection pool limit reached (circuit breaker open)', hint: 'The DestinationRule connectionPool limits (maxConnections, http1MaxPendingRequests, http2MaxRequests) are exhausted: raise them or add capacity; /stats on the admin port shows upstream_cx_overflow and upstream_rq_pending_overflow.' },
   { code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', message: 'upstream request timeout', hint: 'The upstream did not answer within the VirtualService timeout (or retries.perTryTimeout on every attempt): raise the timeout or find out why the app is slow.' },
   { code: 'MESHLET_PROXY_FAULT_ABORT', message: 'fault filter abort', hint: 'The VirtualService fault.abort injected this error on purpose (response flag FI).' },

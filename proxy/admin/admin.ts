@@ -12,7 +12,7 @@ export interface AdminDeps {
   store: ConfigStore;
   isReady: () => boolean;
   quit: () => void;
-  /** Serves `/stats/prometheus`, streaming: a scrape must not hold the event loop (issue 12). */
+  /** Serves `/stats/prometheus`, streaming: a scrape must not hold the event loop. */
   metrics: (req: IncomingMessage, res: ServerResponse) => void;
   /** Workload cert and roots (never keys); empty without mTLS. */
   secrets?: () => unknown[];
@@ -56,7 +56,7 @@ export function createAdminServer(d: AdminDeps): Server {
       d.quit();
       return;
     }
-    // Issue 8: per-cluster resilience counters (Envoy's /stats and /clusters text).
+    // Per-cluster resilience counters (Envoy's /stats and /clusters text).
     if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
     if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters());
     if (path === '/stats/prometheus') return d.metrics(req, res);

@@ -69,7 +69,7 @@ function build(cluster: Cluster, endpoints: Endpoint[], h2: boolean, locality: L
   const eps = states(endpoints);
   const rt: ClusterRuntime = { cluster, endpoints: eps, balancer: createBalancer(cluster.loadBalancer, eps, locality), h2, hashKey: compileHashKey(cluster.loadBalancer), localAddress };
   if (cluster.loadBalancer.policy === 'PASSTHROUGH') rt.passthrough = passthroughTargets();
-  // Issue 8 seam: circuit breaker + outlier detection state; ejections rebuild the balancer over the remaining hosts.
+  // Resiliency seam: circuit breaker + outlier detection state; ejections rebuild the balancer over the remaining hosts.
   attachResilience(rt, (subset) => createBalancer(cluster.loadBalancer, subset, locality));
   return rt;
 }

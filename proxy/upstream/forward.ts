@@ -6,7 +6,7 @@ import type { Random } from '../../common/clock.ts';
 import { stripResponseHopByHop } from '../http/headers.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { PoolRegistry } from './pools.ts';
-// Issue 8 (resiliency) seams: host choice skipping ejected/tried hosts, circuit breaker admission, abort handle.
+// Resiliency seams: host choice skipping ejected/tried hosts, circuit breaker admission, abort handle.
 import { admitUpstream, pickEndpoint } from '../resilience/cluster-guard.ts';
 import type { AbortableSink } from '../resilience/attempt-state.ts';
 
