@@ -6,6 +6,7 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ConfigStore } from '../config/store.ts';
+import { clusterViews } from '../resilience/cluster-guard.ts';
 import { renderClusters, renderStats } from '../resilience/stats.ts';
 
 export interface AdminDeps {
@@ -57,8 +58,8 @@ export function createAdminServer(d: AdminDeps): Server {
       return;
     }
     // Per-cluster resilience counters (Envoy's /stats and /clusters text).
-    if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
-    if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters());
+    if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(clusterViews(d.store.state.current?.clusters.values() ?? []), new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
+    if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters(clusterViews(d.store.state.current?.clusters.values() ?? [])));
     if (path === '/stats/prometheus') return d.metrics(req, res);
     send(res, 404, 'not found\n');
   });

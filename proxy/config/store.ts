@@ -63,7 +63,7 @@ export class ConfigStore {
   private swap(s: ProxySnapshot): ApplyResult {
     let rt;
     try {
-      rt = compileSnapshot(s, this.opts);
+      rt = compileSnapshot(s, this.opts, this.state.current);
     } catch (err) {
       return this.nack(s.version, 'MESHLET_PROXY_CONFIG_COMPILE', (err as Error).message);
     }

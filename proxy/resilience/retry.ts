@@ -15,7 +15,7 @@ import type { Clock, TimerHandle } from '../../common/clock.ts';
 import { addFlag } from '../chain/flags.ts';
 import { guardOf } from './cluster-guard.ts';
 import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retriableResponse, type CompiledRetry } from './retry-policy.ts';
-import { clusterStats, type ClusterStats } from './stats.ts';
+import type { ClusterStats } from './stats.ts';
 
 /** Error codes of aborts the retry makes itself (the cluster guard reads them). */
 export const ABANDONED_CODE = 'ERR_ATTEMPT_ABANDONED';
@@ -79,8 +79,9 @@ class RetryRun {
     this.env = env;
     this.outer = ctx.sink;
     const cl = ctx.destination?.cluster;
-    this.stats = cl === undefined ? undefined : clusterStats(cl.cluster.name);
-    this.breaker = cl === undefined ? undefined : guardOf(cl)?.breaker;
+    const g = cl === undefined ? undefined : guardOf(cl);
+    this.stats = g?.stats;
+    this.breaker = g?.breaker;
   }
 
   begin(): void {
