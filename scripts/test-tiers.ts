@@ -9,7 +9,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT } from './import-graph.ts';
+import { importsOf, ROOT } from './import-graph.ts';
 
 /** What makes a test file an integration test: a module or call that reaches outside the process. */
 export const IO_MARKERS = /from 'node:(child_process|net|http|http2|https|tls|dgram|worker_threads)'|from '(undici|@kubernetes\/client-node|playwright-core)'|cluster\/cluster\.ts|helpers\/(?!snapshot\.ts)|\.listen\(|startProxy|startOperator|buildPushApp|spawn|fetch\(|createServer|startCluster|\.inject\(/;
@@ -26,7 +26,13 @@ export function allTestFiles(dir = join(ROOT, 'test')): string[] {
 }
 
 export const isUnitByName = (file: string): boolean => file.startsWith('test/unit/') || file.endsWith('.unit.test.ts');
-export const doesIo = (file: string): boolean => IO_MARKERS.test(readFileSync(join(ROOT, file), 'utf8'));
+/** Whether a test file, or a test helper it imports (transitively), reaches outside the process. */
+export function doesIo(file: string, seen = new Set<string>()): boolean {
+  if (seen.has(file)) return false;
+  seen.add(file);
+  if (IO_MARKERS.test(readFileSync(join(ROOT, file), 'utf8'))) return true;
+  return importsOf(join(ROOT, file)).some((dep) => dep.startsWith('test/') && /\.[jt]s$/.test(dep) && doesIo(dep, seen));
+}
 
 if (process.argv[1] === import.meta.filename && process.argv[2] === '--run') {
   const unit = allTestFiles().filter(isUnitByName);
