@@ -126,7 +126,7 @@ export class OperatorCore {
    */
   async whenReady(signal?: AbortSignal): Promise<boolean> {
     if (!this.gated) return true;
-    await waitForWake(this.readyWaiters, this.holdMs, signal);
+    await waitForWake(this.readyWaiters, this.holdMs, signal, this.timers);
     return !this.gated && signal?.aborted !== true;
   }
 
@@ -183,7 +183,7 @@ export class OperatorCore {
     // A NACKed version is not sent again: the proxy waits for the next change (as istiod does).
     const wants = (): boolean => s.snapshot.version !== p.version && s.nack?.version !== s.snapshot.version;
     if (!wants()) {
-      const woken = waitForWake(s.waiters, this.holdMs, signal);
+      const woken = waitForWake(s.waiters, this.holdMs, signal, this.timers);
       this.updateConnected();
       await woken;
       s.lastSeen = this.timers.now();
