@@ -10,5 +10,10 @@ export interface Provenance {
   name: string;
 }
 
-/** The application protocol of a listener or cluster. */
-export type Protocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'auto';
+/**
+ * The application protocol of a listener or cluster. Each closed set of values in the
+ * contract is one `as const` list: the type is derived from it and the validator
+ * (common/snapshot-validate.ts) checks against the same list.
+ */
+export const PROTOCOLS = ['http', 'http2', 'grpc', 'tcp', 'tls', 'auto'] as const;
+export type Protocol = (typeof PROTOCOLS)[number];
