@@ -17,7 +17,15 @@ import { composeErrors } from './errors/compose.ts';
 
 export type { ErrorEntry } from './errors/types.ts';
 
-const allEntries: readonly ErrorEntry[] = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors, ...cliErrors, ...composeErrors];
+const allEntries = [...coreErrors, ...crdErrors, ...operatorErrors, ...proxyErrors, ...securityErrors, ...webhookErrors, ...telemetryErrors, ...cliErrors, ...composeErrors] as const;
+
+/** Every catalog code: a typo or an uncatalogued code is a type error where it is written. */
+export type ErrorCode = (typeof allEntries)[number]['code'];
+
+/** Whether `s` is a catalog code (for codes read from outside: NACKs, headers, JSON). */
+export function isErrorCode(s: string): s is ErrorCode {
+  return byCode.has(s);
+}
 
 const byCode = new Map<string, ErrorEntry>();
 for (const entry of allEntries) byCode.set(entry.code, entry);
@@ -28,7 +36,7 @@ export function catalog(): readonly ErrorEntry[] {
 }
 
 /** Looks a code up; throws on an unknown code so a typo fails the first test that hits it. */
-export function errorEntry(code: string): ErrorEntry {
+export function errorEntry(code: ErrorCode): ErrorEntry {
   const entry = byCode.get(code);
   if (entry === undefined) throw new Error(`unknown error code ${code}: add it to common/errors/`);
   return entry;
@@ -36,21 +44,24 @@ export function errorEntry(code: string): ErrorEntry {
 
 /** An Error that carries a catalog code, for throwing across layers. */
 export class MeshletError extends Error {
-  readonly code: string;
+  readonly code: ErrorCode;
   readonly hint: string;
+  /** The HTTP status of an answer carrying this error (the catalog entry's). */
+  readonly status: number;
   readonly path?: string;
-  constructor(code: string, detail?: string, path?: string) {
+  constructor(code: ErrorCode, detail?: string, path?: string) {
     const entry = errorEntry(code);
     super(detail === undefined ? entry.message : `${entry.message}: ${detail}`);
     this.name = 'MeshletError';
     this.code = code;
     this.hint = entry.hint;
+    this.status = entry.status;
     if (path !== undefined) this.path = path;
   }
 }
 
 /** `<message> [CODE]` plus the hint on a second line: how the CLI prints errors. */
-export function formatError(code: string, detail?: string): string {
+export function formatError(code: ErrorCode, detail?: string): string {
   const entry = errorEntry(code);
   const head = detail === undefined ? entry.message : `${entry.message}: ${detail}`;
   return `${head} [${code}]\n  hint: ${entry.hint}`;

@@ -7,6 +7,10 @@
 import { re2 } from './re2.ts';
 import { isIP } from 'node:net';
 import type { ProxySnapshot, StringMatch, WeightedCluster, HeaderOps } from './snapshot.ts';
+import { PROTOCOLS as PROTOCOL_VALUES } from './snapshot/base.ts';
+import { MATCH_TYPES as MATCH_TYPE_VALUES } from './snapshot/routing.ts';
+import { AUTHZ_ACTIONS as AUTHZ_ACTION_VALUES, MTLS_MODES as MTLS_MODE_VALUES } from './snapshot/security.ts';
+import { LB_POLICIES as LB_POLICY_VALUES, TLS_MODES as TLS_MODE_VALUES } from './snapshot/upstream.ts';
 
 export interface SnapshotError {
   /** JSON path of the offending field, e.g. `routes[0].virtualHosts[1].routes[2].action`. */
@@ -19,12 +23,13 @@ export type SnapshotValidation = { ok: true; snapshot: ProxySnapshot } | { ok: f
 
 type Obj = Record<string, unknown>;
 
-const PROTOCOLS = new Set(['http', 'http2', 'grpc', 'tcp', 'tls', 'auto']);
-const LB_POLICIES = new Set(['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH', 'RING_HASH', 'MAGLEV']);
-const TLS_MODES = new Set(['AUTO', 'ISTIO_MUTUAL', 'DISABLE', 'SIMPLE', 'MUTUAL']);
-const MTLS_MODES = new Set(['STRICT', 'PERMISSIVE', 'DISABLE']);
-const AUTHZ_ACTIONS = new Set(['ALLOW', 'DENY', 'AUDIT']);
-const MATCH_TYPES = new Set(['exact', 'prefix', 'regex']);
+// The closed sets come from the contract's own lists (common/snapshot/*.ts), never a copy.
+const PROTOCOLS = new Set<string>(PROTOCOL_VALUES);
+const LB_POLICIES = new Set<string>(LB_POLICY_VALUES);
+const TLS_MODES = new Set<string>(TLS_MODE_VALUES);
+const MTLS_MODES = new Set<string>(MTLS_MODE_VALUES);
+const AUTHZ_ACTIONS = new Set<string>(AUTHZ_ACTION_VALUES);
+const MATCH_TYPES = new Set<string>(MATCH_TYPE_VALUES);
 
 class Checker {
   readonly errors: SnapshotError[] = [];

@@ -5,16 +5,6 @@
  * proxy never parses durations on its hot path.
  */
 
-/** The object that produced an item: used in metric labels, `meshlet explain` and error text. */
-export interface Provenance {
-  /** Kind of the source object, e.g. `VirtualService`, `Service`, `DestinationRule`, or `default`. */
-  kind: string;
-  /** Namespace of the source object (empty for mesh-wide defaults). */
-  namespace: string;
-  /** Name of the source object. */
-  name: string;
-}
-
 /** Who the proxy is, from the downward API. */
 export interface ProxyIdentity {
   /** Unique proxy id: `<pod>.<namespace>`. */
@@ -32,8 +22,6 @@ export interface ProxyIdentity {
   /** SPIFFE identity `spiffe://<trustDomain>/ns/<ns>/sa/<sa>`. */
   spiffeId: string;
 }
-
-export type Protocol = 'http' | 'http2' | 'grpc' | 'tcp' | 'tls' | 'auto';
 
 /** One listening socket or one virtual listener under the capture ports. */
 export interface Listener {
@@ -57,9 +45,11 @@ export interface Listener {
 }
 
 // The parts of the contract, one file per concern; importers keep using this file.
+export type * from './snapshot/base.ts';
 export type * from './snapshot/routing.ts';
 export type * from './snapshot/upstream.ts';
 export type * from './snapshot/security.ts';
+import type { Protocol, Provenance } from './snapshot/base.ts';
 import type { RouteTable, TcpRoute } from './snapshot/routing.ts';
 import type { Cluster, EndpointSet } from './snapshot/upstream.ts';
 import type { AuthzPolicy, PeerAuthenticationSettings } from './snapshot/security.ts';

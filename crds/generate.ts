@@ -1,7 +1,7 @@
 /**
  * `npm run generate`: writes the CRD manifests, TypeScript types and validator tables from the
  * schema source (crds/schema/) into crds/generated/. Never edit those files by hand;
- * test/crds/generated.test.ts fails when they differ from a fresh generation.
+ * test/crds/generated.unit.test.ts fails when they differ from a fresh generation.
  */
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,8 +1,9 @@
 /** Validation results: `{code, level, path, message}` (what status.validationMessages holds). */
+import type { ErrorCode } from '../common/errors.ts';
 
 export interface ValidationMessage {
   /** Stable catalog code, e.g. MESHLET_CRD_WEIGHT. */
-  code: string;
+  code: ErrorCode;
   level: 'error' | 'warning';
   /** JSON path from the object root, e.g. `spec.http[1].route[0].weight`. */
   path: string;
@@ -13,10 +14,10 @@ export interface ValidationMessage {
 /** Collects messages while rule modules walk an object. */
 export class Collector {
   readonly messages: ValidationMessage[] = [];
-  error(code: string, path: string, message: string): void {
+  error(code: ErrorCode, path: string, message: string): void {
     this.messages.push({ code, level: 'error', path, message });
   }
-  warn(code: string, path: string, message: string): void {
+  warn(code: ErrorCode, path: string, message: string): void {
     this.messages.push({ code, level: 'warning', path, message });
   }
 }

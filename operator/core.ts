@@ -3,11 +3,11 @@
  * store changes are debounced into one new immutable World, every known proxy's snapshot
  * is recomputed, and long-poll requests of proxies whose snapshot changed are answered.
  */
-import type { MeshTelemetryConfig } from '../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from './translate/telemetry-settings.ts';
 import type { Logger } from '../common/log.ts';
 import { Store, type StoreChange } from './store/store.ts';
 import { Debouncer } from './store/debounce.ts';
-import { realTimers, type Timers } from './store/timers.ts';
+import { systemClock, type Clock } from '../common/clock.ts';
 import { buildWorld } from './world/build.ts';
 import type { World } from './world/types.ts';
 import { ProxyRegistry, type ProxyStatusRow } from './push/proxies.ts';
@@ -21,7 +21,7 @@ import { waitForWake } from './push/wake.ts';
 export interface CoreOptions {
   log: Logger;
   store?: Store;
-  timers?: Timers;
+  timers?: Clock;
   metrics?: OperatorMetrics;
   rootNamespace?: string;
   /** Longest a config request is held before 304 (30 s). */
@@ -48,7 +48,7 @@ export class OperatorCore {
   readonly metrics: OperatorMetrics;
   readonly proxies = new ProxyRegistry();
   readonly log: Logger;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly debouncer: Debouncer;
   private readonly holdMs: number;
   private readonly rootNamespace: string | undefined;
@@ -67,7 +67,7 @@ export class OperatorCore {
   constructor(opts: CoreOptions) {
     this.log = opts.log;
     this.store = opts.store ?? new Store();
-    this.timers = opts.timers ?? realTimers;
+    this.timers = opts.timers ?? systemClock;
     this.metrics = opts.metrics ?? createOperatorMetrics();
     this.holdMs = opts.holdMs ?? 30_000;
     this.rootNamespace = opts.rootNamespace;
@@ -126,7 +126,7 @@ export class OperatorCore {
    */
   async whenReady(signal?: AbortSignal): Promise<boolean> {
     if (!this.gated) return true;
-    await waitForWake(this.readyWaiters, this.holdMs, signal);
+    await waitForWake(this.readyWaiters, this.holdMs, signal, this.timers);
     return !this.gated && signal?.aborted !== true;
   }
 
@@ -183,7 +183,7 @@ export class OperatorCore {
     // A NACKed version is not sent again: the proxy waits for the next change (as istiod does).
     const wants = (): boolean => s.snapshot.version !== p.version && s.nack?.version !== s.snapshot.version;
     if (!wants()) {
-      const woken = waitForWake(s.waiters, this.holdMs, signal);
+      const woken = waitForWake(s.waiters, this.holdMs, signal, this.timers);
       this.updateConnected();
       await woken;
       s.lastSeen = this.timers.now();

@@ -10,9 +10,9 @@ import { buildPushApp, type ProxyAuthenticator } from './push/server.ts';
 import { issuePushServingCert } from './push/serving-cert.ts';
 import { buildDebugApp } from './debug/server.ts';
 import { LocalDirSource } from './sources/local-dir.ts';
-import type { Timers } from './store/timers.ts';
+import type { Clock } from '../common/clock.ts';
 import type { OperatorMetrics } from './metrics.ts';
-import type { MeshTelemetryConfig } from '../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from './translate/telemetry-settings.ts';
 
 export interface RunOptions {
   log: Logger;
@@ -35,7 +35,7 @@ export interface RunOptions {
   localMode?: { inboundPort: number };
   authenticate?: ProxyAuthenticator;
   holdMs?: number;
-  timers?: Timers;
+  timers?: Clock;
   /** Identity for leader election (defaults to hostname + pid). */
   identity?: string;
   /** Lease timings (ms) for status-writer election. */

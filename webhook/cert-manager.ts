@@ -5,17 +5,13 @@
  * keeps the previous CA as well, so the apiserver trusts old and new while replicas swap.
  */
 import { AdmissionregistrationV1Api, type KubeConfig } from '@kubernetes/client-node';
+import { systemClock, type Clock } from '../common/clock.ts';
 import { MeshletError } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import type { CertStore } from './cert-store.ts';
-import { WEBHOOK_CONFIGURATION } from './constants.ts';
-import { issueServingCert, refreshDelayMs, serviceHosts, type ServingCert } from './serving-cert.ts';
+import { issueServingCert, refreshDelayMs, type ServingCert } from '../common/security/serving-cert.ts';
+import { serviceHosts, WEBHOOK_CONFIGURATION } from './constants.ts';
 import type { TlsMaterial } from './server.ts';
-
-export interface Timers {
-  set: (fn: () => void, ms: number) => unknown;
-  clear: (handle: unknown) => void;
-}
 
 export interface CertManagerOptions {
   kubeConfig: KubeConfig;
@@ -33,11 +29,9 @@ export interface CertManagerOptions {
   retryMs?: number;
   /** Called with the new key and cert after the bundle that trusts them is written. */
   onRotate?: (tls: TlsMaterial) => void;
-  now?: () => number;
-  timers?: Timers;
+  /** Time and timers (certificate dates, refresh and retry delays); default the wall clock. */
+  clock?: Clock;
 }
-
-const realTimers: Timers = { set: (fn, ms) => setTimeout(fn, ms).unref(), clear: (h) => clearTimeout(h as NodeJS.Timeout) };
 
 export class WebhookCertManager {
   private readonly opts: CertManagerOptions;
@@ -53,11 +47,11 @@ export class WebhookCertManager {
   }
 
   private now(): number {
-    return (this.opts.now ?? Date.now)();
+    return this.clock.now();
   }
 
-  private get timers(): Timers {
-    return this.opts.timers ?? realTimers;
+  private get clock(): Clock {
+    return this.opts.clock ?? systemClock;
   }
 
   /** The CA bundle PEM currently published (current CA first, then the previous one). */
@@ -107,7 +101,7 @@ export class WebhookCertManager {
 
   stop(): void {
     this.stopped = true;
-    if (this.timer !== undefined) this.timers.clear(this.timer);
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
   }
 
   private issue(): Promise<ServingCert> {
@@ -158,8 +152,8 @@ export class WebhookCertManager {
 
   private schedule(ms: number, step: () => Promise<void>): void {
     if (this.stopped) return;
-    if (this.timer !== undefined) this.timers.clear(this.timer);
-    this.timer = this.timers.set(() => {
+    if (this.timer !== undefined) this.clock.clearTimeout(this.timer);
+    this.timer = this.clock.setTimeout(() => {
       this.timer = undefined;
       step().then(() => this.scheduleRefresh(), (err: unknown) => this.fail(err));
     }, ms);

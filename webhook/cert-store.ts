@@ -6,7 +6,7 @@
  */
 import { X509Certificate } from 'node:crypto';
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
-import type { ServingCert } from './serving-cert.ts';
+import type { ServingCert } from '../common/security/serving-cert.ts';
 
 export interface StoredCert {
   cert: ServingCert;

@@ -10,6 +10,11 @@ export const WEBHOOK_CONFIGURATION = 'meshlet-sidecar-injector';
 export const TEMPLATE_CONFIGMAP = 'meshlet-sidecar-injector';
 export const TOKEN_AUDIENCE = 'meshlet';
 
+/** The DNS names the apiserver uses to reach the webhook Service `meshlet` in meshlet-system. */
+export function serviceHosts(service = 'meshlet', namespace = INSTALL_NAMESPACE): string[] {
+  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
+}
+
 /** Namespaces never injected, whatever their labels say. */
 export const NEVER_INJECT_NAMESPACES: readonly string[] = ['kube-system', 'meshlet-system'];
 

@@ -4,7 +4,7 @@
  * Bad input is a 400 with a catalog code, never a crash; the certificate can be swapped live.
  */
 import { fastify, LogController, type FastifyInstance, type FastifyPluginAsync, type FastifyPluginCallback } from 'fastify';
-import { MeshletError, errorEntry } from '../common/errors.ts';
+import { MeshletError, errorEntry, type ErrorCode } from '../common/errors.ts';
 import type { Logger } from '../common/log.ts';
 import { handleReview, type AdmissionDeps } from './admission.ts';
 
@@ -27,7 +27,7 @@ export interface WebhookServerOptions {
 
 export const DEFAULT_MAX_BODY_BYTES = 4 * 1024 * 1024;
 
-function errorBody(code: string, detail?: string): { code: string; message: string; hint: string } {
+function errorBody(code: ErrorCode, detail?: string): { code: string; message: string; hint: string } {
   const entry = errorEntry(code);
   return { code, message: detail === undefined ? entry.message : `${entry.message}: ${detail}`, hint: entry.hint };
 }

@@ -6,7 +6,7 @@ import { MeshletError } from '../../common/errors.ts';
 import type { Locality } from '../../common/snapshot.ts';
 import { ConfigClient } from '../../proxy/config/client.ts';
 import { resolveIdentity } from '../../proxy/identity.ts';
-import { seededRandom } from '../../proxy/runtime/random.ts';
+import { seededRandom } from '../../common/clock.ts';
 import { startProxy } from '../../proxy/server.ts';
 import { certManager, tokenAvailable, type CertSource } from '../../proxy/server-security.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';

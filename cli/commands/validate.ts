@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { parseFlags } from '../args.ts';
-import { errorEntry } from '../../common/errors.ts';
+import { errorEntry, type ErrorCode } from '../../common/errors.ts';
 import { isIstioKind, validateObject } from '../../crds/validate.ts';
 import { lineOf } from '../../crds/yaml-positions.ts';
 
@@ -34,7 +34,7 @@ interface Problem {
   file: string;
   line: number;
   object: string;
-  code: string;
+  code: ErrorCode;
   level: 'error' | 'warning';
   path: string;
   message: string;

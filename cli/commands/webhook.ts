@@ -7,7 +7,7 @@ import { parseFlags } from '../args.ts';
 import { createLogger } from '../../common/log.ts';
 import { PORTS } from '../../webhook/constants.ts';
 import { startWebhook } from '../../webhook/run.ts';
-import { serviceHosts } from '../../webhook/serving-cert.ts';
+import { serviceHosts } from '../../webhook/constants.ts';
 import { validatePlugin } from '../../webhook/validate.ts';
 
 const HELP = `Usage: meshlet webhook [flags]

@@ -2,7 +2,7 @@ import type { ErrorEntry } from './types.ts';
 
 /** Codes of the telemetry area: service graph, Prometheus queries, proxy scrapes, `meshlet graph`. */
 export const telemetryErrors = [
-  { code: 'MESHLET_TELEMETRY_PROMETHEUS_QUERY', message: 'the Prometheus query for the service graph failed', hint: 'Check the Prometheus URL given to the operator (--prometheus-url) and that it scrapes the proxies on :15090/stats/prometheus.' },
-  { code: 'MESHLET_TELEMETRY_SCRAPE_FAILED', message: 'could not scrape a proxy\'s stats endpoint', hint: 'The operator reaches each proxy on <pod IP>:15090; check network policies and that the proxy is running. The graph shows the other proxies meanwhile.' },
-  { code: 'MESHLET_TELEMETRY_GRAPH_UNREACHABLE', message: 'could not fetch the service graph from the operator', hint: 'Pass --operator http://<host>:15014 (kubectl -n meshlet-system port-forward svc/meshlet 15014) or start `meshlet local`.' },
+  { code: 'MESHLET_TELEMETRY_PROMETHEUS_QUERY', status: 502, message: 'the Prometheus query for the service graph failed', hint: 'Check the Prometheus URL given to the operator (--prometheus-url) and that it scrapes the proxies on :15090/stats/prometheus.' },
+  { code: 'MESHLET_TELEMETRY_SCRAPE_FAILED', status: 502, message: 'could not scrape a proxy\'s stats endpoint', hint: 'The operator reaches each proxy on <pod IP>:15090; check network policies and that the proxy is running. The graph shows the other proxies meanwhile.' },
+  { code: 'MESHLET_TELEMETRY_GRAPH_UNREACHABLE', status: 503, message: 'could not fetch the service graph from the operator', hint: 'Pass --operator http://<host>:15014 (kubectl -n meshlet-system port-forward svc/meshlet 15014) or start `meshlet local`.' },
 ] as const satisfies readonly ErrorEntry[];

@@ -1,5 +1,7 @@
 /** ProxySnapshot, HTTP and TCP routing: route tables, matches, route actions and policies. */
-import type { Provenance } from '../snapshot.ts';
+import type { Provenance } from './base.ts';
+
+export const MATCH_TYPES = ['exact', 'prefix', 'regex'] as const;
 
 /** An HTTP route table: virtual hosts selected by Host/:authority. */
 export interface RouteTable {
@@ -24,7 +26,7 @@ export interface VirtualHost {
 /** How a string is compared: exact, prefix, or an RE2 regular expression (full match). */
 export interface StringMatch {
   /** Kind of comparison. */
-  type: 'exact' | 'prefix' | 'regex';
+  type: (typeof MATCH_TYPES)[number];
   /** Value compared with (the RE2 pattern for `regex`). */
   value: string;
 }

@@ -1,7 +1,9 @@
 /** ProxySnapshot, inbound security: effective PeerAuthentication and compiled AuthorizationPolicies. */
-import type { Provenance } from '../snapshot.ts';
+import type { Provenance } from './base.ts';
 
-export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+export const MTLS_MODES = ['STRICT', 'PERMISSIVE', 'DISABLE'] as const;
+export type MtlsMode = (typeof MTLS_MODES)[number];
+export const AUTHZ_ACTIONS = ['ALLOW', 'DENY', 'AUDIT'] as const;
 
 /** Effective PeerAuthentication for this workload (most specific already resolved). */
 export interface PeerAuthenticationSettings {
@@ -58,7 +60,7 @@ export interface AuthzPolicy {
   /** `<namespace>/<name>`. */
   name: string;
   /** ALLOW, DENY or AUDIT (CUSTOM is refused at translation). */
-  action: 'ALLOW' | 'DENY' | 'AUDIT';
+  action: (typeof AUTHZ_ACTIONS)[number];
   /** Rules; an empty list matches nothing for ALLOW (allow-nothing) and DENY. */
   rules: AuthzRule[];
   provenance: Provenance;

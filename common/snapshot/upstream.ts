@@ -1,10 +1,13 @@
 /** ProxySnapshot, the upstream side: clusters (balancing, circuit breaking, TLS) and endpoints. */
-import type { Protocol, Provenance } from '../snapshot.ts';
+import type { Protocol, Provenance } from './base.ts';
+
+export const LB_POLICIES = ['ROUND_ROBIN', 'LEAST_REQUEST', 'RANDOM', 'PASSTHROUGH', 'RING_HASH', 'MAGLEV'] as const;
+export const TLS_MODES = ['AUTO', 'ISTIO_MUTUAL', 'DISABLE', 'SIMPLE', 'MUTUAL'] as const;
 
 /** Load-balancing algorithm of a cluster. */
 export interface LoadBalancer {
   /** Algorithm; `RING_HASH`/`MAGLEV` need `hashOn`. */
-  policy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'PASSTHROUGH' | 'RING_HASH' | 'MAGLEV';
+  policy: (typeof LB_POLICIES)[number];
   /** What a consistent hash is computed from. */
   hashOn?:
     | { kind: 'header'; name: string }
@@ -60,7 +63,7 @@ export interface OutlierDetection {
 /** How the proxy talks to a cluster's endpoints. */
 export interface ClusterTls {
   /** `ISTIO_MUTUAL`: mesh mTLS; `DISABLE`: plaintext; `AUTO`: mTLS to endpoints that have a sidecar. */
-  mode: 'AUTO' | 'ISTIO_MUTUAL' | 'DISABLE' | 'SIMPLE' | 'MUTUAL';
+  mode: (typeof TLS_MODES)[number];
   /** SNI to send (SIMPLE/MUTUAL). */
   sni?: string;
 }

@@ -1,4 +1,5 @@
 /** Istio's DestinationRule rules: host, subsets, traffic policies. */
+import type { ErrorCode } from '../../common/errors.ts';
 import { at, idx, isObj, list, numAt, objAt, strAt } from '../messages.ts';
 import type { Obj , Collector} from '../messages.ts';
 import { isIP } from 'node:net';
@@ -21,7 +22,7 @@ function localityProblem(loc: string): string | undefined {
   return undefined;
 }
 
-function checkNonNegative(o: Obj | undefined, keys: readonly string[], path: string, code: string, c: Collector): void {
+function checkNonNegative(o: Obj | undefined, keys: readonly string[], path: string, code: ErrorCode, c: Collector): void {
   if (o === undefined) return;
   for (const k of keys) {
     const v = numAt(o[k]);

@@ -3,12 +3,13 @@
  * it into CRD OpenAPI schemas, TypeScript types and the structural validator's tables, so a
  * field is described exactly once.
  */
+import type { ErrorCode } from '../../common/errors.ts';
 
 /** A CEL rule the apiserver evaluates at `kubectl apply` (x-kubernetes-validations). */
 export interface CelRule {
   rule: string;
   /** Catalog code; the apiserver message carries it as `... [CODE]` so users can grep for it. */
-  code: string;
+  code: ErrorCode;
   message: string;
   /** Path the apiserver reports, relative to the node (e.g. `.redirect`). */
   fieldPath?: string;

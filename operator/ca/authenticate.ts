@@ -7,6 +7,7 @@ import type { TLSSocket } from 'node:tls';
 import { MeshletError } from '../../common/errors.ts';
 import { parseSpiffeUri, spiffeUri, uriSans } from '../../common/spiffe.ts';
 import type { TokenVerifier } from './token-verifier.ts';
+import type { ProxyClaim } from '../translate/identity.ts';
 
 export interface ProxyCaller {
   namespace: string;
@@ -60,37 +61,6 @@ export async function authenticateProxy(request: AuthRequestLike, opts: Authenti
   throw new MeshletError('MESHLET_SECURITY_UNAUTHENTICATED', 'no bearer token and no mesh client certificate');
 }
 
-/** Binds the options once: `(request) => Promise<ProxyCaller>`, the push server's hook. */
-export function createProxyAuthenticator(opts: AuthenticateOptions): (request: AuthRequestLike) => Promise<ProxyCaller> {
-  return (request) => authenticateProxy(request, opts);
-}
-
-/**
- * May `caller` read the config of the proxy `target`? Only its own workload identity:
- * same namespace and service account (and same pod when the token is pod-bound).
- */
-export function mayReadProxyConfig(caller: ProxyCaller, target: { namespace: string; serviceAccount: string; podName?: string }): boolean {
-  if (caller.namespace !== target.namespace || caller.serviceAccount !== target.serviceAccount) return false;
-  return caller.podName === undefined || target.podName === undefined || caller.podName === target.podName;
-}
-
-/** Throws MESHLET_SECURITY_FORBIDDEN (answer 403) unless `mayReadProxyConfig`. */
-export function assertMayReadProxyConfig(caller: ProxyCaller, target: { namespace: string; serviceAccount: string; podName?: string }): void {
-  if (!mayReadProxyConfig(caller, target)) {
-    throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `${caller.spiffeId} asked for ${target.namespace}/${target.serviceAccount}`);
-  }
-}
-
-/** The push server's claim shape (operator/push: ProxyClaim), structurally. */
-export interface PushClaim {
-  name: string;
-  namespace: string;
-  serviceAccount?: string;
-  labels?: Record<string, string>;
-  ip?: string;
-  workload?: string;
-}
-
 /**
  * The push server's `authenticate(request, requested)` hook: proves the caller, refuses a
  * proxy id outside the caller's namespace (or another pod, for pod-bound tokens), and pins
@@ -100,21 +70,21 @@ export interface PushClaim {
  * (see `assertClaimMatchesPod`).
  */
 export function createPushAuthenticate(
-  opts: AuthenticateOptions & { extra?: (request: never, requested: { name: string; namespace: string }) => Partial<PushClaim> },
-): (request: AuthRequestLike, requested: { name: string; namespace: string }) => Promise<PushClaim> {
+  opts: AuthenticateOptions & { extra?: (request: never, requested: { name: string; namespace: string }) => Partial<ProxyClaim> },
+): (request: AuthRequestLike, requested: { name: string; namespace: string }) => Promise<ProxyClaim> {
   return async (request, requested) => {
     const caller = await authenticateProxy(request, opts);
     if (caller.namespace !== requested.namespace || (caller.podName !== undefined && caller.podName !== requested.name)) {
       throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `${caller.spiffeId} asked for proxy ${requested.name}.${requested.namespace}`);
     }
     const stated = opts.extra?.(request as never, requested) ?? {};
-    const claim: PushClaim = { ...stated, name: requested.name, namespace: requested.namespace, serviceAccount: caller.serviceAccount };
+    const claim: ProxyClaim = { ...stated, name: requested.name, namespace: requested.namespace, serviceAccount: caller.serviceAccount };
     return claim;
   };
 }
 
 /** For the operator once it found the pod: its service account must be the proven one. */
-export function assertClaimMatchesPod(claim: PushClaim, podServiceAccount: string | undefined): void {
+export function assertClaimMatchesPod(claim: ProxyClaim, podServiceAccount: string | undefined): void {
   if (podServiceAccount !== undefined && claim.serviceAccount !== undefined && podServiceAccount !== claim.serviceAccount) {
     throw new MeshletError('MESHLET_SECURITY_FORBIDDEN', `pod ${claim.name}.${claim.namespace} runs as ${podServiceAccount}, caller is ${claim.serviceAccount}`);
   }

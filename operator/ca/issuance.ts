@@ -31,8 +31,9 @@ export interface CertificateResponse {
   notAfter: string;
 }
 
-function fail(reply: FastifyReply, status: number, err: MeshletError): FastifyReply {
-  return reply.code(status).header('x-meshlet-error', err.code).send({ code: err.code, message: err.message, hint: err.hint });
+/** The catalog entry of the error's code gives the status. */
+function fail(reply: FastifyReply, err: MeshletError): FastifyReply {
+  return reply.code(err.status).header('x-meshlet-error', err.code).send({ code: err.code, message: err.message, hint: err.hint });
 }
 
 export async function certificatesPlugin(app: FastifyInstance, opts: IssuanceOptions): Promise<void> {
@@ -42,11 +43,11 @@ export async function certificatesPlugin(app: FastifyInstance, opts: IssuanceOpt
     try {
       caller = await authenticateProxy(request, { verifier: opts.verifier, trustDomain: opts.trustDomain });
     } catch (err) {
-      if (err instanceof MeshletError) return fail(reply, 401, err);
+      if (err instanceof MeshletError) return fail(reply, err);
       throw err;
     }
     const body = request.body as { csr?: unknown; ttlSeconds?: unknown } | undefined;
-    if (typeof body?.csr !== 'string') return fail(reply, 400, new MeshletError('MESHLET_SECURITY_BAD_CSR', 'body must be JSON {"csr": "<PEM>"}'));
+    if (typeof body?.csr !== 'string') return fail(reply, new MeshletError('MESHLET_SECURITY_BAD_CSR', 'body must be JSON {"csr": "<PEM>"}'));
     const asked = typeof body.ttlSeconds === 'number' && body.ttlSeconds > 0 ? body.ttlSeconds * 1000 : maxTtl;
     try {
       const issued = await opts.ca().sign(body.csr, caller.spiffeId, Math.min(asked, maxTtl));
@@ -56,7 +57,7 @@ export async function certificatesPlugin(app: FastifyInstance, opts: IssuanceOpt
       };
       return res;
     } catch (err) {
-      if (err instanceof MeshletError) return fail(reply, 400, err);
+      if (err instanceof MeshletError) return fail(reply, err);
       throw err;
     }
   });

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
 import { MeshletError } from '../../common/errors.ts';
-import type { MeshTelemetryConfig } from '../../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from '../translate/telemetry-settings.ts';
 
 /** The telemetry keys of a parsed mesh.yaml (pure); unknown keys are ignored. */
 export function meshTelemetryFrom(doc: unknown): MeshTelemetryConfig {

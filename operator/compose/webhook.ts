@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { Logger } from '../../common/log.ts';
 import { startWebhook, type RunningWebhook } from '../../webhook/run.ts';
-import { serviceHosts } from '../../webhook/serving-cert.ts';
+import { serviceHosts } from '../../webhook/constants.ts';
 import { validatePlugin } from '../../webhook/validate.ts';
 
 export interface ComposedWebhookOptions {

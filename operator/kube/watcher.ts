@@ -7,7 +7,7 @@
 import { makeInformer, type Informer, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from '../../common/log.ts';
 import type { K8sObject } from '../world/objects.ts';
-import type { Timers } from '../store/timers.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { OperatorMetrics } from '../metrics.ts';
 import { kubeJson } from './http.ts';
 import { apiVersionOf, collectionPath, resourceName, type WatchedResource } from './resources.ts';
@@ -33,7 +33,7 @@ export class ResourceWatcher {
   private readonly res: WatchedResource;
   private readonly version: string;
   private readonly sink: WatchSink;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly metrics: OperatorMetrics;
   private readonly log: Logger;
   private readonly backoff: Required<BackoffOptions>;
@@ -45,7 +45,7 @@ export class ResourceWatcher {
   healthy = false;
   missing = false;
 
-  constructor(kc: KubeConfig, res: WatchedResource, version: string, sink: WatchSink, deps: { timers: Timers; metrics: OperatorMetrics; log: Logger; backoff?: BackoffOptions }) {
+  constructor(kc: KubeConfig, res: WatchedResource, version: string, sink: WatchSink, deps: { timers: Clock; metrics: OperatorMetrics; log: Logger; backoff?: BackoffOptions }) {
     this.kc = kc;
     this.res = res;
     this.version = version;

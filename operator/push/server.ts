@@ -54,12 +54,6 @@ export interface PushServerOptions {
   authenticate?: ProxyAuthenticator;
 }
 
-function errorStatus(code: string): number {
-  if (code.endsWith('_FORBIDDEN')) return 403;
-  if (code.endsWith('_UNAUTHENTICATED')) return 401;
-  return code === 'MESHLET_OPERATOR_BAD_REQUEST' ? 400 : 500;
-}
-
 /** Builds (does not start) the HTTPS app; callers may register more routes (e.g. /v1/certificates). */
 export function buildPushApp(core: OperatorCore, opts: PushServerOptions): FastifyInstance {
   const authenticate = opts.authenticate ?? claimFromRequest;
@@ -108,7 +102,7 @@ export function buildPushApp(core: OperatorCore, opts: PushServerOptions): Fasti
       return reply.send(Readable.from(parts, { objectMode: false }));
     } catch (err) {
       const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_CORE_INTERNAL', (err as Error).message);
-      return reply.code(errorStatus(e.code)).header('x-meshlet-error', e.code).send({ code: e.code, message: e.message, hint: e.hint });
+      return reply.code(e.status).header('x-meshlet-error', e.code).send({ code: e.code, message: e.message, hint: e.hint });
     }
   });
   return app;

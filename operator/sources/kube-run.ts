@@ -6,7 +6,7 @@
 import { hostname } from 'node:os';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { OperatorCore } from '../core.ts';
-import type { RunOptions } from '../run.ts';
+import type { Clock } from '../../common/clock.ts';
 import { WATCHED, resourceName } from '../kube/resources.ts';
 import { ListReadiness } from '../kube/readiness.ts';
 import type { WatchSink } from '../kube/watcher.ts';
@@ -14,7 +14,7 @@ import { ResourceWatcher } from '../kube/watcher.ts';
 import { KindAggregator } from '../kube/aggregator.ts';
 import { LeaderElector } from '../status/lease.ts';
 import { StatusWriter } from '../status/writer.ts';
-import { realTimers } from '../store/timers.ts';
+import { systemClock } from '../../common/clock.ts';
 import { ROOT_NAMESPACE } from '../world/objects.ts';
 
 export function loadKubeConfig(path?: string): KubeConfig {
@@ -24,9 +24,18 @@ export function loadKubeConfig(path?: string): KubeConfig {
   return kc;
 }
 
-export async function startKubeSources(core: OperatorCore, opts: RunOptions): Promise<() => Promise<void>> {
+/** The part of `RunOptions` (run.ts) the Kubernetes sources read; run.ts passes its options whole. */
+export interface KubeSourceOptions {
+  kubeconfig?: string;
+  timers?: Clock;
+  identity?: string;
+  lease?: { durationMs?: number; renewMs?: number; retryMs?: number };
+  noStatus?: boolean;
+}
+
+export async function startKubeSources(core: OperatorCore, opts: KubeSourceOptions): Promise<() => Promise<void>> {
   const kc = loadKubeConfig(opts.kubeconfig);
-  const timers = opts.timers ?? realTimers;
+  const timers = opts.timers ?? systemClock;
   const watchers: ResourceWatcher[] = [];
   const names = WATCHED.flatMap((res) => res.versions.map((v) => resourceName(res, v)));
   const readiness = new ListReadiness(names, (r) => {

@@ -5,7 +5,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../../common/log.ts';
-import type { Timers } from '../store/timers.ts';
+import type { Clock } from '../../common/clock.ts';
 import { kubeRequest } from '../kube/http.ts';
 
 export interface LeaseOptions {
@@ -13,7 +13,7 @@ export interface LeaseOptions {
   namespace: string;
   name: string;
   identity: string;
-  timers: Timers;
+  timers: Clock;
   log: Logger;
   durationMs?: number;
   renewMs?: number;

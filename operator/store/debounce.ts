@@ -2,18 +2,18 @@
  * Coalesces bursts of changes: fires `quietMs` after the last change, but never later than
  * `maxMs` after the first one of the burst (100 ms / 1 s, like istiod's push debounce).
  */
-import type { Timers } from './timers.ts';
+import type { Clock } from '../../common/clock.ts';
 
 export interface DebounceOptions {
   quietMs?: number;
   maxMs?: number;
-  timers: Timers;
+  timers: Clock;
 }
 
 export class Debouncer {
   private readonly quietMs: number;
   private readonly maxMs: number;
-  private readonly timers: Timers;
+  private readonly timers: Clock;
   private readonly fire: (firstChangeAt: number) => void;
   private firstAt: number | undefined;
   private handle: unknown;

@@ -8,7 +8,7 @@ import { RE2JS } from 're2js';
 import type { K8sObject } from '../world/objects.ts';
 import { validateObject } from '../../crds/validate.ts';
 import { parseDurationMs } from '../translate/duration.ts';
-import { authorizationPolicyFindings } from '../../common/security/authz-findings.ts';
+import { authorizationPolicyFindings } from './authz-findings.ts';
 import type { AuthorizationPolicySpec, DestinationRuleSpec, IstioHTTPRoute, IstioStringMatch, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
 
 export interface ValidationMessage {

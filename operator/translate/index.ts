@@ -8,7 +8,7 @@
  * sourceLabels/workloadSelector look at, so it is computed once per `outboundKey` and
  * shared (translateOutbound + assemble); the version hashes the parts' hashes.
  */
-import { effectiveTelemetry } from '../../proxy/telemetry/settings.ts';
+import { effectiveTelemetry } from './telemetry-settings.ts';
 import type { Listener, ProxyIdentity, ProxySnapshot } from '../../common/snapshot.ts';
 import type { World } from '../world/types.ts';
 import { createHash } from 'node:crypto';

@@ -3,7 +3,7 @@
  * EndpointSlices (with their Pods) and WorkloadEntries (selected by Service selectors),
  * sorts everything, hashes and freezes it. Pure: the same objects give the same World.
  */
-import type { MeshTelemetryConfig } from '../../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from '../translate/telemetry-settings.ts';
 import { createHash } from 'node:crypto';
 import type { K8sObject } from './objects.ts';
 import { DOMAIN_SUFFIX, ROOT_NAMESPACE } from './objects.ts';

@@ -39,10 +39,6 @@ export function isMeshKind(kind: string): kind is MeshKind {
   return (MESH_KINDS as readonly string[]).includes(kind);
 }
 
-export function isWorldKind(kind: string): kind is WorldKind {
-  return (WORLD_KINDS as readonly string[]).includes(kind);
-}
-
 /** Store key: `Kind/namespace/name` (cluster-scoped kinds have an empty namespace). */
 export function objectKey(obj: { kind: string; metadata: { name: string; namespace?: string } }): string {
   return `${obj.kind}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;

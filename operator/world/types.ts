@@ -3,7 +3,7 @@
  * Built from raw objects by build.ts; identical inputs (in any order) give the same hash.
  */
 import type { Protocol } from '../../common/snapshot.ts';
-import type { MeshTelemetryConfig } from '../../proxy/telemetry/settings.ts';
+import type { MeshTelemetryConfig } from '../translate/telemetry-settings.ts';
 import type { AuthorizationPolicySpec, DestinationRuleSpec, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
 
 export interface WorldMeta {

@@ -6,13 +6,14 @@
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { ConfigStore } from '../config/store.ts';
+import { clusterViews } from '../resilience/cluster-guard.ts';
 import { renderClusters, renderStats } from '../resilience/stats.ts';
 
 export interface AdminDeps {
   store: ConfigStore;
   isReady: () => boolean;
   quit: () => void;
-  /** Serves `/stats/prometheus`, streaming: a scrape must not hold the event loop (issue 12). */
+  /** Serves `/stats/prometheus`, streaming: a scrape must not hold the event loop. */
   metrics: (req: IncomingMessage, res: ServerResponse) => void;
   /** Workload cert and roots (never keys); empty without mTLS. */
   secrets?: () => unknown[];
@@ -56,9 +57,9 @@ export function createAdminServer(d: AdminDeps): Server {
       d.quit();
       return;
     }
-    // Issue 8: per-cluster resilience counters (Envoy's /stats and /clusters text).
-    if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
-    if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters());
+    // Per-cluster resilience counters (Envoy's /stats and /clusters text).
+    if (path === '/stats' && req.method === 'GET') return send(res, 200, renderStats(clusterViews(d.store.state.current?.clusters.values() ?? []), new URL(req.url ?? '/', 'http://x').searchParams.get('filter') ?? undefined));
+    if (path === '/clusters' && req.method === 'GET') return send(res, 200, renderClusters(clusterViews(d.store.state.current?.clusters.values() ?? [])));
     if (path === '/stats/prometheus') return d.metrics(req, res);
     send(res, 404, 'not found\n');
   });

@@ -1,5 +1,6 @@
 /** ROUND_ROBIN (smooth weighted), RANDOM (weighted) and LEAST_REQUEST (power of two choices). */
-import type { Balancer, EndpointState, Random } from './types.ts';
+import type { Random } from '../../common/clock.ts';
+import type { Balancer, EndpointState } from './types.ts';
 
 function allEqual(eps: readonly EndpointState[]): boolean {
   return eps.every((e) => e.endpoint.weight === eps[0]!.endpoint.weight);

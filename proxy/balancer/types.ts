@@ -1,4 +1,5 @@
 /** Load-balancer contracts. Balancers are built once per snapshot per cluster. */
+import type { Random } from '../../common/clock.ts';
 import type { Endpoint } from '../../common/snapshot.ts';
 
 /** Runtime state of one endpoint, shared by the balancer and the forwarder. */
@@ -11,8 +12,6 @@ export interface EndpointState {
   /** Pool key, cached by the pool registry. */
   poolKey?: string;
 }
-
-export type Random = () => number;
 
 export interface Balancer {
   /** Picks an endpoint; `hash` is the consistent-hash key's hash when the policy uses one. */

@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Readable } from 'node:stream';
 import type { Socket } from 'node:net';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { ErrorCode } from '../../common/errors.ts';
 import type { Cluster, Route, RouteMatch, WeightedCluster } from '../../common/snapshot.ts';
 import type { Balancer, EndpointState } from '../balancer/index.ts';
 import type { RequestAttrs } from '../routing/attrs.ts';
@@ -37,7 +38,7 @@ export interface ProxyFailure {
   /** Envoy response flag: UF, UC, UH, NR, UO, UT, URX, DI, FI, RBAC... */
   flag: string;
   /** `MESHLET_PROXY_*` catalog code, sent as `x-meshlet-error`. */
-  code: string;
+  code: ErrorCode;
   /** HTTP status to answer with when nothing was sent yet. */
   status: number;
   /** Underlying error, for debug logs. */

@@ -2,14 +2,14 @@
  * Applies snapshots: validate, compile, swap atomically. A snapshot that fails validation
  * or compilation changes nothing and is reported as a NACK with a catalog code.
  */
-import { errorEntry } from '../../common/errors.ts';
+import { errorEntry, type ErrorCode } from '../../common/errors.ts';
 import type { ProxySnapshot } from '../../common/snapshot.ts';
 import { validateSnapshot } from '../../common/snapshot-validate.ts';
 import type { ProxyState } from '../http/handle-request.ts';
 import { compileSnapshot, type CompileOptions } from '../runtime/compile-snapshot.ts';
 import type { PoolRegistry } from '../upstream/pools.ts';
 
-export type ApplyResult = { ok: true; version: string } | { ok: false; version: string; code: string; error: string };
+export type ApplyResult = { ok: true; version: string } | { ok: false; version: string; code: ErrorCode; error: string };
 
 export interface NackRecord {
   version: string;
@@ -63,7 +63,7 @@ export class ConfigStore {
   private swap(s: ProxySnapshot): ApplyResult {
     let rt;
     try {
-      rt = compileSnapshot(s, this.opts);
+      rt = compileSnapshot(s, this.opts, this.state.current);
     } catch (err) {
       return this.nack(s.version, 'MESHLET_PROXY_CONFIG_COMPILE', (err as Error).message);
     }
@@ -73,7 +73,7 @@ export class ConfigStore {
     return { ok: true, version: s.version };
   }
 
-  private nack(version: string, code: string, error: string): ApplyResult {
+  private nack(version: string, code: ErrorCode, error: string): ApplyResult {
     errorEntry(code);
     this.lastNack = { version, code, error, at: new Date().toISOString() };
     return { ok: false, version, code, error };

@@ -1,8 +1,8 @@
 /**
- * The built-in features in chain order. Issue 8 and later slot theirs in here:
- * metrics → tracing → authz → cors → fault → rewrite → headers → mirror → timeout → retry → terminal.
+ * The built-in features and their order in every route's chain: `CHAIN_ORDER` is the one
+ * statement of it (proxy/chain/README.md shows it, and a test keeps the two equal).
  */
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { Feature, Handler } from '../chain/types.ts';
 import type { PoolRegistry } from '../upstream/pools.ts';
 import { withoutHeader } from '../http/headers.ts';
@@ -17,11 +17,24 @@ import type { CompiledAuthz } from '../security/authz.ts';
 import { peerInfo } from '../security/peer.ts';
 import { applyXfcc, XFCC } from '../security/xfcc.ts';
 
-/** `security`: the per-snapshot inbound security step (XFCC + authz), after telemetry. */
+/** Outermost first; the terminal (forward, redirect or direct response) comes after the last. */
+export const CHAIN_ORDER = ['telemetry', 'security', 'cors', 'fault', 'rewrite', 'headers', 'mirror', 'timeout', 'retry'] as const;
+
+/** `security`: the per-snapshot inbound security step (XFCC + authz), when there is one. */
 export function builtinFeatures(pools: PoolRegistry, random: Random, security?: Feature): Feature[] {
   const r = resilienceFeatures({ random });
-  const sec = security === undefined ? [] : [security];
-  return [telemetryFeature(proxyTelemetry), ...sec, corsFeature, r.fault, rewriteFeature, headerOpsFeature, mirrorFeature(pools, random), r.timeout, r.retry];
+  const byName: Record<(typeof CHAIN_ORDER)[number], Feature | undefined> = {
+    telemetry: telemetryFeature(proxyTelemetry),
+    security,
+    cors: corsFeature,
+    fault: r.fault,
+    rewrite: rewriteFeature,
+    headers: headerOpsFeature,
+    mirror: mirrorFeature(pools, random),
+    timeout: r.timeout,
+    retry: r.retry,
+  };
+  return CHAIN_ORDER.map((name) => byName[name]).filter((f): f is Feature => f !== undefined);
 }
 
 export interface InboundSecurityOptions extends AuthzFeatureOptions {

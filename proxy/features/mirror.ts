@@ -6,7 +6,7 @@
  */
 import { PassThrough } from 'node:stream';
 import type { Dispatcher } from 'undici';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { ClusterRuntime, Feature, Headers, RequestContext } from '../chain/types.ts';
 import type { PoolRegistry } from '../upstream/pools.ts';
 import { hasBody } from '../upstream/forward.ts';

@@ -1,5 +1,6 @@
 /** The default ResponseSink: writes the upstream response to the downstream response. */
-import type { DownstreamResponse, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
+import type { DownstreamResponse, Headers, ProxyFailure, ResponseSink, Resumable } from '../chain/types.ts';
+import { addFlag } from '../chain/flags.ts';
 import { localReply } from './local-reply.ts';
 
 /** One object per request, no closures (only a wait for drain makes one). */
@@ -30,7 +31,7 @@ class DownstreamSink implements ResponseSink {
   fail(f: ProxyFailure, started: boolean): void {
     const ctx = this.#ctx;
     const res = ctx.res;
-    ctx.flags = ctx.flags === '' ? f.flag : `${ctx.flags},${f.flag}`;
+    addFlag(ctx, f.flag);
     // After the status line went out the only honest signal left is to reset the stream.
     if (started || res.headersSent) res.destroy();
     else localReply(res, f.status, ctx.flags, f.code);
@@ -39,9 +40,4 @@ class DownstreamSink implements ResponseSink {
 
 export function downstreamSink(ctx: { res: DownstreamResponse; flags: string }): ResponseSink {
   return new DownstreamSink(ctx);
-}
-
-/** Adds a flag to a context. */
-export function addFlag(ctx: RequestContext, flag: string): void {
-  ctx.flags = ctx.flags === '' ? flag : `${ctx.flags},${flag}`;
 }

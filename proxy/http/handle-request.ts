@@ -2,7 +2,7 @@
  * Entry of every HTTP request (HTTP/1.1 and HTTP/2): find the listener and route in the
  * current snapshot, build the context, pick the destination and run the route's chain.
  */
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { DownstreamRequest, DownstreamResponse, RequestContext } from '../chain/types.ts';
 import { matchRoute } from '../routing/match.ts';
 import { inboundListener, outboundListener, type RouteEntry, type SnapshotRuntime } from '../runtime/compile-snapshot.ts';

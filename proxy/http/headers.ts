@@ -9,6 +9,16 @@ const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'tra
 const REQUEST_DROP = new Set([...HOP_BY_HOP, 'expect']);
 
 /**
+ * The header names a `Connection` header lists (lower-cased, RFC 9110 §7.6.1), which a proxy
+ * drops with the hop-by-hop ones; undefined for none (the common `keep-alive` and `close`
+ * skip the split). Several `Connection` lines are one comma-separated list.
+ */
+function connectionNamed(conn: string | string[] | undefined): Set<string> | undefined {
+  if (conn === undefined || conn === '' || conn === 'keep-alive' || conn === 'close') return undefined;
+  return new Set((typeof conn === 'string' ? conn : conn.join(',')).toLowerCase().split(',').map((s) => s.trim()));
+}
+
+/**
  * Copies downstream request headers for the upstream: drops hop-by-hop headers (and those
  * named in `Connection`) and HTTP/2 pseudo-headers, keeps `te: trailers` (gRPC needs it),
  * sets `host`, appends the peer to `x-forwarded-for`, sets `x-forwarded-proto` and mints
@@ -16,8 +26,7 @@ const REQUEST_DROP = new Set([...HOP_BY_HOP, 'expect']);
  */
 export function upstreamHeaders(src: Record<string, string | string[] | undefined>, authority: string, remoteAddress: string, scheme: string): Headers {
   const out: Headers = {};
-  const conn = src.connection;
-  const named = typeof conn === 'string' && conn !== '' && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const named = connectionNamed(src.connection);
   for (const k in src) {
     const v = src[k];
     if (v === undefined || k.charCodeAt(0) === 58 /* ':' */ || REQUEST_DROP.has(k) || named?.has(k) === true) continue;
@@ -48,8 +57,7 @@ export function withoutHeader(h: Headers, name: string): Headers {
  * deleting turns the object into a slow dictionary, which every later reader pays for.
  */
 export function stripResponseHopByHop(h: Headers): Headers {
-  const conn = h.connection;
-  const named = typeof conn === 'string' && conn !== 'keep-alive' && conn !== 'close' ? new Set(conn.toLowerCase().split(',').map((s) => s.trim())) : undefined;
+  const named = connectionNamed(h.connection);
   const out: Headers = {};
   for (const k in h) {
     if (HOP_BY_HOP.has(k) || named?.has(k) === true) continue;

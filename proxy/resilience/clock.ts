@@ -1,15 +1,8 @@
 /**
- * Time for the resilience features, injectable so backoff, timeouts, ejection times and
- * intervals are tested on a fake clock instead of the wall clock.
+ * The proxy's `Clock` (common/clock.ts) for the resilience features: monotonic, and built for
+ * the many short timers of the request path that are almost always cancelled.
  */
-export type TimerHandle = unknown;
-
-export interface Clock {
-  /** Milliseconds, monotonic. */
-  now(): number;
-  setTimeout(cb: () => void, ms: number): TimerHandle;
-  clearTimeout(h: TimerHandle): void;
-}
+import type { Clock } from '../../common/clock.ts';
 
 interface Entry {
   at: number;
@@ -74,37 +67,3 @@ export const realClock: Clock = {
     e.queue?.remove(e);
   },
 };
-
-/** A manual clock for tests: `advance(ms)` fires due timers in order. */
-export class ManualClock implements Clock {
-  private t = 0;
-  private seq = 0;
-  private timers = new Map<number, { at: number; cb: () => void }>();
-  now(): number {
-    return this.t;
-  }
-  setTimeout(cb: () => void, ms: number): TimerHandle {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + Math.max(0, ms), cb });
-    return id;
-  }
-  clearTimeout(h: TimerHandle): void {
-    this.timers.delete(h as number);
-  }
-  /** Timers still pending (for assertions). */
-  get pending(): number {
-    return this.timers.size;
-  }
-  advance(ms: number): void {
-    const until = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; cb: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= until && (next === undefined || e[1].at < next[1].at)) next = e;
-      if (next === undefined) break;
-      this.timers.delete(next[0]);
-      this.t = next[1].at;
-      next[1].cb();
-    }
-    this.t = until;
-  }
-}

@@ -2,15 +2,19 @@
  * The resilience state of one ClusterRuntime (built once per snapshot): circuit breaker,
  * outlier detector, counters. Three seams reach it: `attachResilience` (clusters.ts, at
  * compile time), `pickEndpoint` and `admitUpstream` (the forward terminal, per request).
+ * The state lives on the runtime object itself, not in a module-level map: what a snapshot
+ * swap carries over (ejections, counters) is handed from the previous runtime of the same
+ * cluster, and a cluster that goes away is dropped with its runtime.
  */
 import type { Balancer, EndpointState } from '../balancer/index.ts';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { ClusterRuntime, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import { announceAbort, isCancelled, triedOf, type Abortable, type AbortableSink } from './attempt-state.ts';
 import { CircuitBreaker } from './circuit-breaker.ts';
-import { realClock, type Clock } from './clock.ts';
+import type { Clock } from '../../common/clock.ts';
+import { realClock } from './clock.ts';
 import { OutlierDetector, type Outcome } from './outlier.ts';
-import { clusterStats, registerHostView, type ClusterStats } from './stats.ts';
+import { newClusterStats, type ClusterStats, type ClusterView } from './stats.ts';
 
 export interface ClusterGuard {
   breaker: CircuitBreaker;
@@ -20,47 +24,59 @@ export interface ClusterGuard {
   active: boolean;
 }
 
-const guards = new WeakMap<ClusterRuntime, ClusterGuard>();
-/** The detector most recently built per cluster (and protocol), for carrying state across snapshots. */
-const lastDetector = new Map<string, OutlierDetector<EndpointState>>();
-let clock: Clock = realClock;
+/** A runtime with its guard, set once by `attachResilience`. */
+type Guarded = ClusterRuntime & { resilience?: ClusterGuard };
 
-/** Tests of the pure parts inject a clock; the proxy uses the real one. */
-export function setResilienceClock(c: Clock): void {
-  clock = c;
-}
+const clock: Clock = realClock;
 
 export function guardOf(cl: ClusterRuntime): ClusterGuard | undefined {
-  return guards.get(cl);
+  return (cl as Guarded).resilience;
 }
 
-/** Compile time: builds the guard and, with outlier detection, rebuilds the balancer over the hosts not ejected. */
-export function attachResilience(cl: ClusterRuntime, rebuild: (eps: EndpointState[]) => Balancer): void {
-  const stats = clusterStats(cl.cluster.name);
+/**
+ * Compile time: builds the guard and, with outlier detection, rebuilds the balancer over the
+ * hosts not ejected. `previous` is the same cluster's runtime in the snapshot being replaced
+ * (its counters and, with the same settings, its ejections carry over); `stats` is given
+ * when another runtime of the cluster (the HTTP/2 twin's sibling) already owns the counters.
+ */
+export function attachResilience(cl: ClusterRuntime, rebuild: (eps: EndpointState[]) => Balancer, previous?: ClusterRuntime, shared?: ClusterStats): void {
+  const prev = previous === undefined ? undefined : guardOf(previous);
+  const stats = shared ?? prev?.stats ?? newClusterStats();
   const breaker = new CircuitBreaker(cl.cluster.connectionPool, cl.h2, stats);
   const od = cl.cluster.outlierDetection;
   const enabled = od !== undefined && (od.consecutive5xxErrors > 0 || od.consecutiveGatewayErrors > 0 || od.consecutiveLocalOriginFailures > 0);
   const detector = enabled ? new OutlierDetector(od, cl.endpoints, clock, stats) : undefined;
-  const twinKey = `${cl.cluster.name}|${cl.h2 ? 'h2' : 'h1'}`;
   if (detector !== undefined) {
     // A new snapshot rebuilds every cluster: keep the ejections of the one it replaces.
-    const prev = lastDetector.get(twinKey);
-    if (prev !== undefined && prev.sameConfig(od!)) detector.adopt(prev, (e) => e.key);
-    lastDetector.set(twinKey, detector);
+    const before = prev?.detector;
+    if (before !== undefined && before.sameConfig(od!)) detector.adopt(before, (e) => e.key);
     detector.onChange = () => {
       cl.balancer = rebuild(detector.available().hosts);
     };
     if (detector.ejectedCount > 0) detector.onChange();
-    registerHostView(cl.cluster.name, () =>
-      cl.endpoints.map((e) => {
-        const s = detector.hostState(e);
-        return `${e.key}::health_flags::${s?.ejected === true ? '/failed_outlier_check' : 'healthy'}::ejections::${s?.ejections ?? 0}::rq_active::${e.active}`;
-      }),
-    );
-  } else {
-    lastDetector.delete(twinKey);
   }
-  guards.set(cl, { breaker, detector, stats, active: breaker.limited || detector !== undefined });
+  (cl as Guarded).resilience = { breaker, detector, stats, active: breaker.limited || detector !== undefined };
+}
+
+/** The admin views' picture of the clusters of the current snapshot (twins share the counters). */
+export function clusterViews(clusters: Iterable<ClusterRuntime>): ClusterView[] {
+  const views: ClusterView[] = [];
+  for (const cl of clusters) {
+    const g = guardOf(cl);
+    if (g === undefined) continue;
+    const runtimes = cl.h2Twin === undefined ? [cl] : [cl, cl.h2Twin];
+    views.push({ name: cl.cluster.name, stats: g.stats, hosts: () => runtimes.flatMap(hostLines) });
+  }
+  return views;
+}
+
+function hostLines(cl: ClusterRuntime): string[] {
+  const detector = guardOf(cl)?.detector;
+  if (detector === undefined) return [];
+  return cl.endpoints.map((e) => {
+    const s = detector.hostState(e);
+    return `${e.key}::health_flags::${s?.ejected === true ? '/failed_outlier_check' : 'healthy'}::ejections::${s?.ejections ?? 0}::rq_active::${e.active}`;
+  });
 }
 
 /**
@@ -69,7 +85,7 @@ export function attachResilience(cl: ClusterRuntime, rebuild: (eps: EndpointStat
  * locality unless `retryRemoteLocalities` lets the retry leave it.
  */
 export function pickEndpoint(cl: ClusterRuntime, ctx: RequestContext, random: Random, hash: number | undefined): EndpointState | undefined {
-  const g = guards.get(cl);
+  const g = guardOf(cl);
   g?.detector?.tick();
   const t = triedOf(ctx);
   let ep = cl.balancer.pick(random, hash);
@@ -142,7 +158,7 @@ const OVERFLOW: ProxyFailure = { flag: 'UO', code: 'MESHLET_PROXY_UPSTREAM_OVERF
  * and wraps the sink for slot release and outlier accounting. `send` dispatches for real.
  */
 export function admitUpstream<C extends ClusterRuntime>(cl: C, ctx: RequestContext, ep: EndpointState, send: (ctx: RequestContext, cl: C, ep: EndpointState) => void): void {
-  const g = guards.get(cl);
+  const g = guardOf(cl);
   if (g !== undefined) g.stats.upstream_rq_total++;
   if (g === undefined || !g.active) {
     send(ctx, cl, ep);

@@ -5,9 +5,11 @@
  * injected so percentages and delays are testable without the wall clock.
  */
 import type { Fault } from '../../common/snapshot.ts';
+import { addFlag } from '../chain/flags.ts';
 import type { Feature, RequestContext } from '../chain/types.ts';
-import type { Clock } from './clock.ts';
-import { clusterStats, type ClusterStats } from './stats.ts';
+import type { Clock } from '../../common/clock.ts';
+import { guardOf } from './cluster-guard.ts';
+import type { ClusterStats } from './stats.ts';
 
 /** gRPC status names as Istio's `grpcStatus` takes them. */
 const GRPC_CODES: Record<string, number> = {
@@ -27,9 +29,6 @@ export function hit(percentage: number, random: () => number): boolean {
   return percentage >= 100 || (percentage > 0 && random() * 100 < percentage);
 }
 
-function addFlag(ctx: RequestContext, flag: string): void {
-  ctx.flags = ctx.flags === '' ? flag : `${ctx.flags},${flag}`;
-}
 
 function abort(ctx: RequestContext, f: NonNullable<Fault['abort']>, stats: ClusterStats | undefined): void {
   if (stats !== undefined) stats.fault_aborts_injected++;
@@ -47,7 +46,7 @@ export function faultFeature(random: () => number, clock: Clock): Feature {
     const fault = rt.route.fault;
     if (fault === undefined || (fault.delay === undefined && fault.abort === undefined)) return next;
     const { delay, abort: ab } = fault;
-    const stats = rt.destinations[0] === undefined ? undefined : clusterStats(rt.destinations[0].cluster.cluster.name);
+    const stats = rt.destinations[0] === undefined ? undefined : guardOf(rt.destinations[0].cluster)?.stats;
     const after = (ctx: RequestContext): void => {
       if (ab !== undefined && hit(ab.percentage, random)) abort(ctx, ab, stats);
       else next(ctx);

@@ -1,8 +1,9 @@
 /** The resilience features, for registration in proxy/features/index.ts. */
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { Feature } from '../chain/types.ts';
 import { RETRY_BUFFER_LIMIT } from './body-tape.ts';
-import { realClock, type Clock } from './clock.ts';
+import type { Clock } from '../../common/clock.ts';
+import { realClock } from './clock.ts';
 import { faultFeature } from './fault.ts';
 import { retryFeature } from './retry.ts';
 import { timeoutFeature } from './timeout.ts';

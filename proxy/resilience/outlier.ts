@@ -6,7 +6,7 @@
  * no timers to leak) bring ejected hosts back and decay the ejection multiplier.
  */
 import type { OutlierDetection } from '../../common/snapshot.ts';
-import type { Clock } from './clock.ts';
+import type { Clock } from '../../common/clock.ts';
 import type { ClusterStats } from './stats.ts';
 
 /** Envoy's default max_ejection_time. */

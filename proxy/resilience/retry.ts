@@ -11,10 +11,11 @@ import type { Feature, Handler, Headers, ProxyFailure, RequestContext, ResponseS
 import { hasBody } from '../upstream/forward.ts';
 import { announceAbort, isCancelled, setTried, type Abortable, type AbortableSink, type Tried } from './attempt-state.ts';
 import { BodyTape } from './body-tape.ts';
-import type { Clock, TimerHandle } from './clock.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
+import { addFlag } from '../chain/flags.ts';
 import { guardOf } from './cluster-guard.ts';
 import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retriableResponse, type CompiledRetry } from './retry-policy.ts';
-import { clusterStats, type ClusterStats } from './stats.ts';
+import type { ClusterStats } from './stats.ts';
 
 /** Error codes of aborts the retry makes itself (the cluster guard reads them). */
 export const ABANDONED_CODE = 'ERR_ATTEMPT_ABANDONED';
@@ -22,10 +23,6 @@ export const PER_TRY_TIMEOUT_CODE = 'ERR_PER_TRY_TIMEOUT';
 const UT: ProxyFailure = { flag: 'UT', code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', status: 504 };
 
 type Verdict = 'retry' | 'exhausted' | 'overflow' | 'no';
-
-function withFlag(flags: string, f: string): string {
-  return flags === '' ? f : `${flags},${f}`;
-}
 
 class Attempt implements AbortableSink {
   readonly run: RetryRun;
@@ -82,8 +79,9 @@ class RetryRun {
     this.env = env;
     this.outer = ctx.sink;
     const cl = ctx.destination?.cluster;
-    this.stats = cl === undefined ? undefined : clusterStats(cl.cluster.name);
-    this.breaker = cl === undefined ? undefined : guardOf(cl)?.breaker;
+    const g = cl === undefined ? undefined : guardOf(cl);
+    this.stats = g?.stats;
+    this.breaker = g?.breaker;
   }
 
   begin(): void {
@@ -161,7 +159,7 @@ class RetryRun {
     }
     const flag = v === 'exhausted' ? 'URX' : v === 'overflow' ? 'UO' : '';
     if (flag !== '') {
-      this.ctx.flags = withFlag(this.ctx.flags, flag);
+      addFlag(this.ctx, flag);
       headers['x-meshlet-flags'] = this.ctx.flags;
     }
     // From here the attempt streams straight through (data/end/fail of a committed attempt).

@@ -1,7 +1,8 @@
 /**
  * Per-cluster resilience counters, named as Envoy's cluster stats (`cluster.<name>.<stat>`),
- * served on the admin port at `/stats` and `/clusters`. Kept per cluster name for the life
- * of the process, so they survive snapshot swaps (as Envoy's stats do).
+ * served on the admin port at `/stats` and `/clusters`. Owned by the cluster's runtime object
+ * (cluster-guard.ts): a snapshot that keeps a cluster hands its counters to the new runtime, so
+ * they survive swaps (as Envoy's stats do); a cluster that goes away takes them along.
  */
 export interface ClusterStats {
   upstream_rq_total: number;
@@ -26,7 +27,8 @@ export interface ClusterStats {
   fault_aborts_injected: number;
 }
 
-const zero = (): ClusterStats => ({
+/** Fresh counters for a cluster that the previous snapshot did not have. */
+export const newClusterStats = (): ClusterStats => ({
   upstream_rq_total: 0, upstream_rq_5xx: 0, upstream_rq_retry: 0, upstream_rq_retry_success: 0, upstream_rq_retry_overflow: 0, upstream_rq_retry_limit_exceeded: 0,
   upstream_rq_timeout: 0, upstream_rq_per_try_timeout: 0, upstream_rq_pending_overflow: 0, upstream_cx_overflow: 0, upstream_cx_connect_fail: 0, upstream_rq_reset: 0,
   outlier_detection_ejections_enforced_total: 0, outlier_detection_ejections_enforced_consecutive_5xx: 0, outlier_detection_ejections_enforced_consecutive_gateway_failure: 0,
@@ -34,36 +36,28 @@ const zero = (): ClusterStats => ({
   fault_delays_injected: 0, fault_aborts_injected: 0,
 });
 
-const all = new Map<string, ClusterStats>();
-
-/** The counters of a cluster (created on first use). Call at compose time and keep the object. */
-export function clusterStats(name: string): ClusterStats {
-  let s = all.get(name);
-  if (s === undefined) all.set(name, (s = zero()));
-  return s;
-}
-
-/** Host-level view for `/clusters`: filled in by the cluster guards. */
-export type HostLines = () => string[];
-const hostViews = new Map<string, HostLines>();
-export function registerHostView(cluster: string, view: HostLines): void {
-  hostViews.set(cluster, view);
+/** What the admin views show of one cluster of the current snapshot. */
+export interface ClusterView {
+  name: string;
+  stats: ClusterStats;
+  /** Host-level lines (`<host>::<field>::<value>…`), with outlier detection. */
+  hosts: () => string[];
 }
 
 /** Envoy's `/stats` text: `cluster.<name>.<stat>: <value>`, sorted. */
-export function renderStats(filter?: string): string {
+export function renderStats(views: Iterable<ClusterView>, filter?: string): string {
   const lines: string[] = [];
-  for (const [name, s] of all) for (const [k, v] of Object.entries(s)) lines.push(`cluster.${name}.${k}: ${v}`);
+  for (const { name, stats } of views) for (const [k, v] of Object.entries(stats)) lines.push(`cluster.${name}.${k}: ${v}`);
   lines.sort();
   return `${(filter === undefined || filter === '' ? lines : lines.filter((l) => l.includes(filter))).join('\n')}\n`;
 }
 
 /** Envoy's `/clusters` text: per host `<cluster>::<host>::<field>::<value>` plus the counters. */
-export function renderClusters(): string {
+export function renderClusters(views: Iterable<ClusterView>): string {
   const lines: string[] = [];
-  for (const [name, s] of all) {
-    for (const [k, v] of Object.entries(s)) lines.push(`${name}::${k}::${v}`);
-    for (const l of hostViews.get(name)?.() ?? []) lines.push(`${name}::${l}`);
+  for (const { name, stats, hosts } of views) {
+    for (const [k, v] of Object.entries(stats)) lines.push(`${name}::${k}::${v}`);
+    for (const l of hosts()) lines.push(`${name}::${l}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -12,8 +12,8 @@
 import type { Feature, Headers, ProxyFailure, RequestContext, ResponseSink, Resumable } from '../chain/types.ts';
 import { hasBody } from '../upstream/forward.ts';
 import { cancel, type Abortable, type AbortableSink } from './attempt-state.ts';
-import type { Clock, TimerHandle } from './clock.ts';
-import { clusterStats } from './stats.ts';
+import type { Clock, TimerHandle } from '../../common/clock.ts';
+import { guardOf } from './cluster-guard.ts';
 
 export const ROUTE_TIMEOUT_CODE = 'ERR_ROUTE_TIMEOUT';
 const UT: ProxyFailure = { flag: 'UT', code: 'MESHLET_PROXY_UPSTREAM_TIMEOUT', status: 504 };
@@ -41,8 +41,9 @@ class RouteTimer implements AbortableSink {
   private expire(): void {
     if (this.finished) return;
     this.finished = true;
-    const name = this.ctx.destination?.cluster.cluster.name;
-    if (name !== undefined) clusterStats(name).upstream_rq_timeout++;
+    const cl = this.ctx.destination?.cluster;
+    const stats = cl === undefined ? undefined : guardOf(cl)?.stats;
+    if (stats !== undefined) stats.upstream_rq_timeout++;
     cancel(this.ctx);
     this.upstream?.abort(Object.assign(new Error('route timeout'), { code: ROUTE_TIMEOUT_CODE }));
     this.outer.fail(UT, this.started);

@@ -1,5 +1,5 @@
 /** Weighted choice among a route's destinations with an injected random source, pure. */
-export type Random = () => number;
+import type { Random } from '../../common/clock.ts';
 
 export interface WeightedPicker<T> {
   pick(random: Random): T;

@@ -3,7 +3,7 @@ import type { Cluster, EndpointSet, LoadBalancer, Locality, Endpoint } from '../
 import { createBalancer, type EndpointState } from '../balancer/index.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { ClusterRuntime, PassthroughTargets, RequestContext } from '../chain/types.ts';
-import { attachResilience } from '../resilience/cluster-guard.ts';
+import { attachResilience, guardOf } from '../resilience/cluster-guard.ts';
 
 function cookieValue(header: string | undefined, name: string): string | undefined {
   if (header === undefined) return undefined;
@@ -65,29 +65,30 @@ function states(endpoints: Endpoint[]): EndpointState[] {
   return endpoints.map((endpoint) => ({ endpoint, key: `${endpoint.address}:${endpoint.port}`, active: 0 }));
 }
 
-function build(cluster: Cluster, endpoints: Endpoint[], h2: boolean, locality: Locality | undefined, localAddress?: string): ClusterRuntime {
+function build(cluster: Cluster, endpoints: Endpoint[], h2: boolean, locality: Locality | undefined, localAddress: string | undefined, previous: ClusterRuntime | undefined, sibling?: ClusterRuntime): ClusterRuntime {
   const eps = states(endpoints);
   const rt: ClusterRuntime = { cluster, endpoints: eps, balancer: createBalancer(cluster.loadBalancer, eps, locality), h2, hashKey: compileHashKey(cluster.loadBalancer), localAddress };
   if (cluster.loadBalancer.policy === 'PASSTHROUGH') rt.passthrough = passthroughTargets();
-  // Issue 8 seam: circuit breaker + outlier detection state; ejections rebuild the balancer over the remaining hosts.
-  attachResilience(rt, (subset) => createBalancer(cluster.loadBalancer, subset, locality));
+  // Resiliency seam: circuit breaker + outlier detection state; ejections rebuild the balancer over the remaining hosts.
+  attachResilience(rt, (subset) => createBalancer(cluster.loadBalancer, subset, locality), previous, sibling === undefined ? undefined : guardOf(sibling)?.stats);
   return rt;
 }
 
 /**
  * Builds a cluster runtime. `auto` clusters speak the downstream's protocol: they carry an
- * HTTP/2 twin (own endpoint states, own pools) that the terminal uses for HTTP/2 requests.
+ * HTTP/2 twin (own endpoint states, own pools, the same counters) that the terminal uses for
+ * HTTP/2 requests. `previous` is this cluster's runtime in the snapshot being replaced.
  */
-export function compileCluster(cluster: Cluster, set: EndpointSet | undefined, locality: Locality | undefined, localAddress?: string): ClusterRuntime {
+export function compileCluster(cluster: Cluster, set: EndpointSet | undefined, locality: Locality | undefined, localAddress?: string, previous?: ClusterRuntime): ClusterRuntime {
   const endpoints = set?.endpoints ?? [];
   const h2 = cluster.protocol === 'http2' || cluster.protocol === 'grpc';
-  const rt = build(cluster, endpoints, h2, locality, localAddress);
-  if (cluster.protocol === 'auto') rt.h2Twin = build(cluster, endpoints, true, locality, localAddress);
+  const rt = build(cluster, endpoints, h2, locality, localAddress, previous);
+  if (cluster.protocol === 'auto') rt.h2Twin = build(cluster, endpoints, true, locality, localAddress, previous?.h2Twin, rt);
   return rt;
 }
 
 /** A cluster for the inbound app port: one endpoint, reached from `source` (127.0.0.6). */
-export function appCluster(name: string, host: string, port: number, protocol: Cluster['protocol'], provenance: Cluster['provenance'], source: string | undefined): ClusterRuntime {
+export function appCluster(name: string, host: string, port: number, protocol: Cluster['protocol'], provenance: Cluster['provenance'], source: string | undefined, previous?: ClusterRuntime): ClusterRuntime {
   const cluster: Cluster = {
     name,
     service: name,
@@ -99,5 +100,5 @@ export function appCluster(name: string, host: string, port: number, protocol: C
     endpointSet: name,
     provenance,
   };
-  return compileCluster(cluster, { name, endpoints: [{ address: host, port, labels: {}, weight: 1, healthy: true }], provenance }, undefined, source);
+  return compileCluster(cluster, { name, endpoints: [{ address: host, port, labels: {}, weight: 1, healthy: true }], provenance }, undefined, source, previous);
 }

@@ -4,7 +4,7 @@
  * snapshot; the result is swapped in atomically and never mutated afterwards.
  */
 import type { Listener, Locality, ProxySnapshot, Route, TcpRoute } from '../../common/snapshot.ts';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import { compose } from '../chain/compose.ts';
 import type { ClusterRuntime, DestinationRuntime, Feature, Handler, RouteRuntime } from '../chain/types.ts';
 import { builtinFeatures } from '../features/index.ts';
@@ -87,12 +87,13 @@ function routeEntry(route: Route, vhost: string, clusters: Map<string, ClusterRu
   return { runtime, handler: compose(features, local ?? terminal.http, runtime), upgradeHandler: compose(features, local ?? terminal.upgrade, runtime), pick };
 }
 
-export function compileSnapshot(s: ProxySnapshot, opts: CompileOptions): SnapshotRuntime {
+/** `previous`: the runtime being replaced; each cluster's counters and ejections carry over from it. */
+export function compileSnapshot(s: ProxySnapshot, opts: CompileOptions, previous?: SnapshotRuntime): SnapshotRuntime {
   const features = opts.features ?? builtinFeatures(opts.pools, opts.random, opts.security?.(s));
   const terminal = { http: forwardTerminal(opts.pools, opts.random), upgrade: upgradeTerminal(opts.random, opts.pools) };
   const sets = new Map(s.endpoints.map((e) => [e.name, e]));
   const clusters = new Map<string, ClusterRuntime>();
-  for (const c of s.clusters) clusters.set(c.name, compileCluster(c, sets.get(c.endpointSet), opts.locality));
+  for (const c of s.clusters) clusters.set(c.name, compileCluster(c, sets.get(c.endpointSet), opts.locality, undefined, previous?.clusters.get(c.name)));
   const tables = new Map(s.routes.map((t) => [t.name, compileRouteTable(t)]));
   const routes = new Map<Route, RouteEntry>();
   for (const t of s.routes) for (const vh of t.virtualHosts) for (const r of vh.routes) routes.set(r, routeEntry(r, vh.name, clusters, features, terminal));
@@ -109,7 +110,8 @@ export function compileSnapshot(s: ProxySnapshot, opts: CompileOptions): Snapsho
     if (l.direction === 'inbound') {
       const appPort = l.appPort ?? l.port;
       const source = opts.appHost.startsWith('127.') ? opts.inboundSource : undefined;
-      const cl = appCluster(`inbound|${appPort}||`, opts.appHost, appPort, l.protocol, l.provenance, source);
+      const name = `inbound|${appPort}||`;
+      const cl = appCluster(name, opts.appHost, appPort, l.protocol, l.provenance, source, previous?.clusters.get(name));
       lr.appCluster = cl;
       clusters.set(cl.cluster.name, cl);
       if (lr.table === undefined) {

@@ -9,6 +9,7 @@ import type { Socket } from 'node:net';
 import { getConnMeta } from '../http/conn-meta.ts';
 import { localReply } from '../http/local-reply.ts';
 import type { Feature, RequestContext } from '../chain/types.ts';
+import { addFlag } from '../chain/flags.ts';
 import type { AuthzDecision, AuthzRequest, CompiledAuthz } from './authz.ts';
 import { normalizeIp } from './authz-match.ts';
 import { peerInfo } from './peer.ts';
@@ -57,7 +58,7 @@ export function authzFeature(authz: CompiledAuthz, opts: AuthzFeatureOptions): F
         next(ctx);
         return;
       }
-      ctx.flags = ctx.flags === '' ? RBAC_FLAG : `${ctx.flags},${RBAC_FLAG}`;
+      addFlag(ctx, RBAC_FLAG);
       localReply(ctx.res, 403, ctx.flags, RBAC_CODE);
     };
   };

@@ -1,6 +1,6 @@
 /** Raw TCP (and TLS passthrough) forwarding: route selection by port/SNI, then a two-way pipe. */
 import { connect, type Socket } from 'node:net';
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import type { ClusterRuntime } from '../chain/types.ts';
 import type { Endpoint } from '../../common/snapshot.ts';
 import type { ListenerRuntime } from '../runtime/compile-snapshot.ts';

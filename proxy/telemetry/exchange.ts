@@ -10,6 +10,7 @@ import type { AccessLog } from './access-log.ts';
 import type { ClusterBindings, HttpOutcome } from './metrics.ts';
 import { PEER_HEADER } from './peer-metadata.ts';
 import { withoutHeader } from '../http/headers.ts';
+import { addFlag } from '../chain/flags.ts';
 import { extractParent } from './tracing-headers.ts';
 import { outboundPeerTls, type PeerTls } from './peer-tls.ts';
 import type { Tracing } from './tracing.ts';
@@ -56,7 +57,7 @@ export class Exchange implements ResponseSink {
     this.#upstreamStart = performance.now();
     ctx.res.once('close', () => {
       if (!this.#done) {
-        ctx.flags = ctx.flags === '' ? 'DC' : `${ctx.flags},DC`;
+        addFlag(ctx, 'DC');
         this.#finish();
       }
     });

@@ -9,6 +9,7 @@ import { createRequire } from 'node:module';
 import type * as SdkTraceBase from '@opentelemetry/sdk-trace-base';
 import type { IdGenerator, Sampler, SamplingResult } from '@opentelemetry/sdk-trace-base';
 import type { Attributes, Context, Link, SpanKind } from '@opentelemetry/api';
+import type { Random } from '../../common/clock.ts';
 
 const load = createRequire(import.meta.url);
 /**
@@ -18,9 +19,6 @@ const load = createRequire(import.meta.url);
 export function otelSdk(): typeof SdkTraceBase {
   return load('@opentelemetry/sdk-trace-base') as typeof SdkTraceBase;
 }
-
-/** A random source in [0, 1), like Math.random. */
-export type Random = () => number;
 
 /** Root decision for a trace id at `percent` (0–100): the SDK TraceIdRatioBasedSampler's rule, without allocating one. */
 export function ratioSampled(traceId: string, percent: number): boolean {

@@ -15,7 +15,8 @@ import type * as OtlpHttp from '@opentelemetry/exporter-trace-otlp-http';
 import type * as Resources from '@opentelemetry/resources';
 import type { ProxyIdentity } from '../../common/snapshot.ts';
 import { extractParent, injectContext } from './tracing-headers.ts';
-import { MeshSampler, PresetIdGenerator, idGenerator, otelSdk, ratioSampled, type Random } from './tracing-sampler.ts';
+import type { Random } from '../../common/clock.ts';
+import { MeshSampler, PresetIdGenerator, idGenerator, otelSdk, ratioSampled } from './tracing-sampler.ts';
 
 // The API, SDK, exporter and resources load only when an endpoint is configured (see otelSdk):
 // a proxy that exports no spans never pays for their modules.

@@ -2,11 +2,12 @@
 import type { Dispatcher } from 'undici';
 import type { ClusterRuntime, Handler, ProxyFailure, RequestContext, ResponseSink, Headers } from '../chain/types.ts';
 import type { EndpointState } from '../balancer/index.ts';
-import type { Random } from '../balancer/types.ts';
+import { isErrorCode } from '../../common/errors.ts';
+import type { Random } from '../../common/clock.ts';
 import { stripResponseHopByHop } from '../http/headers.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { PoolRegistry } from './pools.ts';
-// Issue 8 (resiliency) seams: host choice skipping ejected/tried hosts, circuit breaker admission, abort handle.
+// Resiliency seams: host choice skipping ejected/tried hosts, circuit breaker admission, abort handle.
 import { admitUpstream, pickEndpoint } from '../resilience/cluster-guard.ts';
 import type { AbortableSink } from '../resilience/attempt-state.ts';
 
@@ -16,7 +17,7 @@ const CONNECT_CODES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOST
 export function failureOf(err: Error & { code?: string }, started: boolean): ProxyFailure {
   // Mesh mTLS: a server with the wrong SPIFFE ID (or a failed handshake) is a connect failure.
   if (!started && err.code !== undefined && (err.code.startsWith('MESHLET_SECURITY_') || err.code.startsWith('ERR_TLS_') || err.code.startsWith('ERR_SSL_'))) {
-    return { flag: 'UF', code: err.code.startsWith('MESHLET_') ? err.code : 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503, cause: err };
+    return { flag: 'UF', code: isErrorCode(err.code) ? err.code : 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503, cause: err };
   }
   if (!started && err.code !== undefined && CONNECT_CODES.has(err.code)) return { flag: 'UF', code: 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503, cause: err };
   if (err.code === 'UND_ERR_ABORTED') return { flag: 'DC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503, cause: err };

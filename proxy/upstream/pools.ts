@@ -128,7 +128,7 @@ export class PoolRegistry {
       connectTimeout: cp.connectTimeoutMs > 0 ? cp.connectTimeoutMs : 10_000,
       ...(cp.maxRequestsPerConnection > 0 ? { maxRequestsPerClient: cp.maxRequestsPerConnection } : {}),
       allowH2: h2,
-      // Issue 8 seam: connectionPool limits undici enforces (connections, h2 streams, keepalive).
+      // Resiliency seam: connectionPool limits undici enforces (connections, h2 streams, keepalive).
       ...poolLimitOptions(cp, h2, tls),
       ...this.idle(cp.idleTimeoutMs),
       ...(localAddress === undefined ? {} : { localAddress }),

@@ -3,7 +3,7 @@
  * on a new connection, relay the upstream's response head through the sink (so features
  * see the status), then splice the two sockets. Istio enables upgrades on every route.
  */
-import type { Random } from '../balancer/types.ts';
+import type { Random } from '../../common/clock.ts';
 import { hash32 } from '../balancer/hash.ts';
 import type { Socket } from 'node:net';
 import type { Handler, Headers, RequestContext } from '../chain/types.ts';

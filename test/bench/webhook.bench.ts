@@ -14,7 +14,7 @@ import { createLogger } from '../../common/log.ts';
 import { handleReview, type AdmissionDeps } from '../../webhook/admission.ts';
 import { createInjectionMetrics } from '../../webhook/metrics.ts';
 import { createWebhookServer } from '../../webhook/server.ts';
-import { issueServingCert } from '../../webhook/serving-cert.ts';
+import { issueServingCert } from '../../common/security/serving-cert.ts';
 import { DEFAULT_VALUES } from '../../webhook/values.ts';
 import { threeContainerPod } from '../webhook/helpers/pods.ts';
 

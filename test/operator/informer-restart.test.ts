@@ -10,7 +10,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import { ResourceWatcher } from '../../operator/kube/watcher.ts';
 import { KindAggregator } from '../../operator/kube/aggregator.ts';
 import { WATCHED } from '../../operator/kube/resources.ts';
-import { ManualTimers } from '../../operator/store/timers.ts';
+import { ManualClock } from '../../common/clock.ts';
 import { Store } from '../../operator/store/store.ts';
 import { createOperatorMetrics } from '../../operator/metrics.ts';
 import { createLogger } from '../../common/log.ts';
@@ -59,7 +59,7 @@ async function settle(pred: () => boolean, what: string): Promise<void> {
 }
 
 test('errors restart the informer with doubling backoff; a 404 empties; a later list fills the store', async () => {
-  const timers = new ManualTimers();
+  const timers = new ManualClock();
   const delays: number[] = [];
   const recording = { now: () => timers.now(), clearTimeout: (h: unknown) => timers.clearTimeout(h), setTimeout: (fn: () => void, ms: number) => (delays.push(ms), timers.setTimeout(fn, ms)) };
   const metrics = createOperatorMetrics();

@@ -11,7 +11,7 @@ import { connect, type AddressInfo } from 'node:net';
 import { allocAddress } from './helpers/addresses.ts';
 import { startProxyProcess, type ProxyProcess } from './helpers/proxy-process.ts';
 import { cluster, forward, listener, route, snapshot, table } from './helpers/snapshot.ts';
-import { seededRandom } from '../../proxy/runtime/random.ts';
+import { seededRandom } from '../../common/clock.ts';
 
 /** Sends raw bytes, half-closes, and returns everything the proxy answered until it closed (bounded). */
 function raw(host: string, port: number, data: string | Buffer, opts: { end?: boolean; timeoutMs?: number } = {}): Promise<string> {

@@ -65,6 +65,12 @@ describe('header plumbing', () => {
     assert.equal(compileHeaderOps({}), undefined);
     assert.deepEqual(stripResponseHopByHop({ connection: 'close, x-h', 'x-h': '1', 'keep-alive': 't', ok: 'y' }), { ok: 'y' });
   });
+  it('drops the headers named in several Connection lines, in requests and responses alike', () => {
+    const req = upstreamHeaders({ connection: ['keep-alive', 'X-A, x-b'], 'x-a': '1', 'x-b': '2', 'x-c': '3' }, 'svc', '127.0.0.9', 'http');
+    assert.deepEqual([req['x-a'], req['x-b'], req['x-c']], [undefined, undefined, '3']);
+    assert.deepEqual(stripResponseHopByHop({ connection: ['x-a', 'X-B'], 'x-a': '1', 'x-b': '2', ok: 'y' }), { ok: 'y' });
+    assert.deepEqual(stripResponseHopByHop({ connection: '', ok: 'y' }), { ok: 'y' });
+  });
 });
 
 describe('identity from the downward API', () => {

@@ -3,7 +3,7 @@
  * until its ejection time passes, then it is back. The ejection time is real time here
  * (3 s): the test asserts "none while ejected" on a burst sent right after the ejection
  * and "back eventually" with a bounded poll; exact timing is covered on a manual clock in
- * outlier.test.ts.
+ * outlier.unit.test.ts.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { catalog, errorEntry, formatError, MeshletError } from '../../common/errors.ts';
+import { catalog, errorEntry, formatError, MeshletError, type ErrorCode } from '../../common/errors.ts';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const SOURCE_DIRS = ['common', 'crds', 'operator', 'webhook', 'proxy', 'cli', 'charts', 'examples'];
@@ -32,6 +32,7 @@ test('every catalog code is unique, well-formed and has a message and a hint', (
     seen.add(e.code);
     assert.ok(e.message.length > 0 && !e.message.includes('\n'), `${e.code}: one-line message`);
     assert.ok(e.hint.length > 0, `${e.code}: hint`);
+    assert.ok(Number.isInteger(e.status) && e.status >= 400 && e.status <= 599, `${e.code}: HTTP status ${e.status}`);
   }
   assert.ok(seen.size > 0);
 });
@@ -57,8 +58,16 @@ test('every MESHLET_ code written anywhere in the code base is in the catalog', 
   assert.deepEqual(missing, [], `codes used but not in common/errors/: \n${missing.join('\n')}`);
 });
 
+test('a MeshletError answers with its catalog entry\'s status, whatever its code is named', () => {
+  assert.equal(new MeshletError('MESHLET_SECURITY_FORBIDDEN').status, 403);
+  assert.equal(new MeshletError('MESHLET_OPERATOR_BAD_REQUEST').status, 400);
+  assert.equal(new MeshletError('MESHLET_PROXY_NO_ROUTE').status, 404);
+  assert.equal(new MeshletError('MESHLET_SECURITY_CA_LOAD').status, 500);
+  assert.equal(new MeshletError('MESHLET_OPERATOR_NOT_READY').status, 503);
+});
+
 test('an unknown code throws, a known one formats with its hint', () => {
-  assert.throws(() => errorEntry('MESHLET_NOPE_NOPE'), /unknown error code/);
+  assert.throws(() => errorEntry('MESHLET_NOPE_NOPE' as ErrorCode), /unknown error code/);
   const text = formatError('MESHLET_SNAPSHOT_INVALID', 'routes[0].name: must be a non-empty string');
   assert.match(text, /^proxy snapshot failed validation: routes\[0\]\.name: must be a non-empty string \[MESHLET_SNAPSHOT_INVALID\]\n {2}hint: /);
   const err = new MeshletError('MESHLET_SNAPSHOT_PARSE', 'unexpected end', '$');

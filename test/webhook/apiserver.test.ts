@@ -204,12 +204,33 @@ describe('with the webhook running', () => {
     assert.equal(ok.code, 0, ok.stderr);
   });
 
-  test('outcomes are counted on /metrics', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
-    assert.match(text, /meshlet_sidecar_injection_total\{result="injected",reason="namespace-label"\} [1-9]/);
-    assert.match(text, /meshlet_sidecar_injection_total\{result="skipped",reason="pod-opt-out"\} 1/);
-    assert.match(text, /meshlet_sidecar_injection_total\{result="skipped",reason="namespace-not-enabled"\} 1/);
-    assert.match(text, /meshlet_sidecar_injection_total\{result="denied",reason="bad-override"\} 1/);
+  test('outcomes are counted on /metrics: each admission adds one to its result and reason', async () => {
+    // Counted as differences around this test's own pods, so the other tests (their order,
+    // whether they run at all) cannot make this pass or fail.
+    const SERIES = {
+      injected: 'result="injected",reason="namespace-label"',
+      optOut: 'result="skipped",reason="pod-opt-out"',
+      notEnabled: 'result="skipped",reason="namespace-not-enabled"',
+      badOverride: 'result="denied",reason="bad-override"',
+    };
+    const read = async (): Promise<Record<string, number>> => {
+      const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+      return Object.fromEntries(Object.entries(SERIES).map(([k, labels]) => {
+        const line = text.split('\n').find((l) => l.startsWith(`meshlet_sidecar_injection_total{${labels}} `));
+        return [k, line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1))];
+      }));
+    };
+    const before = await read();
+    assert.equal((await apply(webPod('count-injected'), 'mesh')).code, 0);
+    const optOut = webPod('count-opted-out');
+    optOut.metadata!.annotations = { 'sidecar.istio.io/inject': 'false' };
+    assert.equal((await apply(optOut, 'mesh')).code, 0);
+    assert.equal((await apply(webPod('count-plain'), 'plain')).code, 0);
+    const bad = webPod('count-bad-override');
+    bad.metadata!.annotations = { 'traffic.sidecar.istio.io/excludeOutboundPorts': 'postgres' };
+    assert.notEqual((await apply(bad, 'mesh')).code, 0);
+    const after = await read();
+    assert.deepEqual(Object.fromEntries(Object.keys(SERIES).map((k) => [k, after[k]! - before[k]!])), { injected: 1, optOut: 1, notEnabled: 1, badOverride: 1 });
   });
 });
 

@@ -7,7 +7,8 @@ import { PassThrough } from 'node:stream';
 import { AdmissionregistrationV1Api, CoreV1Api } from '@kubernetes/client-node';
 import { startCluster, type Cluster } from '../cluster/cluster.ts';
 import { createLogger } from '../../common/log.ts';
-import { WebhookCertManager, type Timers } from '../../webhook/cert-manager.ts';
+import type { Clock } from '../../common/clock.ts';
+import { WebhookCertManager } from '../../webhook/cert-manager.ts';
 import { SecretCertStore } from '../../webhook/cert-store.ts';
 import { webhookConfiguration } from '../../webhook/configuration.ts';
 import type { TlsMaterial } from '../../webhook/server.ts';
@@ -15,13 +16,14 @@ import type { TlsMaterial } from '../../webhook/server.ts';
 let cluster: Cluster;
 let admission: AdmissionregistrationV1Api;
 
-/** Timers the test fires by hand; records the delays asked for. */
-function manualTimers(): Timers & { pending: { fn: () => void; ms: number }[]; fire: () => Promise<void> } {
+/** A clock whose timers the test fires by hand; records the delays asked for. */
+function manualTimers(now: () => number = Date.now): Clock & { pending: { fn: () => void; ms: number }[]; fire: () => Promise<void> } {
   const pending: { fn: () => void; ms: number }[] = [];
   return {
     pending,
-    set: (fn, ms) => { const t = { fn, ms }; pending.push(t); return t; },
-    clear: (h) => { const i = pending.indexOf(h as { fn: () => void; ms: number }); if (i >= 0) pending.splice(i, 1); },
+    now,
+    setTimeout: (fn, ms) => { const t = { fn, ms }; pending.push(t); return t; },
+    clearTimeout: (h) => { const i = pending.indexOf(h as { fn: () => void; ms: number }); if (i >= 0) pending.splice(i, 1); },
     async fire() {
       const t = pending.shift();
       assert.ok(t, 'a timer is pending');
@@ -66,7 +68,7 @@ test('start-up writes the CA into every entry of the mutating and validating con
   await admission.createMutatingWebhookConfiguration({ body: inertConfig('cm-start') });
   const v = inertConfig('cm-start-validating');
   await admission.createValidatingWebhookConfiguration({ body: { metadata: v.metadata, webhooks: v.webhooks?.map(({ reinvocationPolicy: _r, ...w }) => w) } });
-  const mgr = new WebhookCertManager({ kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'silent' }), hosts: ['127.0.0.1'], mutating: ['cm-start'], validating: ['cm-start-validating'], timers: manualTimers() });
+  const mgr = new WebhookCertManager({ kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'silent' }), hosts: ['127.0.0.1'], mutating: ['cm-start'], validating: ['cm-start-validating'], clock: manualTimers() });
   const tls = await mgr.start();
   const written = await bundles('cm-start');
   assert.equal(written.length, 3);
@@ -82,7 +84,7 @@ test('before expiry a new certificate is issued; the bundle trusts old and new w
   const timers = manualTimers();
   const rotated: TlsMaterial[] = [];
   const validityMs = 90 * 60_000;
-  const mgr = new WebhookCertManager({ kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'silent' }), hosts: ['127.0.0.1'], mutating: ['cm-rotate'], validityMs, timers, onRotate: (t) => rotated.push(t) });
+  const mgr = new WebhookCertManager({ kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'silent' }), hosts: ['127.0.0.1'], mutating: ['cm-rotate'], validityMs, clock: timers, onRotate: (t) => rotated.push(t) });
   const first = await mgr.start();
   assert.equal(timers.pending.length, 1);
   // Two thirds of the life, measured from the back-dated notBefore: well before expiry.
@@ -105,7 +107,7 @@ test('a missing configuration is logged with MESHLET_WEBHOOK_CERT and retried un
   const logs = new PassThrough();
   let text = '';
   logs.on('data', (d: Buffer) => { text += d.toString(); });
-  const mgr = new WebhookCertManager({ kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'error', destination: logs }), hosts: ['127.0.0.1'], mutating: ['cm-late'], retryMs: 5000, timers });
+  const mgr = new WebhookCertManager({ kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'error', destination: logs }), hosts: ['127.0.0.1'], mutating: ['cm-late'], retryMs: 5000, clock: timers });
   const tls = await mgr.start();
   assert.equal(timers.pending[0]?.ms, 5000);
   assert.match(text, /"code":"MESHLET_WEBHOOK_CERT"/);
@@ -121,11 +123,11 @@ test('replicas share one certificate through the Secret; one rotates, the other 
   await admission.createMutatingWebhookConfiguration({ body: inertConfig('cm-replicas') });
   let now = Date.now();
   const replica = (rotated: TlsMaterial[]) => {
-    const timers = manualTimers();
+    const timers = manualTimers(() => now);
     const mgr = new WebhookCertManager({
       kubeConfig: cluster.kubeConfig(), log: createLogger({ component: 't', level: 'silent' }), hosts: ['127.0.0.1'], mutating: ['cm-replicas'],
       store: new SecretCertStore(cluster.kubeConfig(), 'meshlet-system', 'meshlet-webhook-tls'), validityMs: 3 * 3600_000,
-      now: () => now, timers, onRotate: (t) => rotated.push(t),
+      clock: timers, onRotate: (t) => rotated.push(t),
     });
     return { mgr, timers };
   };

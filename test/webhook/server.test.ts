@@ -12,7 +12,7 @@ import { applyPatch } from '../../webhook/patch-apply.ts';
 import type { PatchOp } from '../../webhook/patch.ts';
 import type { NamespaceInfo, Pod } from '../../webhook/pod-types.ts';
 import { createWebhookServer, setServingCertificate, type WebhookApp } from '../../webhook/server.ts';
-import { issueServingCert, type ServingCert } from '../../webhook/serving-cert.ts';
+import { issueServingCert, type ServingCert } from '../../common/security/serving-cert.ts';
 import { DEFAULT_VALUES } from '../../webhook/values.ts';
 import { webPod } from './helpers/pods.ts';
 import { validatePlugin } from '../../webhook/validate.ts';

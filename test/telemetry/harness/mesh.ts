@@ -181,10 +181,19 @@ export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, bas
     byService: (s) => workloads.find((w) => w.spec.service === s)!,
     async setTelemetry(t) {
       for (const [i, a] of all.entries()) writeFileSync(join(dir, `${a.spec.service}.json`), JSON.stringify(snapshotFor(a.spec, all, base - 1 + i, t)));
-      const before = workloads.map((w) => w.err.split('reloaded').length);
+      // Each proxy answers SIGHUP with one `reloaded: <ApplyResult>` line; only the line
+      // written after this signal counts (an earlier reload's success must not), and a
+      // proxy that never answers fails the call instead of letting the test run on old config.
+      const from = workloads.map((w) => w.err.length);
+      const reloadLine = (w: Workload, k: number): string | undefined => /reloaded: (.*)\n/.exec(w.err.slice(from[k]))?.[1];
       for (const w of workloads) w.proxy.kill('SIGHUP');
-      for (let i = 0; i < 100 && workloads.some((w, k) => w.err.split('reloaded').length === before[k]); i++) await new Promise((r) => setTimeout(r, 50));
-      for (const w of workloads) if (!w.err.includes('"ok":true')) throw new Error(`reload failed: ${w.err}`);
+      for (let i = 0; i < 200 && workloads.some((w, k) => reloadLine(w, k) === undefined); i++) await new Promise((r) => setTimeout(r, 50));
+      for (const [k, w] of workloads.entries()) {
+        const line = reloadLine(w, k);
+        if (line === undefined) throw new Error(`proxy ${w.spec.service} did not reload within 10 s: ${w.err.slice(-2000)}`);
+        const result = JSON.parse(line) as { ok: boolean; version: string };
+        if (!result.ok) throw new Error(`proxy ${w.spec.service} refused the new snapshot: ${line}`);
+      }
     },
     stop,
   };

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { ConnectionPool } from '../../common/snapshot.ts';
 import { CircuitBreaker, limitOf, poolLimitOptions } from '../../proxy/resilience/circuit-breaker.ts';
-import { clusterStats } from '../../proxy/resilience/stats.ts';
+import { newClusterStats } from '../../proxy/resilience/stats.ts';
 
 const U32 = 4294967295;
 const cp = (o: Partial<ConnectionPool>): ConnectionPool => ({ maxConnections: U32, connectTimeoutMs: 1000, http1MaxPendingRequests: U32, http2MaxRequests: U32, maxRequestsPerConnection: 0, maxRetries: U32, idleTimeoutMs: 3_600_000, maxConcurrentStreams: 2147483647, ...o });
@@ -13,11 +13,11 @@ describe('circuit breaker (pure)', () => {
     assert.equal(limitOf(0), Infinity);
     assert.equal(limitOf(U32), Infinity);
     assert.equal(limitOf(3), 3);
-    assert.equal(new CircuitBreaker(cp({}), false, clusterStats('cb-a')).limited, false);
+    assert.equal(new CircuitBreaker(cp({}), false, newClusterStats()).limited, false);
   });
 
   it('maxConnections 1 + pending 1: one goes, one waits, the rest overflow at once', () => {
-    const stats = clusterStats('cb-b');
+    const stats = newClusterStats();
     const b = new CircuitBreaker(cp({ maxConnections: 1, http1MaxPendingRequests: 1 }), false, stats);
     const ran: number[] = [];
     const verdicts = Array.from({ length: 10 }, (_, i) => b.admit({ run: () => ran.push(i), live: () => true }));
@@ -30,7 +30,7 @@ describe('circuit breaker (pure)', () => {
   });
 
   it('a cancelled waiter is skipped', () => {
-    const b = new CircuitBreaker(cp({ maxConnections: 1, http1MaxPendingRequests: 2 }), false, clusterStats('cb-c'));
+    const b = new CircuitBreaker(cp({ maxConnections: 1, http1MaxPendingRequests: 2 }), false, newClusterStats());
     const ran: string[] = [];
     b.admit({ run: () => ran.push('first'), live: () => true });
     b.admit({ run: () => ran.push('gone'), live: () => false });
@@ -40,13 +40,13 @@ describe('circuit breaker (pure)', () => {
   });
 
   it('HTTP/2: http2MaxRequests, no pending list', () => {
-    const b = new CircuitBreaker(cp({ http2MaxRequests: 2, http1MaxPendingRequests: 5 }), true, clusterStats('cb-d'));
+    const b = new CircuitBreaker(cp({ http2MaxRequests: 2, http1MaxPendingRequests: 5 }), true, newClusterStats());
     const v = [1, 2, 3].map(() => b.admit({ run: () => undefined, live: () => true }));
     assert.deepEqual(v, ['go', 'go', 'overflow']);
   });
 
   it('maxRetries bounds concurrent retries', () => {
-    const stats = clusterStats('cb-e');
+    const stats = newClusterStats();
     const b = new CircuitBreaker(cp({ maxRetries: 1 }), false, stats);
     assert.equal(b.tryRetry(), true);
     assert.equal(b.tryRetry(), false);

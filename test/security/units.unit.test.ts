@@ -4,10 +4,10 @@ import { X509Certificate } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Registry } from 'prom-client';
-import { authorizationPolicyFindings } from '../../common/security/authz-findings.ts';
+import { authorizationPolicyFindings } from '../../operator/store/authz-findings.ts';
 import { parseSpiffeUri, principalOf, spiffeUri, uriSans } from '../../common/spiffe.ts';
 import { FileTokenVerifier, subjectFromUsername } from '../../operator/ca/token-verifier.ts';
-import { assertClaimMatchesPod, mayReadProxyConfig } from '../../operator/ca/authenticate.ts';
+import { assertClaimMatchesPod } from '../../operator/ca/authenticate.ts';
 import { upstreamTransport } from '../../proxy/security/auto-mtls.ts';
 import { classifyFirstByte } from '../../proxy/security/inbound-mtls.ts';
 import { describeSecrets, registerProxyCertExpiryGauge } from '../../proxy/security/secrets.ts';
@@ -70,10 +70,6 @@ test('token helpers: username → subject; file tokens in local mode; config acc
   const v = new FileTokenVerifier(dir);
   assert.deepEqual(await v.verify('secret-1'), { namespace: 'a', serviceAccount: 'web' });
   assert.equal(await v.verify('secret-2'), undefined);
-  const caller = { namespace: 'a', serviceAccount: 'web', spiffeId: 'spiffe://cluster.local/ns/a/sa/web', via: 'token' as const };
-  assert.equal(mayReadProxyConfig(caller, { namespace: 'a', serviceAccount: 'web' }), true);
-  assert.equal(mayReadProxyConfig(caller, { namespace: 'b', serviceAccount: 'web' }), false);
-  assert.equal(mayReadProxyConfig(caller, { namespace: 'a', serviceAccount: 'admin' }), false);
   assert.throws(() => assertClaimMatchesPod({ name: 'p', namespace: 'a', serviceAccount: 'web' }, 'admin'), /MESHLET_SECURITY_FORBIDDEN|runs as admin/);
 });
 

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import type { RetryPolicy, Route } from '../../common/snapshot.ts';
 import { compose } from '../../proxy/chain/compose.ts';
 import type { Headers, ProxyFailure, RequestContext, ResponseSink, RouteRuntime } from '../../proxy/chain/types.ts';
-import { ManualClock } from '../../proxy/resilience/clock.ts';
+import { ManualClock } from '../../common/clock.ts';
 import { compileCluster } from '../../proxy/runtime/clusters.ts';
 import { cluster } from '../proxy/helpers/snapshot.ts';
 import { retryFeature } from '../../proxy/resilience/retry.ts';

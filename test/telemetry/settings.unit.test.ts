@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { effectiveTelemetry, samplingFromProxyConfig } from '../../proxy/telemetry/settings.ts';
+import { effectiveTelemetry, samplingFromProxyConfig } from '../../operator/translate/telemetry-settings.ts';
 
 test('defaults: metrics on, access log off, 1% sampling, no exporter', () => {
   assert.deepEqual(effectiveTelemetry({}), { metrics: true, accessLog: false, tracing: { samplingPercent: 1 } });

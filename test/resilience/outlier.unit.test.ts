@@ -2,9 +2,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { OutlierDetection } from '../../common/snapshot.ts';
-import { ManualClock } from '../../proxy/resilience/clock.ts';
+import { ManualClock } from '../../common/clock.ts';
 import { MAX_EJECTION_MS, OutlierDetector } from '../../proxy/resilience/outlier.ts';
-import { clusterStats } from '../../proxy/resilience/stats.ts';
+import { newClusterStats } from '../../proxy/resilience/stats.ts';
 
 const cfg = (o: Partial<OutlierDetection> = {}): OutlierDetection => ({ consecutive5xxErrors: 5, consecutiveGatewayErrors: 0, consecutiveLocalOriginFailures: 0, intervalMs: 10_000, baseEjectionTimeMs: 30_000, maxEjectionPercent: 100, minHealthPercent: 0, ...o });
 const s503 = { kind: 'status', status: 503 } as const;
@@ -72,7 +72,7 @@ describe('outlier detector (manual clock)', () => {
   });
 
   it('maxEjectionPercent bounds ejections (Istio default 10% ejects nobody among 2 hosts)', () => {
-    const stats = clusterStats('test-outlier-max');
+    const stats = newClusterStats();
     const d = new OutlierDetector(cfg({ maxEjectionPercent: 10 }), ['a', 'b'], new ManualClock(), stats);
     fail(d, 'a', 5);
     assert.equal(d.isEjected('a'), false);

@@ -6,20 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { validateObject } from '../../crds/validate.ts';
+import { seededRandom } from '../../common/clock.ts';
 import { catalog } from '../../common/errors.ts';
 import { loadFixtures } from './fixtures.ts';
 
-/** mulberry32: a small deterministic PRNG, so a failure replays exactly. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A deterministic PRNG, so a failure replays exactly. */
+const rng = seededRandom;
 
 const ODD_VALUES: unknown[] = [null, 0, -1, 1.5, 1e12, '', '*', 'x'.repeat(300), '(?=x)', [], {}, [null], { '': 1 }, true, '0s', '-1s', '1.0005s'];
 

@@ -1,7 +1,7 @@
 /**
  * Golden tests of translate(world, proxy): each test/fixtures/translate/<name>/ holds the
  * objects (in.yaml), the proxy's claim (proxy.json) and the expected snapshot (out.json).
- * Regenerate with `UPDATE_GOLDEN=1 node --test test/operator/translate-golden.test.ts`
+ * Regenerate with `UPDATE_GOLDEN=1 node --test test/operator/translate-golden.unit.test.ts`
  * (or pass `--update`), then review the diff. Every snapshot must pass validateSnapshot.
  */
 import { test } from 'node:test';

@@ -2,10 +2,11 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { backoffMs, compileRetry, retriableFailure, retriablePerTryTimeout, retriableResponse } from '../../proxy/resilience/retry-policy.ts';
+import type { ProxyFailure } from '../../proxy/chain/types.ts';
 
 const pol = (retryOn: string[], attempts = 2) => compileRetry({ attempts, perTryTimeoutMs: 0, retryOn, retryRemoteLocalities: false, backoffBaseMs: 25 });
-const UF = { flag: 'UF', code: 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503 };
-const UC = { flag: 'UC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503 };
+const UF: ProxyFailure = { flag: 'UF', code: 'MESHLET_PROXY_UPSTREAM_CONNECT', status: 503 };
+const UC: ProxyFailure = { flag: 'UC', code: 'MESHLET_PROXY_UPSTREAM_RESET', status: 503 };
 
 describe('retry policy (pure)', () => {
   it('5xx retries any 5xx, resets and connect failures, not 4xx', () => {
@@ -30,7 +31,7 @@ describe('retry policy (pure)', () => {
     assert.equal(retriablePerTryTimeout(cf), false);
     const rs = pol(['reset']);
     assert.equal(retriableFailure(rs, UC), true);
-    assert.equal(retriableFailure(rs, { flag: 'UO', code: 'x', status: 503 }), false, 'overflow is never retried');
+    assert.equal(retriableFailure(rs, { flag: 'UO', code: 'MESHLET_PROXY_UPSTREAM_OVERFLOW', status: 503 }), false, 'overflow is never retried');
   });
   it('refused-stream matches an HTTP/2 REFUSED_STREAM reset only', () => {
     const c = pol(['refused-stream']);

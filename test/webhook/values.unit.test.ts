@@ -6,7 +6,7 @@ import { supportsNativeSidecars } from '../../webhook/cluster-version.ts';
 import { webhookConfiguration } from '../../webhook/configuration.ts';
 import { NamespaceCache } from '../../webhook/namespace-cache.ts';
 import { applyOverrides } from '../../webhook/overrides.ts';
-import { refreshDelayMs } from '../../webhook/serving-cert.ts';
+import { refreshDelayMs } from '../../common/security/serving-cert.ts';
 import { DEFAULT_VALUES, templateVersion, valuesFromConfigMap } from '../../webhook/values.ts';
 
 const invalid = (data: Record<string, string>, text: RegExp): void => {

@@ -1,7 +1,8 @@
 /** The real clock's per-duration timer lists: order, cancellation, and mixed durations. */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { ManualClock, realClock } from '../../proxy/resilience/clock.ts';
+import { ManualClock } from '../../common/clock.ts';
+import { realClock } from '../../proxy/resilience/clock.ts';
 
 describe('clocks', () => {
   it('realClock fires in deadline order, never a cancelled timer', async () => {

@@ -2,13 +2,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Debouncer } from '../../operator/store/debounce.ts';
-import { ManualTimers } from '../../operator/store/timers.ts';
+import { ManualClock } from '../../common/clock.ts';
 import { Store } from '../../operator/store/store.ts';
 import { buildWorld } from '../../operator/world/build.ts';
 import type { K8sObject } from '../../operator/world/objects.ts';
 
 test('debounce fires 100 ms after the last change', () => {
-  const t = new ManualTimers();
+  const t = new ManualClock();
   const fired: number[] = [];
   const d = new Debouncer((first) => fired.push(first), { timers: t });
   d.trigger();
@@ -21,7 +21,7 @@ test('debounce fires 100 ms after the last change', () => {
 });
 
 test('a steady stream of changes still fires at most 1 s after the first', () => {
-  const t = new ManualTimers();
+  const t = new ManualClock();
   const at: number[] = [];
   const d = new Debouncer(() => at.push(t.now()), { timers: t });
   for (let i = 0; i < 30; i++) {

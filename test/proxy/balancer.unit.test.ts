@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import type { Endpoint } from '../../common/snapshot.ts';
 import { createBalancer, type EndpointState } from '../../proxy/balancer/index.ts';
 import { hash32 } from '../../proxy/balancer/hash.ts';
-import { seededRandom } from '../../proxy/runtime/random.ts';
+import { seededRandom } from '../../common/clock.ts';
 
 const eps = (n: number, weights: number[] = [], loc?: (i: number) => Endpoint['locality']): EndpointState[] =>
   Array.from({ length: n }, (_, i) => {

@@ -1,6 +1,6 @@
 /**
  * Effective telemetry of one proxy (`ProxySnapshot.telemetry`) from the mesh defaults and the
- * pod's annotations, for the operator's translation. Pure; no proxy imports.
+ * pod's annotations, for the operator's translation. Pure.
  *
  * Mesh level: the chart's `mesh.yaml` (`accessLog.enabled`, `tracing.endpoint`,
  * `tracing.samplingPercent`, `metrics.enabled`), else Istio MeshConfig names: `accessLogFile` non-empty turns the access log on,

@@ -1,10 +1,10 @@
 /**
- * Issues the webhook's serving certificate: a fresh CA of its own (ECDSA P-256) and a leaf for
- * the webhook's Service names (and 127.0.0.1 for local runs). Only the CA goes into caBundle.
+ * The one issuer of self-signed serving certificates: a fresh CA of its own (ECDSA P-256) and
+ * a leaf for the given names and IP addresses. The webhook's certificate (only its CA goes
+ * into caBundle) and the push server's until the mesh CA serves it are both issued here.
  */
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
-import { INSTALL_NAMESPACE } from './constants.ts';
 
 export interface ServingCert {
   caPem: string;
@@ -14,20 +14,15 @@ export interface ServingCert {
   notAfter: Date;
 }
 
-/** The DNS names the apiserver uses to reach the webhook Service `meshlet` in meshlet-system. */
-export function serviceHosts(service = 'meshlet', namespace = INSTALL_NAMESPACE): string[] {
-  return [service, `${service}.${namespace}`, `${service}.${namespace}.svc`, `${service}.${namespace}.svc.cluster.local`];
-}
-
 const IP = /^(\d{1,3}(\.\d{1,3}){3}|[0-9a-f:]*:[0-9a-f:]*)$/i;
 // Tolerates small clock differences between the operator and the apiserver.
 const BACKDATE_MS = 5 * 60_000;
 
-export async function issueServingCert(hosts: readonly string[], now: Date, validityMs: number): Promise<ServingCert> {
+export async function issueServingCert(hosts: readonly string[], now: Date, validityMs: number, caName = 'meshlet-webhook-ca'): Promise<ServingCert> {
   const notBeforeDate = new Date(now.getTime() - BACKDATE_MS);
   const notAfterDate = new Date(now.getTime() + validityMs);
   const common = { keyType: 'ec' as const, curve: 'P-256' as const, algorithm: 'sha256' as const, notBeforeDate };
-  const ca = await generate([{ name: 'commonName', value: 'meshlet-webhook-ca' }], {
+  const ca = await generate([{ name: 'commonName', value: caName }], {
     ...common,
     // The CA outlives its leaf a little so a late refresh never leaves a gap.
     notAfterDate: new Date(notAfterDate.getTime() + validityMs / 10),
@@ -36,7 +31,7 @@ export async function issueServingCert(hosts: readonly string[], now: Date, vali
       { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
     ],
   });
-  const leaf = await generate([{ name: 'commonName', value: hosts[0] ?? 'meshlet-webhook' }], {
+  const leaf = await generate([{ name: 'commonName', value: hosts[0] ?? caName.replace(/-ca$/, '') }], {
     ...common,
     notAfterDate,
     ca: { key: ca.private, cert: ca.cert },
