@@ -197,7 +197,9 @@ export function initScript(l: Layout, daemons: Daemon[]): string {
     'echo ready > "$D/init.ready"',
   );
   for (const d of daemons) {
-    lines.push(`${d.argv.map(sh).join(' ')} >> "$D/logs/${d.name}.log" 2>&1 &`, `echo "${d.name} $!" >> "$D/pids"`);
+    // Restarted when it exits, as a service manager would: the controller-manager, for one,
+    // exits when it starts before the apiserver has bootstrapped RBAC.
+    lines.push(`(set +e; while :; do ${d.argv.map(sh).join(' ')}; echo "exited: $?" >&2; sleep 2; done) >> "$D/logs/${d.name}.log" 2>&1 &`);
   }
   // PID 1 reaps whatever is reparented to it (containerd shims) until it is killed.
   lines.push('while :; do wait || true; sleep 1; done');

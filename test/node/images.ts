@@ -168,16 +168,30 @@ export async function meshletImage(base: string, log: (line: string) => void): P
       'meshlet image from the Dockerfile (buildah)',
       `
 B="${buildah(work)}"
+${caMounts(work)}
 id=$($B pull --quiet docker-archive:${sh(base)})
 $B tag "$id" ${BASE_IMAGE}
 # --network host: the build's npm ci and apt-get use the host's network as is, and buildah
 # creates no bridge. --pull=never: the base exists only here.
-$B bud --quiet --isolation chroot --network host --pull=never --layers=false -f ${sh(join(REPO, 'Dockerfile'))} -t ${ref} ${sh(REPO)} > ${sh(join(work, 'bud.log'))} 2>&1 || { tail -40 ${sh(join(work, 'bud.log'))}; exit 1; }
+$B bud --quiet --isolation chroot --network host --pull=never --layers=false $CA_MOUNTS -f ${sh(join(REPO, 'Dockerfile'))} -t ${ref} ${sh(REPO)} > ${sh(join(work, 'bud.log'))} 2>&1 || { tail -40 ${sh(join(work, 'bud.log'))}; exit 1; }
 $B push --quiet ${ref} docker-archive:${sh(out)}:${ref}
 `,
       log,
     );
   });
+}
+
+/**
+ * The build's npm must trust what this host trusts (a machine behind a TLS-inspecting egress
+ * proxy has its CA only in the host bundle): the host bundle and an npmrc pointing at it are
+ * mounted into the build's RUN steps only, so the image itself is unchanged.
+ */
+function caMounts(work: string): string {
+  const bundle = '/etc/ssl/certs/ca-certificates.crt';
+  if (!existsSync(bundle)) return 'CA_MOUNTS=""';
+  const npmrc = join(work, 'npmrc');
+  writeFileSync(npmrc, 'cafile=/etc/meshlet-build-ca.crt\n');
+  return `CA_MOUNTS="-v ${bundle}:/etc/meshlet-build-ca.crt:ro -v ${npmrc}:/usr/local/etc/npmrc:ro"`;
 }
 
 /** All three images, from the cache when their inputs did not change. */

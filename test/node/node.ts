@@ -303,6 +303,7 @@ class Node implements OneNodeCluster {
       await this.waitFor(`node ${NET.nodeName} Ready`, timeoutMs, async () => {
         const r = await this.kubectl(['get', 'node', NET.nodeName, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].message}']);
         last = r.code === 0 ? r.stdout : r.stderr.trim();
+        if (process.env.MESHLET_NODE_DEBUG === '1') this.log(`node check: ${last}`);
         if (!r.stdout.startsWith('True')) return false;
         // Pods need the namespace's default ServiceAccount (the controller-manager makes it).
         const sa = await this.kubectl(['-n', 'default', 'get', 'serviceaccount', 'default', '-o', 'name']);

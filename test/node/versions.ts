@@ -19,7 +19,7 @@ export const NODE_BINARIES: readonly BinarySpec<NodeBinaryName>[] = [
   {
     name: 'coredns',
     module: 'coredns',
-    pkg: 'github.com/coredns/coredns',
+    pkg: 'meshlet.test/node/coredns',
     version: COREDNS_VERSION,
     ldflags: [`-X github.com/coredns/coredns/coremain.GitCommit=${COREDNS_VERSION}`],
   },
