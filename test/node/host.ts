@@ -117,7 +117,7 @@ export function createCgroupRoot(): void {
 export function removeCgroupRoot(): string[] {
   const left: string[] = [];
   const remove = (dir: string): void => {
-    let entries: string[] = [];
+    let entries: string[];
     try {
       entries = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => join(dir, e.name));
     } catch {
