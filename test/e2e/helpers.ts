@@ -33,8 +33,8 @@ export function must(r: RunResult, what: string): string {
 }
 
 /** Runs an ES module script with Node in a pod's app container; its last stdout line is JSON. */
-export async function inPod<T>(node: OneNodeCluster, ns: string, target: string, script: string, timeoutMs = 180_000): Promise<T> {
-  const r = await node.kubectl(['-n', ns, 'exec', target, '-c', 'app', '--', 'node', '--input-type=module', '-e', script], { timeoutMs });
+export async function inPod<T>(node: OneNodeCluster, ns: string, target: string, script: string, timeoutMs = 180_000, container = 'app'): Promise<T> {
+  const r = await node.kubectl(['-n', ns, 'exec', target, '-c', container, '--', 'node', '--input-type=module', '-e', script], { timeoutMs });
   const out = must(r, `kubectl exec ${target}`).trim().split('\n');
   return JSON.parse(out.at(-1) ?? 'null') as T;
 }

@@ -130,7 +130,7 @@ test('traffic: the 80/20 canary within ±5 points over 1,000 requests; user-tier
   must(await node.kubectl(['create', 'namespace', 'outside']), 'create namespace outside');
   must(await node.kubectl(['-n', 'outside', 'run', 'plain', '--image=node:24-bookworm-slim', '--restart=Never', '--command', '--', 'node', '-e', 'setInterval(() => {}, 1 << 30)']), 'run plain');
   must(await node.kubectl(['-n', 'outside', 'wait', '--for=condition=Ready', 'pod/plain', '--timeout=120s'], { timeoutMs: 130_000 }), 'plain ready');
-  const plainBefore = await inPod<Tally>(node, 'outside', 'plain', requestsScript({ url: 'http://frontend.shop:9080/product', count: 3 }));
+  const plainBefore = await inPod<Tally>(node, 'outside', 'plain', requestsScript({ url: 'http://frontend.shop:9080/product', count: 3 }), 180_000, 'plain');
   assert.deepEqual(plainBefore.statuses, { 200: 3 }, `PERMISSIVE: plain text accepted ${JSON.stringify(plainBefore)}`);
 
   must(await node.kubectl(['-n', 'shop', 'apply', '-f', join(DEMO, 'kubernetes', 'mesh.yaml')]), 'apply mesh.yaml');
@@ -151,7 +151,7 @@ test('traffic: the 80/20 canary within ±5 points over 1,000 requests; user-tier
 
 test('STRICT mTLS in shop: a plain-text call from an un-injected pod in another namespace is refused', opts(5), async () => {
   const plain = await waitUntil('plain text refused', 60_000, async () => {
-    const t = await inPod<Tally>(node, 'outside', 'plain', requestsScript({ url: 'http://frontend.shop:9080/product', count: 3 }));
+    const t = await inPod<Tally>(node, 'outside', 'plain', requestsScript({ url: 'http://frontend.shop:9080/product', count: 3 }), 180_000, 'plain');
     return t.statuses['200'] === undefined ? t : undefined;
   });
   assert.equal(Object.values(plain.errors).reduce((a, b) => a + b, 0) + Object.entries(plain.statuses).filter(([s]) => s !== '200').reduce((a, [, n]) => a + n, 0), 3, JSON.stringify(plain));
