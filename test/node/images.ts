@@ -103,7 +103,11 @@ async function cached(name: string, k: string, log: (line: string) => void, buil
   }
 }
 
-const buildah = (work: string): string => `buildah --root ${sh(join(work, 'storage'))} --runroot ${sh(join(work, 'run'))} --storage-driver vfs`;
+// Expanded unquoted as $B in the scripts: the temp paths (mkdtemp under tmpdir) have no spaces or quotes.
+const buildah = (work: string): string => {
+  if (/[\s'"$\\]/.test(work)) throw new HarnessError(`the temp dir ${work} must not contain spaces or quotes`);
+  return `buildah --root ${join(work, 'storage')} --runroot ${join(work, 'run')} --storage-driver vfs`;
+};
 
 export async function baseImage(log: (line: string) => void): Promise<string> {
   const npm = npmDir();

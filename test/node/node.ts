@@ -15,7 +15,7 @@ import { HarnessError, ensureBinaries, ensureBuilt, formatDuration, run, default
 import type { BinaryPaths, RunResult } from '../cluster/binaries.ts';
 import { createCA, createSigningKey } from '../cluster/certs.ts';
 import type { KeyPairPem } from '../cluster/certs.ts';
-import { startWatchdog, trackChild, trackCleanup, untrackCleanup } from '../cluster/reaper.ts';
+import { startWatchdog, trackChild, trackCleanup, trackDir, untrackCleanup, untrackDir } from '../cluster/reaper.ts';
 import { cacheDir } from '../cluster/versions.ts';
 import { containerdConfig, corefile, cniConfig, initScript, kubeProxyConfig, kubeletConfig, layout } from './config.ts';
 import type { Daemon, Layout } from './config.ts';
@@ -120,6 +120,8 @@ class Node implements OneNodeCluster {
     this.log = log;
     // Not under /tmp's usual meshlet-k8s- prefix: other harnesses sweep theirs.
     this.dir = mkdtempSync(join(tmpdir(), 'meshlet-node-'));
+    // Removed by the reaper too when the process ends without stop() (after the namespaces are killed).
+    trackDir(this.dir);
     this.l = layout(this.dir, sandboxImage);
     this.kubeconfigPath = join(this.dir, 'admin.kubeconfig');
     this.env = {
@@ -370,6 +372,7 @@ class Node implements OneNodeCluster {
     this.releaseLock?.();
     if (process.env.MESHLET_K8S_KEEP === '1') this.log(`MESHLET_K8S_KEEP=1: leaving ${this.dir}`);
     else rmSync(this.dir, { recursive: true, force: true, maxRetries: 5, retryDelay: 100 });
+    untrackDir(this.dir);
     this.log(`node stopped in ${formatDuration(Date.now() - started)}${left.length > 0 ? `; cgroups left: ${left.join(', ')}` : ''}`);
   }
 
