@@ -32,6 +32,8 @@ export interface CoreOptions {
   meshTelemetry?: MeshTelemetryConfig;
   /** `meshlet local`: meshed endpoints are their sidecar's inbound port (carried in every World). */
   localMode?: { inboundPort: number };
+  /** SPIFFE trust domain carried into every World (translation's identities and policies). */
+  trustDomain?: string;
 }
 
 export interface ConfigParams {
@@ -54,6 +56,7 @@ export class OperatorCore {
   private readonly rootNamespace: string | undefined;
   private readonly meshTelemetry: MeshTelemetryConfig | undefined;
   private readonly localMode: { inboundPort: number } | undefined;
+  private readonly trustDomain: string | undefined;
   private readonly worldListeners: ((w: World) => void)[] = [];
   private current: World;
   private closed = false;
@@ -73,6 +76,7 @@ export class OperatorCore {
     this.rootNamespace = opts.rootNamespace;
     this.meshTelemetry = opts.meshTelemetry;
     this.localMode = opts.localMode;
+    this.trustDomain = opts.trustDomain;
     this.current = this.build();
     this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
     const stale = new StaleReporter(this.store, this.log);
@@ -91,7 +95,7 @@ export class OperatorCore {
   }
 
   private build(): World {
-    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }), ...(this.localMode === undefined ? {} : { localMode: this.localMode }) });
+    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }), ...(this.localMode === undefined ? {} : { localMode: this.localMode }), ...(this.trustDomain === undefined ? {} : { trustDomain: this.trustDomain }) });
   }
 
   private onStoreChange(c: StoreChange): void {

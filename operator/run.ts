@@ -33,6 +33,8 @@ export interface RunOptions {
   meshTelemetry?: MeshTelemetryConfig;
   /** `meshlet local`: meshed endpoints are their sidecar's inbound port (see World.localMode). */
   localMode?: { inboundPort: number };
+  /** SPIFFE trust domain (the CA's): translation expects peers and writes policies in it. */
+  trustDomain?: string;
   authenticate?: ProxyAuthenticator;
   holdMs?: number;
   timers?: Clock;
@@ -65,7 +67,7 @@ function portOf(app: FastifyInstance): number {
 }
 
 export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
-  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }) });
+  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }), ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }) });
   const stops: (() => Promise<void> | void)[] = [];
   if (opts.local !== undefined) {
     const src = new LocalDirSource(opts.local, core.store, opts.log);

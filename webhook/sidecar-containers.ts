@@ -3,6 +3,7 @@
  * and NET_RAW only) and `meshlet-proxy` (uid/gid 1337, non-root, read-only root, no capabilities).
  * Pure builders from the effective settings.
  */
+import { DEFAULT_TRUST_DOMAIN } from '../common/spiffe.ts';
 import { INIT_CONTAINER, PROXY_CONTAINER, PROXY_GID, PROXY_UID, TOKEN_AUDIENCE, VOLUMES } from './constants.ts';
 import type { SidecarSettings } from './overrides.ts';
 import type { AppMetrics, AppProbes } from './probes.ts';
@@ -95,6 +96,8 @@ export function proxyContainer(p: ProxyInputs): Container {
       // The template's ports, so a changed value moves the proxy and the capture rules together.
       '--outbound-port', String(v.ports.outbound), '--inbound-port', String(v.ports.inbound), '--admin-port', String(v.ports.admin),
       '--ready-port', String(v.ports.health), '--stats-port', String(v.ports.prometheus),
+      // The proxy's own default is cluster.local; any other domain must reach it, or it refuses every peer.
+      ...(v.trustDomain === DEFAULT_TRUST_DOMAIN ? [] : ['--trust-domain', v.trustDomain]),
     ],
     ports: [
       { name: 'http-mesh-prom', containerPort: v.ports.prometheus, protocol: 'TCP' },

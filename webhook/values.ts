@@ -27,6 +27,8 @@ export interface SidecarValues {
   traffic: { excludeOutboundPorts: string; excludeInboundPorts: string; includeOutboundIPRanges: string; excludeOutboundIPRanges: string };
   /** Seconds the start hold (clusters without native sidecars) waits for the proxy. */
   holdTimeoutSeconds: number;
+  /** SPIFFE trust domain of the mesh (chart `trustDomain`): the proxy accepts peers of this domain only. */
+  trustDomain: string;
 }
 
 export const DEFAULT_VALUES: SidecarValues = {
@@ -38,6 +40,7 @@ export const DEFAULT_VALUES: SidecarValues = {
   operatorAddress: `meshlet.${INSTALL_NAMESPACE}.svc:15012`,
   traffic: { excludeOutboundPorts: '', excludeInboundPorts: '', includeOutboundIPRanges: '*', excludeOutboundIPRanges: '' },
   holdTimeoutSeconds: 120,
+  trustDomain: 'cluster.local',
 };
 
 export const LOG_LEVELS: readonly string[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -82,6 +85,7 @@ export function checkValues(v: SidecarValues): string[] {
   if (typeof t?.excludeOutboundIPRanges !== 'string' || !isCidrList(t.excludeOutboundIPRanges)) errs.push('traffic.excludeOutboundIPRanges: must be comma-separated IPv4 CIDRs');
   if (typeof t?.includeOutboundIPRanges !== 'string' || (t.includeOutboundIPRanges.trim() !== '*' && !isCidrList(t.includeOutboundIPRanges))) errs.push('traffic.includeOutboundIPRanges: must be * or comma-separated IPv4 CIDRs');
   if (!Number.isInteger(v.holdTimeoutSeconds) || v.holdTimeoutSeconds < 1) errs.push('holdTimeoutSeconds: must be a positive integer');
+  if (typeof v.trustDomain !== 'string' || !/^[a-z0-9]([-a-z0-9._]*[a-z0-9])?$/.test(v.trustDomain)) errs.push('trustDomain: must be a DNS-like name (lower case), e.g. cluster.local');
   return errs;
 }
 

@@ -87,6 +87,8 @@ export async function composeOperator(opts: ComposeOptions): Promise<ComposedOpe
     noStatus: opts.noStatus === true,
     metrics,
     meshTelemetry: mesh.telemetry,
+    // The same trust domain as the CA's certificates, or every meshed connection fails its SPIFFE check.
+    trustDomain,
     tls: ca.tls,
     ...(opts.insecureProxyClaims === true ? {} : { authenticate: ca.authenticate }),
     extendPush: (app) => ca.extendPush(app),

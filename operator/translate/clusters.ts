@@ -1,7 +1,7 @@
 /** Outbound clusters and their endpoint sets, one per (service, port, subset). */
 import type { Cluster, Endpoint } from '../../common/snapshot.ts';
 import type { ServicePort, WorldEndpoint, WorldService } from '../world/types.ts';
-import { TRUST_DOMAIN } from '../world/objects.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';
 import { labelsMatch } from '../world/workloads.ts';
 import { clusterPolicy } from './cluster-policy.ts';
 import { destinationRuleFor, type Ctx } from './context.ts';
@@ -10,7 +10,7 @@ export function clusterName(port: number, subset: string | undefined, host: stri
   return `outbound|${port}|${subset ?? ''}|${host}`;
 }
 
-function toEndpoint(e: WorldEndpoint, port: number, local: { inboundPort: number } | undefined): Endpoint {
+function toEndpoint(e: WorldEndpoint, port: number, local: { inboundPort: number } | undefined, trustDomain: string): Endpoint {
   const labels = e.workload?.labels ?? {};
   // Local mode has no capture: a meshed workload is reached at its own sidecar's inbound
   // listener (same address), which terminates mTLS, enforces policy and forwards to the app.
@@ -19,7 +19,7 @@ function toEndpoint(e: WorldEndpoint, port: number, local: { inboundPort: number
   if (e.zone !== undefined) out.locality = { region: '', zone: e.zone, subzone: '' };
   const w = e.workload;
   if (w !== undefined) {
-    if (w.hasSidecar) out.identity = `spiffe://${TRUST_DOMAIN}/ns/${w.namespace}/sa/${w.serviceAccount}`;
+    if (w.hasSidecar) out.identity = `spiffe://${trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`;
     const meta: NonNullable<Endpoint['workload']> = { name: w.workloadName, namespace: w.namespace };
     if (labels.app !== undefined) meta.app = labels.app;
     if (labels.version !== undefined) meta.version = labels.version;
@@ -35,7 +35,7 @@ function endpointsFor(ctx: Ctx, svc: WorldService, port: ServicePort, subsetLabe
     const target = e.ports[port.name];
     if (!e.ready || target === undefined) continue;
     if (subsetLabels !== undefined && !labelsMatch(subsetLabels, e.workload?.labels ?? {})) continue;
-    out.push(toEndpoint(e, target, ctx.world.localMode));
+    out.push(toEndpoint(e, target, ctx.world.localMode, ctx.world.trustDomain ?? DEFAULT_TRUST_DOMAIN));
   }
   return out;
 }

@@ -4,7 +4,7 @@
  */
 import type { ProxyIdentity } from '../../common/snapshot.ts';
 import type { World, WorldWorkload } from '../world/types.ts';
-import { TRUST_DOMAIN } from '../world/objects.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';
 import { indexesOf } from './indexes.ts';
 
 export interface ProxyClaim {
@@ -38,6 +38,6 @@ export function resolveProxy(world: World, claim: ProxyClaim): ProxyIdentity {
     serviceAccount: sa,
     labels: w?.labels ?? claim.labels ?? {},
     ip: w !== undefined && w.ip !== '' ? w.ip : (claim.ip ?? ''),
-    spiffeId: `spiffe://${TRUST_DOMAIN}/ns/${claim.namespace}/sa/${sa}`,
+    spiffeId: `spiffe://${world.trustDomain ?? DEFAULT_TRUST_DOMAIN}/ns/${claim.namespace}/sa/${sa}`,
   };
 }

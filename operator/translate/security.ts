@@ -6,7 +6,7 @@
 import type { AuthzPolicy, AuthzRule, AuthzSource, AuthzOperation, MtlsMode, PeerAuthenticationSettings, ProxyIdentity } from '../../common/snapshot.ts';
 import type { MeshConfig, World } from '../world/types.ts';
 import type { AuthorizationPolicySpec, IstioAuthzSource, PeerAuthenticationSpec } from './istio-types.ts';
-import { TRUST_DOMAIN } from '../world/objects.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../common/spiffe.ts';
 import { labelsMatch } from '../world/workloads.ts';
 
 type PA = MeshConfig<PeerAuthenticationSpec>;
@@ -43,17 +43,17 @@ export function peerAuthentication(world: World, proxy: ProxyIdentity): PeerAuth
   return { mode: effective, ports, provenance };
 }
 
-/** `ns/sa` (or a bare `sa`, in the policy's namespace) → `cluster.local/ns/<ns>/sa/<sa>`. */
-export function saPrincipal(sa: string, policyNs: string): string {
+/** `ns/sa` (or a bare `sa`, in the policy's namespace) → `<trustDomain>/ns/<ns>/sa/<sa>`. */
+export function saPrincipal(sa: string, policyNs: string, trustDomain: string = DEFAULT_TRUST_DOMAIN): string {
   const i = sa.indexOf('/');
   const [ns, name] = i < 0 ? [policyNs, sa] : [sa.slice(0, i), sa.slice(i + 1)];
-  return `${TRUST_DOMAIN}/ns/${ns}/sa/${name}`;
+  return `${trustDomain}/ns/${ns}/sa/${name}`;
 }
 
-function source(s: IstioAuthzSource, policyNs: string): AuthzSource {
+function source(s: IstioAuthzSource, policyNs: string, trustDomain: string): AuthzSource {
   const out: AuthzSource = {};
-  const principals = [...(s.principals ?? []), ...(s.serviceAccounts ?? []).map((sa) => saPrincipal(sa, policyNs))];
-  const notPrincipals = [...(s.notPrincipals ?? []), ...(s.notServiceAccounts ?? []).map((sa) => saPrincipal(sa, policyNs))];
+  const principals = [...(s.principals ?? []), ...(s.serviceAccounts ?? []).map((sa) => saPrincipal(sa, policyNs, trustDomain))];
+  const notPrincipals = [...(s.notPrincipals ?? []), ...(s.notServiceAccounts ?? []).map((sa) => saPrincipal(sa, policyNs, trustDomain))];
   if (principals.length > 0) out.principals = principals;
   if (notPrincipals.length > 0) out.notPrincipals = notPrincipals;
   for (const k of ['requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) {
@@ -63,9 +63,9 @@ function source(s: IstioAuthzSource, policyNs: string): AuthzSource {
   return out;
 }
 
-function rules(spec: AuthorizationPolicySpec, ns: string): AuthzRule[] {
+function rules(spec: AuthorizationPolicySpec, ns: string, trustDomain: string): AuthzRule[] {
   return (spec.rules ?? []).map((r) => ({
-    from: (r.from ?? []).map((f) => source(f.source ?? {}, ns)),
+    from: (r.from ?? []).map((f) => source(f.source ?? {}, ns, trustDomain)),
     to: (r.to ?? []).map((t) => ({ ...(t.operation ?? {}) }) as AuthzOperation),
     when: (r.when ?? []).map((w) => {
       const c: AuthzRule['when'][number] = { key: w.key };
@@ -85,7 +85,7 @@ export function authorization(world: World, proxy: ProxyIdentity): AuthzPolicy[]
     if (!selects(p.spec.selector, proxy.labels)) continue;
     const action = p.spec.action ?? 'ALLOW';
     if (action === 'CUSTOM') continue;
-    out.push({ name: `${ns}/${p.meta.name}`, action, rules: rules(p.spec, ns), provenance: { kind: 'AuthorizationPolicy', namespace: ns, name: p.meta.name } });
+    out.push({ name: `${ns}/${p.meta.name}`, action, rules: rules(p.spec, ns, world.trustDomain ?? DEFAULT_TRUST_DOMAIN), provenance: { kind: 'AuthorizationPolicy', namespace: ns, name: p.meta.name } });
   }
   return out;
 }

@@ -113,6 +113,8 @@ export interface BuildOptions {
   meshTelemetry?: MeshTelemetryConfig;
   /** Local mode (`meshlet local`): meshed endpoints are their sidecar's inbound port. */
   localMode?: { inboundPort: number };
+  /** SPIFFE trust domain (default cluster.local); part of the World and its hash when set. */
+  trustDomain?: string;
 }
 
 export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {}): World {
@@ -135,7 +137,9 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
     for (const e of [...(fromSlices.get(key) ?? []), ...entryEndpoints(svc, entryIndex)]) if (!byAddr.has(e.address)) byAddr.set(e.address, e);
     endpoints[key] = [...byAddr.values()].sort((a, b) => (a.address < b.address ? -1 : a.address > b.address ? 1 : 0));
     // Everything translation reads about this service, for content-addressed caching.
-    svc.contentKey = createHash('sha1').update(JSON.stringify(opts.localMode === undefined ? [svc, endpoints[key]] : [svc, endpoints[key], opts.localMode])).digest('base64');
+    // The trust domain is in every meshed endpoint's expected identity.
+    const extra = [...(opts.localMode === undefined ? [] : [opts.localMode]), ...(opts.trustDomain === undefined ? [] : [opts.trustDomain])];
+    svc.contentKey = createHash('sha1').update(JSON.stringify([svc, endpoints[key], ...extra])).digest('base64');
   }
   const content = {
     rootNamespace: opts.rootNamespace ?? ROOT_NAMESPACE,
@@ -149,8 +153,9 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
     authorizationPolicies: meshConfigs<World['authorizationPolicies'][number]['spec']>(objs, 'AuthorizationPolicy'),
     ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }),
     ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }),
+    ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }),
   };
   // The World is a pure function of its inputs, so hashing the inputs hashes the World.
   const inputs = opts.fingerprint ?? contentHash(objs.map((o) => stableStringify(o)).sort());
-  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace, ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }) }), ...content });
+  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace, ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }), ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }) }), ...content });
 }

@@ -46,5 +46,4 @@ export function objectKey(obj: { kind: string; metadata: { name: string; namespa
 
 /** The install namespace, which is also Istio's root namespace for mesh-wide policy. */
 export const ROOT_NAMESPACE = 'meshlet-system';
-export const TRUST_DOMAIN = 'cluster.local';
 export const DOMAIN_SUFFIX = 'svc.cluster.local';

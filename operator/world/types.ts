@@ -99,4 +99,9 @@ export interface World {
    * a meshed endpoint is reached at that address on this inbound port (not the app port).
    */
   localMode?: { inboundPort: number };
+  /**
+   * SPIFFE trust domain of the mesh (the chart's `trustDomain`, the operator's --trust-domain):
+   * the identities translation expects of peers and writes into policies. Absent: cluster.local.
+   */
+  trustDomain?: string;
 }

@@ -35,18 +35,18 @@ export function defaultLog(line: string): void {
   process.stderr.write(`[meshlet k8s] ${line}\n`);
 }
 
-function stampOf(spec: BinarySpec): string {
+function stampOf(spec: BinarySpec<string>, goDir: string): string {
   const hash = createHash('sha256');
   hash.update(JSON.stringify({ name: spec.name, pkg: spec.pkg, version: spec.version, ldflags: spec.ldflags }));
-  for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(GO_DIR, spec.module, file)));
+  for (const file of ['go.mod', 'go.sum']) hash.update(readFileSync(join(goDir, spec.module, file)));
   return hash.digest('hex');
 }
 
-function isCurrent(dir: string, spec: BinarySpec): boolean {
+function isCurrent(dir: string, spec: BinarySpec<string>, goDir: string): boolean {
   const bin = join(dir, spec.name);
   try {
     accessSync(bin, constants.X_OK);
-    return readFileSync(`${bin}.stamp`, 'utf8').trim() === stampOf(spec);
+    return readFileSync(`${bin}.stamp`, 'utf8').trim() === stampOf(spec, goDir);
   } catch {
     return false;
   }
@@ -60,28 +60,35 @@ function pathsIn(dir: string): BinaryPaths {
 /** Paths of the cached binaries, or null when any is missing or stale. Never builds. */
 export function cachedBinaries(): BinaryPaths | null {
   const dir = cacheDir();
-  return BINARIES.every((spec) => isCurrent(dir, spec)) ? pathsIn(dir) : null;
+  return BINARIES.every((spec) => isCurrent(dir, spec, GO_DIR)) ? pathsIn(dir) : null;
 }
 
 export async function ensureBinaries(options: EnsureOptions = {}): Promise<BinaryPaths> {
-  const log = options.log ?? defaultLog;
-  const dir = cacheDir();
-  if (BINARIES.every((spec) => isCurrent(dir, spec))) return pathsIn(dir);
+  await ensureBuilt(BINARIES, GO_DIR, cacheDir(), options.log ?? defaultLog);
+  return pathsIn(cacheDir());
+}
+
+/**
+ * Builds the specs whose cached binary (in `dir`) is missing or stale, from the wrapper
+ * modules under `goDir`. Other harnesses (test/node) use it with their own wrapper modules;
+ * the lock is per cache directory, so parallel builders wait for each other.
+ */
+export async function ensureBuilt(specs: readonly BinarySpec<string>[], goDir: string, dir: string, log: (line: string) => void = defaultLog): Promise<void> {
+  if (specs.every((spec) => isCurrent(dir, spec, goDir))) return;
 
   mkdirSync(dir, { recursive: true });
   const release = await lock(dir, log);
   try {
-    const missing = BINARIES.filter((spec) => !isCurrent(dir, spec));
-    if (missing.length === 0) return pathsIn(dir);
+    const missing = specs.filter((spec) => !isCurrent(dir, spec, goDir));
+    if (missing.length === 0) return;
     // Half-written outputs of a build that was killed; we hold the lock, so none is live.
     for (const f of readdirSync(dir)) if (f.startsWith('.') && f.endsWith('.tmp')) rmSync(join(dir, f), { force: true });
     log(`building ${missing.map((s) => `${s.name} ${s.version}`).join(', ')} into ${dir} (first run only; takes several minutes)`);
     const go = await checkGo();
     log(`using ${go.version} (${go.path})`);
     const started = Date.now();
-    for (const spec of missing) await build(go.path, dir, spec, log);
+    for (const spec of missing) await build(go.path, dir, spec, goDir, log);
     log(`all binaries built in ${formatDuration(Date.now() - started)}`);
-    return pathsIn(dir);
   } finally {
     release();
   }
@@ -165,8 +172,8 @@ async function goFailure(go: string, what: string, result: RunResult): Promise<H
   return new HarnessError(`${what} failed (exit ${result.code}):\n${detail}`);
 }
 
-async function build(go: string, dir: string, spec: BinarySpec, log: (line: string) => void): Promise<void> {
-  const cwd = join(GO_DIR, spec.module);
+async function build(go: string, dir: string, spec: BinarySpec<string>, goDir: string, log: (line: string) => void): Promise<void> {
+  const cwd = join(goDir, spec.module);
   const env = goEnv();
   // Resolving the package graph downloads just the modules it needs (far less
   // than `go mod download`), and the package count gives a rough percentage.
@@ -201,7 +208,7 @@ async function build(go: string, dir: string, spec: BinarySpec, log: (line: stri
     throw await goFailure(go, `building ${spec.name}`, result);
   }
   renameSync(tmp, join(dir, spec.name));
-  writeFileSync(join(dir, `${spec.name}.stamp`), `${stampOf(spec)}\n`);
+  writeFileSync(join(dir, `${spec.name}.stamp`), `${stampOf(spec, goDir)}\n`);
   log(`built ${spec.name} ${spec.version} in ${formatDuration(Date.now() - started)}`);
 }
 

@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
+const cleanups = new Set<() => void>();
 let installed = false;
 
 /** Dead or zombie (exited, not yet reaped): either way it no longer writes files. */
@@ -43,6 +44,15 @@ function reapSync(): void {
   const deadline = Date.now() + 2000;
   const pause = new Int32Array(new SharedArrayBuffer(4));
   while (killed.some((pid) => !gone(pid)) && Date.now() < deadline) Atomics.wait(pause, 0, 0, 10);
+  // Host state that outlives the processes (test/node: cgroups); after the kills, before the dirs.
+  for (const cleanup of cleanups) {
+    try {
+      cleanup();
+    } catch {
+      // best effort, as below
+    }
+  }
+  cleanups.clear();
   if (process.env.MESHLET_K8S_KEEP !== '1') {
     for (const dir of dirs) {
       try {
@@ -79,6 +89,16 @@ export function trackChild(child: ChildProcess): void {
 export function trackDir(dir: string): void {
   install();
   dirs.add(dir);
+}
+
+/** A synchronous cleanup run after the tracked processes are killed (exit, signals). */
+export function trackCleanup(cleanup: () => void): void {
+  install();
+  cleanups.add(cleanup);
+}
+
+export function untrackCleanup(cleanup: () => void): void {
+  cleanups.delete(cleanup);
 }
 
 export function untrackDir(dir: string): void {

@@ -12,8 +12,8 @@ export const MIN_GO_VERSION = '1.24.0';
 
 export type BinaryName = 'kube-apiserver' | 'kubectl' | 'etcd' | 'helm';
 
-export interface BinarySpec {
-  name: BinaryName;
+export interface BinarySpec<Name extends string = BinaryName> {
+  name: Name;
   /** Wrapper module directory, relative to test/cluster/go/. */
   module: string;
   /** Package path of the main package. */
@@ -22,7 +22,7 @@ export interface BinarySpec {
   ldflags: string[];
 }
 
-function kubeVersionFlags(): string[] {
+export function kubeVersionFlags(): string[] {
   const [major, minor] = KUBERNETES_VERSION.slice(1).split('.');
   const flags: string[] = [];
   // Both packages carry a copy of the version; kubectl's client side reads

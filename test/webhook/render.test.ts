@@ -115,3 +115,10 @@ test('skipped pods only gain the status annotation', () => {
   const { wanted } = injectPod(pod, { name: 'plain', labels: {}, annotations: {} }, DEFAULT_VALUES, true);
   assert.deepEqual(diff(pod, wanted), [{ op: 'add', path: '/metadata/annotations/sidecar.meshlet.io~1status', value: '{"result":"skipped","reason":"namespace-not-enabled"}' }]);
 });
+
+test('the mesh trust domain reaches the proxy (--trust-domain) when it is not cluster.local', () => {
+  const args = (trustDomain: string): string[] => byName(injectPod(webPod(), mesh, { ...DEFAULT_VALUES, trustDomain }, true).wanted.spec?.initContainers, 'meshlet-proxy')?.args as string[] | undefined ?? [];
+  const custom = args('example.org');
+  assert.equal(custom[custom.indexOf('--trust-domain') + 1], 'example.org');
+  assert.equal(args('cluster.local').includes('--trust-domain'), false);
+});
