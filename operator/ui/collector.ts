@@ -39,7 +39,7 @@ export interface CollectorOptions {
   /** How much history is kept (the longest window offered), default 15 min. */
   windowMs?: number;
   minIntervalMs?: number;
-  /** Older scrapes are thinned to one per this interval (memory stays bounded over 15 min), default 5 s. */
+  /** Older scrapes are thinned to one per this interval (memory stays bounded), default windowMs / 180 (5 s for 15 min). */
   keepEveryMs?: number;
   timeoutMs?: number;
   now?: () => number;
@@ -61,7 +61,8 @@ export class ProxyCollector {
   readonly errors = new Map<string, string>();
 
   constructor(o: CollectorOptions) {
-    this.#o = { windowMs: WINDOWS_MS['15m'], minIntervalMs: 1_000, keepEveryMs: 5_000, timeoutMs: 2_000, now: () => Date.now(), fetch: globalThis.fetch, ...o };
+    const windowMs = o.windowMs ?? WINDOWS_MS['15m'];
+    this.#o = { windowMs, minIntervalMs: 1_000, keepEveryMs: windowMs / 180, timeoutMs: 2_000, now: () => Date.now(), fetch: globalThis.fetch, ...o };
   }
 
   /** Scrapes every target unless the last scrape is fresh enough. */

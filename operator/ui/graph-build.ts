@@ -39,6 +39,7 @@ export interface GraphNode {
   /** App name (or host for external, `unknown`). */
   name: string;
   namespace: string;
+  /** Cluster name, empty while every node is in one cluster. */
   cluster: string;
   versions: VersionShare[];
   /** Incoming req/s and success rate (all callers). */
@@ -254,7 +255,10 @@ export function buildGraph(requests: readonly Row[], buckets: readonly Row[], tc
     }
   }
   const out: GraphNode[] = [];
+  // Cluster names matter only once there are several (one cluster: every node would say `Kubernetes`).
+  const oneCluster = new Set([...nodes.values()].map((n) => n.cluster).filter((c) => c !== '')).size <= 1;
   for (const n of nodes.values()) {
+    if (oneCluster) n.cluster = '';
     const inc = incoming.get(n.id) ?? { rps: 0, errors: 0 };
     const successRate = inc.rps > 0 ? 1 - inc.errors / inc.rps : 1;
     const total = [...n.vers.values()].reduce((x, v) => x + v.rps, 0);

@@ -68,7 +68,7 @@
     while (svg.firstChild) svg.removeChild(svg.firstChild);
     const defs = el('defs', {}, svg);
     for (const h of ['healthy', 'degraded', 'failing', 'idle']) {
-      const m = el('marker', { id: 'arrow-' + h, class: 'arrow-' + h, viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '5', markerHeight: '5', orient: 'auto-start-reverse', markerUnits: 'strokeWidth' }, defs);
+      const m = el('marker', { id: 'arrow-' + h, class: 'arrow-' + h, viewBox: '0 0 10 10', refX: '9', refY: '5', markerWidth: '9', markerHeight: '9', orient: 'auto-start-reverse', markerUnits: 'userSpaceOnUse' }, defs);
       el('path', { d: 'M 0 0 L 10 5 L 0 10 z' }, m);
     }
     const L = window.meshletLayout(g);
@@ -137,7 +137,7 @@
       grp.querySelector('.label text').textContent = edgeLabel(e);
       grp.querySelector('.lock').style.display = e.mtls === 'full' || e.mtls === 'partial' ? '' : 'none';
       const src = byId.get(e.source), dst = byId.get(e.target);
-      grp.querySelector('title').textContent = (src ? src.name : e.source) + ' → ' + (dst ? dst.name : e.target) + ': ' + edgeLabel(e) + (e.p99 !== null ? ' · p99 ' + e.p99.toFixed(1) + ' ms' : '') + ' · mTLS ' + e.mtls;
+      grp.querySelector(':scope > title').textContent = (src ? src.name : e.source) + ' → ' + (dst ? dst.name : e.target) + ': ' + edgeLabel(e) + (e.p99 !== null ? ' · p99 ' + e.p99.toFixed(1) + ' ms' : '') + ' · mTLS ' + e.mtls;
     }
     const badges = g.badges || {};
     for (const n of g.nodes) {
@@ -165,7 +165,7 @@
         el('text', { x: 19, y: 8 }, f).textContent = 'NACK';
         el('title', {}, f).textContent = b.nacks + ' proxy(ies) rejected their config';
       }
-      grp.querySelector('title').textContent = n.name + (n.namespace ? '.' + n.namespace : '') + ' · ' + fmtRps(n.rpsIn) + ' rps in · ' + (n.successRate * 100).toFixed(1) + '% ok';
+      grp.querySelector(':scope > title').textContent = n.name + (n.namespace ? '.' + n.namespace : '') + ' · ' + fmtRps(n.rpsIn) + ' rps in · ' + (n.successRate * 100).toFixed(1) + '% ok';
     }
   }
 

@@ -28,6 +28,8 @@
     const s = document.createElementNS(NS, 'svg');
     s.setAttribute('viewBox', '0 0 ' + W + ' ' + H);
     s.setAttribute('class', 'spark');
+    s.setAttribute('preserveAspectRatio', 'none');
+    s.setAttribute('data-points', String(points.length));
     const vals = [];
     for (const p of points) for (const k of series) if (p[k.key] !== null && p[k.key] !== undefined) vals.push(p[k.key]);
     const max = Math.max(1e-9, ...vals), min = series[0].key === 'successRate' ? Math.min(0.9, ...vals) : 0;
@@ -42,6 +44,14 @@
       pl.setAttribute('points', pts.join(' '));
       pl.setAttribute('class', 'series ' + k.key);
       s.appendChild(pl);
+      for (const xy of pts) {
+        const c = document.createElementNS(NS, 'circle');
+        c.setAttribute('cx', xy.split(',')[0]);
+        c.setAttribute('cy', xy.split(',')[1]);
+        c.setAttribute('r', '1.8');
+        c.setAttribute('class', 'dot ' + k.key);
+        s.appendChild(c);
+      }
     }
     wrap.appendChild(s);
     const last = points[points.length - 1];
@@ -119,7 +129,8 @@
   function codes(e) {
     const s = section('Response codes and flags', 'codes');
     const t = h('table', { class: 'list' });
-    const rows = Object.entries(e.codes).map(function (x) { return ['code', x[0], x[1]]; }).concat(Object.entries(e.flags).map(function (x) { return ['flag', x[0], x[1]]; }));
+    // Series that saw no request in this window are left out (counters keep them at 0).
+    const rows = Object.entries(e.codes).map(function (x) { return ['code', x[0], x[1]]; }).concat(Object.entries(e.flags).map(function (x) { return ['flag', x[0], x[1]]; })).filter(function (r) { return r[2] >= 0.005; });
     if (rows.length === 0) s.appendChild(h('p', { class: 'muted' }, 'none in this window'));
     for (const [kind, k, v] of rows) {
       const tr = h('tr', { class: kind, ['data-' + kind]: k });
