@@ -170,7 +170,7 @@ export class Inspector {
     if (this.#extras.tracingUrl !== undefined) {
       const src = parseAppId(source);
       const svc = dst?.app ?? target;
-      d.traces = `${this.#extras.tracingUrl.replace(/\/$/, '')}/search?service=${encodeURIComponent(src === undefined ? svc : `${src.app}.${src.namespace}`)}&tags=${encodeURIComponent(JSON.stringify({ 'upstream_cluster.name': `outbound|${this.#portOf(hosts[0])}||${hosts[0] ?? ''}` }))}`;
+      d.traces = `${this.#extras.tracingUrl.replace(/\/$/, '')}/search?service=${encodeURIComponent(src === undefined ? svc : `${src.app}.${src.namespace}`)}&tags=${encodeURIComponent(JSON.stringify({ upstream_cluster: `outbound|${this.#portOf(hosts[0])}||${hosts[0] ?? ''}` }))}`;
     }
     return d;
   }

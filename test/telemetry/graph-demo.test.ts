@@ -41,7 +41,10 @@ before(async () => {
   cpSync(new URL('../../examples/demo', import.meta.url).pathname, join(dir, 'demo'), { recursive: true });
   const wl = join(dir, 'demo', 'mesh', 'workloads.yaml');
   writeFileSync(wl, readFileSync(wl, 'utf8').replaceAll('127.0.77.', '127.0.93.'));
+  // The panel links calls to their traces in this Jaeger UI (never fetched here).
+  process.env.MESHLET_TRACING_URL = 'http://127.0.0.1:16686';
   local = await startLocal(join(dir, 'demo', 'mesh'), ['--seed', '7']);
+  delete process.env.MESHLET_TRACING_URL;
   const up = await eventually(async () => (await fetch('http://127.0.93.10:9080/product', { signal: AbortSignal.timeout(5000) })).status === 200, 150, 200);
   assert.ok(up, `the demo frontend never answered:\n${local.output()}`);
   // Bounded background load: at most 4,000 requests, stopped by after().
@@ -93,6 +96,10 @@ test('clicking frontend→reviews opens the panel with the reviews VirtualServic
   assert.equal(route, 'canary');
   const configured = await page.$$eval('#panel .split-table tr[data-version]', (els) => els.map((e) => `${e.getAttribute('data-version')}: ${e.children[2]?.textContent ?? ''}`));
   assert.ok(configured.includes('v1: 80% (canary)') && configured.includes('v2: 20% (canary)') && configured.includes('v3: 100% (premium)'), JSON.stringify(configured));
+  const traces = new URL((await page.$eval('#panel a.traces-link', (e) => e.getAttribute('href')))!);
+  assert.equal(`${traces.origin}${traces.pathname}`, 'http://127.0.0.1:16686/search');
+  assert.equal(traces.searchParams.get('service'), 'frontend.default');
+  assert.deepEqual(JSON.parse(traces.searchParams.get('tags')!), { upstream_cluster: 'outbound|9080||reviews.default.svc.cluster.local' });
   const yamlHref = await page.$eval('#panel a.config-ref[data-kind="VirtualService"]', (e) => e.getAttribute('href'));
   const yaml = await (await fetch(`${local!.operatorUrl}${yamlHref}`)).text();
   assert.match(yaml, /kind: VirtualService[\s\S]*name: canary/);
