@@ -108,7 +108,7 @@ test('meshlet graph prints the same graph as a tree and a table, and the UI URL;
   assert.equal(lines[0], 'namespace default');
   assert.ok(lines.some((l) => /^├─ frontend \[v1\]/.test(l)), r.stdout);
   const call = lines.find((l) => l.includes('→ ratings.default'));
-  assert.match(call ?? '', /rps  \d+\.\d%  p99 [\d.]+ms  plaintext  FAILING/, r.stdout);
+  assert.match(call ?? '', /rps {2}\d+\.\d% {2}p99 [\d.]+ms {2}plaintext {2}FAILING/, r.stdout);
   assert.ok(r.stdout.includes(`UI: ${operator}/ui`));
   const t = await meshlet('graph', '--operator', operator, '-o', 'table', '--window', '5m');
   assert.match(t.stdout, /^FROM +TO +REQ\/S +SUCCESS +P99 +MTLS +HEALTH/);

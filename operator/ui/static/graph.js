@@ -3,7 +3,7 @@
 // flows, coloured by health, with a lock when the servers saw mutual TLS. Polls for new
 // figures and re-lays out only when the set of apps, versions or calls changes, so nothing
 // jumps while values update. Clicking a node or an edge opens the side panel (panel.js).
-/* global document, window, location, history */
+/* global document, window, location, history, CSS, URLSearchParams */
 'use strict';
 (function () {
   const NS = 'http://www.w3.org/2000/svg';

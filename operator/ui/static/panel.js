@@ -86,7 +86,7 @@
     while (body.firstChild) body.removeChild(body.firstChild);
     const byId = new Map(g.nodes.map(function (n) { return [n.id, n]; }));
     const name = function (id) { const n = byId.get(id); return n ? (n.kind === 'app' || n.kind === 'ingress' ? n.name + '.' + n.namespace : n.name) : id; };
-    let points = [];
+    let points;
     panel.setAttribute('data-kind', current.kind);
     panel.setAttribute('data-id', current.id);
     if (current.kind === 'edge') {
