@@ -140,7 +140,13 @@ export async function run(argv: string[]): Promise<number> {
   const output = (v.output as string | undefined) ?? 'tree';
   if (output !== 'tree' && output !== 'table' && output !== 'json') throw new MeshletError('MESHLET_CORE_BAD_FLAG', `-o ${output}: use tree, table or json`);
   const operator = ((v.operator as string | undefined) ?? process.env.MESHLET_OPERATOR_MONITOR ?? 'http://127.0.0.1:15014').replace(/\/$/, '');
-  const window = windowOf(v.window);
+  let window: ReturnType<typeof windowOf>;
+  try {
+    window = windowOf(v.window);
+  } catch (err) {
+    process.stderr.write(`${formatError((err as MeshletError).code, (err as Error).message)}\n`);
+    return 2;
+  }
   if (v.open === true) {
     const url = `${operator}/ui?window=${window}`;
     process.stdout.write(`${url}\n`);
