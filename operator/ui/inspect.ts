@@ -137,7 +137,10 @@ export class Inspector {
     if (a === undefined) return { config: [], findings: [], nacks: [], hosts: [] };
     const hosts = this.#appHosts(a.namespace, a.app);
     const config = this.#configFor(hosts, a);
-    const refs = new Set(config.map((c) => `${c.kind}/${c.meta.namespace}/${c.meta.name}`));
+    // Policies aimed at the app by its `app` label count even when the rest of their selector matches nothing (that is often the finding).
+    const w = this.#core.world;
+    const aimed = [...w.authorizationPolicies, ...w.peerAuthentications].filter((c) => c.meta.namespace === a.namespace && (c.spec as { selector?: { matchLabels?: Record<string, string> } }).selector?.matchLabels?.app === a.app);
+    const refs = new Set([...config, ...aimed].map((c) => `${c.kind}/${c.meta.namespace}/${c.meta.name}`));
     const findings = this.#findingsAll().filter((f) => refs.has(`${f.object.kind}/${f.object.namespace}/${f.object.name}`) || (f.object.namespace === a.namespace && f.object.name === a.app));
     const nacks: { proxy: string; error: string }[] = [];
     for (const [pid, s] of this.#core.proxies.states) {

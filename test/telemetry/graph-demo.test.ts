@@ -107,6 +107,24 @@ test('clicking frontend→reviews opens the panel with the reviews VirtualServic
   await page.screenshot({ path: join(artifacts, 'service-graph-demo-panel.png'), fullPage: true });
 });
 
+test('a policy aimed at ratings that selects nothing puts an analyze badge on ratings; its panel lists the finding', async () => {
+  writeFileSync(join(dir, 'demo', 'mesh', 'ratings-canary.yaml'), `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ratings-canary, namespace: default}
+spec:
+  selector: {matchLabels: {app: ratings, version: v9}}
+  action: DENY
+  rules: [{from: [{source: {principals: [nobody]}}]}]
+`);
+  const ratings = '.node[data-id="app:default/ratings"]';
+  await page.waitForSelector(`${ratings} .badge.finding`, { timeout: 30_000 });
+  assert.equal(await page.$eval(`${ratings} .badge.finding text`, (e) => e.textContent), '1');
+  await page.click(`${ratings} .name`);
+  await page.waitForSelector('#panel[data-kind="node"][data-loaded="true"]', { timeout: 15_000 });
+  assert.match(await page.$eval('#panel li.finding[data-code="MESHLET_ANALYZE_SELECTS_NOTHING"]', (e) => e.textContent ?? ''), /AuthorizationPolicy default\/ratings-canary/);
+  await page.screenshot({ path: join(artifacts, 'service-graph-demo-finding.png'), fullPage: true });
+});
+
 test('reviews→ratings turns red when the copied YAML aborts every ratings call with 503', async () => {
   const file = join(dir, 'demo', 'mesh', 'ratings-resilience.yaml');
   const before = readFileSync(file, 'utf8');
