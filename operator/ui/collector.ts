@@ -39,7 +39,7 @@ export interface CollectorOptions {
   /** How much history is kept (the longest window offered), default 15 min. */
   windowMs?: number;
   minIntervalMs?: number;
-  /** Older scrapes are thinned to one per this interval (memory stays bounded), default windowMs / 180 (5 s for 15 min). */
+  /** Scrapes older than a minute are thinned to one per this interval (memory stays bounded), default windowMs / 180 (5 s for 15 min). */
   keepEveryMs?: number;
   timeoutMs?: number;
   now?: () => number;
@@ -90,16 +90,29 @@ export class ProxyCollector {
           else prev.value += s.value;
         }
         const h = this.#history.get(url) ?? [];
-        // The newest scrape replaces the previous one when that is closer than keepEveryMs to its predecessor.
-        if (h.length >= 2 && h[h.length - 1]!.t - h[h.length - 2]!.t < this.#o.keepEveryMs) h.pop();
         h.push({ t, series });
         while (h.length > 2 && h[1]!.t <= t - this.#o.windowMs) h.shift();
+        // The last minute keeps every scrape (charts fill at once); older ones are thinned to one per keepEveryMs.
+        const recent = t - Math.min(60_000, this.#o.windowMs);
+        let kept = 1;
+        for (let i = 1; i < h.length; i++) {
+          const x = h[i]!;
+          if (i === h.length - 1 || x.t >= recent || x.t - h[kept - 1]!.t >= this.#o.keepEveryMs) h[kept++] = x;
+        }
+        h.length = kept;
         this.#history.set(url, h);
         this.errors.delete(url);
       } catch (err) {
         this.errors.set(url, (err as Error).message);
       }
     }));
+  }
+
+  /** Scrapes kept over all targets (memory stays bounded however long the page is open). */
+  get scrapesKept(): number {
+    let n = 0;
+    for (const h of this.#history.values()) n += h.length;
+    return n;
   }
 
   /** True once some target has two scrapes, i.e. rates can be computed. */
@@ -141,7 +154,10 @@ export class ProxyCollector {
     let newest = -Infinity;
     for (const h of this.#history.values()) if (h.length > 0) newest = Math.max(newest, h[h.length - 1]!.t);
     if (newest === -Infinity) return [];
-    const step = windowMs / steps;
+    let oldest = Infinity;
+    for (const h of this.#history.values()) if (h.length > 0) oldest = Math.min(oldest, h[0]!.t);
+    // Young history: the steps cover what there is (but no step shorter than the scrape interval).
+    const step = Math.max(Math.min(windowMs, newest - oldest) / steps, this.#o.minIntervalMs);
     for (let i = 0; i < steps; i++) ends.add(newest - i * step);
     const out: { t: number; rates: Rates }[] = [];
     for (const end of [...ends].sort((x, y) => x - y)) {
