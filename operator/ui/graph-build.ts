@@ -110,6 +110,9 @@ interface Acc {
   conns: number;
   errors: number;
   mtlsRps: number;
+  /** Server-side series seen with mutual_tls / with anything else (for idle edges, where rates are 0). */
+  mtlsSeen: boolean;
+  plainSeen: boolean;
   codes: Map<string, number>;
   flags: Map<string, number>;
   split: Map<string, number>;
@@ -162,6 +165,13 @@ function endsOf(l: Record<string, string>, apps: Map<string, { app: string; ns: 
   return { src, dst };
 }
 
+function seenPolicy(a: Acc, policy: string | undefined, rps: number): void {
+  if (policy === 'mutual_tls') {
+    a.mtlsRps += rps;
+    a.mtlsSeen = true;
+  } else if (policy !== undefined && policy !== '' && policy !== UNKNOWN) a.plainSeen = true;
+}
+
 const q = (p: number, b: Map<number, number>): number | null => histogramQuantile(p, [...b].map(([le, value]) => ({ le, value }))) ?? null;
 const toRecord = (m: Map<string, number>): Record<string, number> => Object.fromEntries([...m].sort(([a], [b]) => a.localeCompare(b)));
 
@@ -180,7 +190,7 @@ export function buildGraph(requests: readonly Row[], buckets: readonly Row[], tc
   const get = (m: Map<string, Acc>, s: string, t: string): Acc => {
     const k = `${s}>${t}`;
     let a = m.get(k);
-    if (a === undefined) m.set(k, (a = { source: s, target: t, http: false, total: 0, conns: 0, errors: 0, mtlsRps: 0, codes: new Map(), flags: new Map(), split: new Map(), services: new Set(), sourceWorkloads: new Set(), buckets: new Map() }));
+    if (a === undefined) m.set(k, (a = { source: s, target: t, http: false, total: 0, conns: 0, errors: 0, mtlsRps: 0, mtlsSeen: false, plainSeen: false, codes: new Map(), flags: new Map(), split: new Map(), services: new Set(), sourceWorkloads: new Set(), buckets: new Map() }));
     return a;
   };
   const add = (m: Map<string, number>, k: string, v: number): void => {
@@ -206,13 +216,13 @@ export function buildGraph(requests: readonly Row[], buckets: readonly Row[], tc
     const flags = r.labels.response_flags ?? '-';
     if (flags !== '-' && flags !== '') for (const f of flags.split(',')) add(a.flags, f, r.value);
     if (ends.dst.version !== '') add(a.split, ends.dst.version, r.value);
-    if (reporter === 'dst' && r.labels.connection_security_policy === 'mutual_tls') a.mtlsRps += r.value;
+    if (reporter === 'dst') seenPolicy(a, r.labels.connection_security_policy, r.value);
   }
   for (const r of tcp) {
     const { a, ends, reporter } = visit(r);
     a.conns += r.value;
     if (ends.dst.version !== '') add(a.split, ends.dst.version, r.value);
-    if (reporter === 'dst' && (r.labels.connection_security_policy ?? r.labels.security_policy) === 'mutual_tls') a.mtlsRps += r.value;
+    if (reporter === 'dst') seenPolicy(a, r.labels.connection_security_policy ?? r.labels.security_policy, r.value);
   }
   for (const r of buckets) {
     const ends = endsOf(r.labels, apps);
@@ -232,7 +242,9 @@ export function buildGraph(requests: readonly Row[], buckets: readonly Row[], tc
     const rps = tcpOnly ? main.conns : main.total;
     const successRate = !tcpOnly && rps > 0 ? 1 - main.errors / rps : 1;
     const dstTotal = d === undefined ? 0 : tcpOnly ? d.conns : d.total;
-    const mtls: MtlsState = d === undefined || dstTotal <= 0 ? 'unknown' : d.mtlsRps >= dstTotal * 0.999 ? 'full' : d.mtlsRps > 0 ? 'partial' : 'none';
+    const mtls: MtlsState = d === undefined ? 'unknown'
+      : dstTotal > 0 ? (d.mtlsRps >= dstTotal * 0.999 ? 'full' : d.mtlsRps > 0 ? 'partial' : 'none')
+        : d.mtlsSeen ? (d.plainSeen ? 'partial' : 'full') : d.plainSeen ? 'none' : 'unknown';
     // The split is the servers' view when there is one (the caller may not know the version it reached).
     const splitSrc = d !== undefined && d.split.size > 0 ? d.split : main.split;
     const splitTotal = [...splitSrc.values()].reduce((x, y) => x + y, 0);

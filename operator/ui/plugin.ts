@@ -12,10 +12,10 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import type { FastifyInstance, FastifyPluginAsync } from 'fastify';
 import { errorEntry, MeshletError } from '../../common/errors.ts';
-import { ProxyCollector, WINDOWS_MS, windowOf, type CollectorOptions, type WindowName } from './collector.ts';
+import { ProxyCollector, WINDOWS_MS, windowOf, type CollectorOptions, type Rates, type WindowName } from './collector.ts';
 import { buildGraph, type Graph } from './graph-build.ts';
 import type { Badges, Inspector } from './inspect.ts';
-import { prometheusRates } from './prom-source.ts';
+import { prometheusRates, prometheusSeries } from './prom-source.ts';
 
 export interface ServiceGraphOptions {
   /** Prometheus base URL (e.g. `http://prometheus.istio-system:9090`); when set, the graph comes from it. */
@@ -47,7 +47,7 @@ export interface GraphResponse extends Graph {
   window: WindowName;
   generatedAt: string;
   errors: { code: string; target?: string; message: string }[];
-  /** Chart points per edge id and per node id (incoming), own collection only. */
+  /** Chart points per edge id and per node id (incoming). */
   series?: { edges: Record<string, Point[]>; nodes: Record<string, Point[]> };
   /** Node id → counts of analyze findings and NACKed proxies. */
   badges?: Record<string, Badges>;
@@ -65,9 +65,9 @@ const STATIC: Record<string, { type: string; body: string }> = {
 };
 const page = read('index.html');
 
-function seriesOf(collector: ProxyCollector, window: WindowName): NonNullable<GraphResponse['series']> {
+function seriesOf(points: { t: number; rates: Rates }[]): NonNullable<GraphResponse['series']> {
   const out: NonNullable<GraphResponse['series']> = { edges: {}, nodes: {} };
-  for (const { t, rates } of collector.series(WINDOWS_MS[window])) {
+  for (const { t, rates } of points) {
     const g = buildGraph(rates.requests, rates.buckets, rates.tcp);
     for (const e of g.edges) (out.edges[e.id] ??= []).push({ t, rps: e.rps, successRate: e.successRate, p50: e.p50, p90: e.p90, p99: e.p99 });
     for (const n of g.nodes) {
@@ -90,9 +90,12 @@ export async function graphFrom(opts: ServiceGraphOptions, collector: ProxyColle
   };
   if (opts.prometheusUrl !== undefined) {
     try {
-      const r = await prometheusRates(opts.prometheusUrl, opts.promWindow ?? window);
+      const [r, points] = await Promise.all([
+        prometheusRates(opts.prometheusUrl, opts.promWindow ?? window),
+        prometheusSeries(opts.prometheusUrl, WINDOWS_MS[window] / 1000),
+      ]);
       const g = buildGraph(r.requests, r.buckets, r.tcp);
-      return { source: 'prometheus', window, generatedAt, ...g, errors: [], ...extra(g) };
+      return { source: 'prometheus', window, generatedAt, ...g, errors: [], series: seriesOf(points.map((p) => ({ t: p.t, rates: p }))), ...extra(g) };
     } catch (err) {
       const e = err instanceof MeshletError ? err : new MeshletError('MESHLET_TELEMETRY_PROMETHEUS_QUERY', (err as Error).message);
       return { source: 'prometheus', window, generatedAt, nodes: [], edges: [], errors: [{ code: e.code, message: e.message }] };
@@ -103,7 +106,7 @@ export async function graphFrom(opts: ServiceGraphOptions, collector: ProxyColle
   const r = collector.rates(WINDOWS_MS[window]);
   const errors = [...collector.errors].map(([target, message]) => ({ code: 'MESHLET_TELEMETRY_SCRAPE_FAILED', target, message: `${errorEntry('MESHLET_TELEMETRY_SCRAPE_FAILED').message}: ${message}` }));
   const g = buildGraph(r.requests, r.buckets, r.tcp);
-  return { source: 'proxies', window, generatedAt, ...g, errors, series: seriesOf(collector, window), ...extra(g) };
+  return { source: 'proxies', window, generatedAt, ...g, errors, series: seriesOf(collector.series(WINDOWS_MS[window])), ...extra(g) };
 }
 
 export const serviceGraphPlugin: FastifyPluginAsync<ServiceGraphOptions> = async (app: FastifyInstance, opts: ServiceGraphOptions) => {
