@@ -58,6 +58,8 @@ Flags:
                           log, tracing (default $MESHLET_MESH_CONFIG; none = defaults)
   --prometheus-url <url>  Prometheus for the service graph (default $MESHLET_PROMETHEUS_URL;
                           none = scrape the connected proxies' :15090 directly)
+  --tracing-url <url>     Jaeger UI the service graph links edges' traces to
+                          (default $MESHLET_TRACING_URL; chart value tracing.url)
   --hold <ms>             longest a config request is held before 304 (default 30000)
   --identity <name>       leader-election identity (default: hostname-pid)
   --no-status             never write status (serve proxies only)
@@ -111,6 +113,7 @@ export async function run(argv: string[]): Promise<number> {
     'ca-file': { type: 'string' },
     'mesh-config': { type: 'string' },
     'prometheus-url': { type: 'string' },
+    'tracing-url': { type: 'string' },
     hold: { type: 'string' },
     identity: { type: 'string' },
     'no-status': { type: 'boolean' },
@@ -177,6 +180,7 @@ export async function run(argv: string[]): Promise<number> {
         ...(Array.isArray(validating) ? { validatingConfigurations: list(validating) as string[] } : {}),
       },
       ...(prometheusUrl === undefined ? {} : { prometheusUrl }),
+      ui: (await import('../graph/ui-extras.ts')).uiExtras(str(values['tracing-url']) ?? env('MESHLET_TRACING_URL')),
       ...(workloadTtlMs === undefined ? {} : { workloadTtlMs }),
       ...(rootTtlMs === undefined ? {} : { rootTtlMs }),
       ...(userCaSecret === undefined ? {} : { userCaSecret }),

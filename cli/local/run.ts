@@ -18,6 +18,7 @@ import { humanLogLine } from './log-lines.ts';
 import { LOCAL_INBOUND_PORT, planLocal, type LocalPlan } from './plan.ts';
 import { inNetnsRange, NETNS_GATEWAY, NetnsHost, serviceNames } from './netns.ts';
 import { registerUi } from '../../operator/compose/ui.ts';
+import { uiExtras } from '../graph/ui-extras.ts';
 import { startLocalSecurity, type LocalSecurity } from './security.ts';
 import { LocalUnits } from './units.ts';
 
@@ -97,7 +98,7 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
       tls: sec.ca.tls,
       authenticate: sec.ca.authenticate,
       extendPush: (app) => sec.ca.extendPush(app),
-      extendMonitor: (app, core) => registerUi(app, core),
+      extendMonitor: (app, core) => registerUi(app, core, undefined, uiExtras(process.env.MESHLET_TRACING_URL)),
     });
   } catch (err) {
     security?.stop();

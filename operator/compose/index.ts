@@ -13,6 +13,7 @@ import type { RunningWebhook } from '../../webhook/run.ts';
 import { composeCa, localCaPaths, type CaMode } from './ca.ts';
 import { loadMeshSettings } from './mesh-config.ts';
 import { injectedNamespaces, rootPublisher } from './root-publish.ts';
+import type { UiExtras } from '../ui/inspect.ts';
 import { registerUi } from './ui.ts';
 import { composeWebhook } from './webhook.ts';
 
@@ -40,6 +41,8 @@ export interface ComposeOptions {
   /** Cluster mode only; on by default. */
   webhook?: { enabled: boolean; port: number; certHosts?: string[]; mutatingConfigurations?: string[]; validatingConfigurations?: string[] };
   prometheusUrl?: string;
+  /** The graph page's side panel: analyze/explain from the CLI layer, tracing UI URL. */
+  ui?: UiExtras;
   meshConfig?: string;
   /** Development only: trust the proxy's stated identity on /v1/config (no token needed). */
   insecureProxyClaims?: boolean;
@@ -92,7 +95,7 @@ export async function composeOperator(opts: ComposeOptions): Promise<ComposedOpe
     tls: ca.tls,
     ...(opts.insecureProxyClaims === true ? {} : { authenticate: ca.authenticate }),
     extendPush: (app) => ca.extendPush(app),
-    extendMonitor: (app, core) => registerUi(app, core, opts.prometheusUrl),
+    extendMonitor: (app, core) => registerUi(app, core, opts.prometheusUrl, opts.ui),
   });
   const stops: (() => Promise<void> | void)[] = [() => operator.stop(), () => ca.service.stop()];
   if (kubeConfig !== undefined) {

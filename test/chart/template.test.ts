@@ -105,6 +105,12 @@ describe('rendered objects', () => {
     assert.equal(at(dep, 'spec', 'replicas'), 1);
   });
 
+  test('tracing.url reaches the operator as MESHLET_TRACING_URL (the graph links traces there); unset by default', async () => {
+    const envOf = async (set: string[]): Promise<Obj[]> => at(find(await render({ set }), 'Deployment', 'meshlet-operator'), 'spec', 'template', 'spec', 'containers', 0, 'env') as Obj[];
+    assert.deepEqual((await envOf(['tracing.url=http://jaeger-query.observability:16686'])).find((e) => e.name === 'MESHLET_TRACING_URL'), { name: 'MESHLET_TRACING_URL', value: 'http://jaeger-query.observability:16686' });
+    assert.equal((await envOf([])).some((e) => e.name === 'MESHLET_TRACING_URL'), false);
+  });
+
   test('three replicas: anti-affinity by node, the pod name as leader-election identity, PDB keeps one', async () => {
     const docs = await render({ set: ['operator.replicas=3'] });
     const dep = find(docs, 'Deployment', 'meshlet-operator');

@@ -44,3 +44,31 @@ test('the first graph request waits one interval for a second scrape', async () 
   assert.equal(c.hasRates, true);
   assert.equal(c.rates().requests[0]!.value, 5);
 });
+
+test('windows: rates over 1 or 5 minutes from the same history, chart points per interval, old scrapes thinned', async () => {
+  let now = 0;
+  let value = 0;
+  let scrapes = 0;
+  const c = new ProxyCollector({ targets: () => ['http://a/'], minIntervalMs: 1000, now: () => now, fetch: (async () => {
+    scrapes++;
+    return new Response(line(value));
+  }) as typeof fetch });
+  // 10 req/s for 4 minutes, then 40 req/s for the last minute; one scrape a second.
+  for (let s = 0; s <= 300; s++) {
+    now = s * 1000;
+    value += s <= 240 ? 10 : 40;
+    await c.refresh();
+  }
+  assert.equal(scrapes, 301);
+  const rate = (w: number): number => c.rates(w).requests.find((r) => r.labels.response_code === '200')!.value;
+  assert.equal(rate(60_000), 40, 'last minute');
+  assert.equal(rate(300_000), (240 * 10 + 60 * 40) / 300, 'last 5 minutes');
+  const points = c.series(300_000);
+  assert.equal(points.length, 12);
+  assert.deepEqual(points.map((p) => p.t), Array.from({ length: 12 }, (_, i) => 300_000 - (11 - i) * 25_000));
+  assert.equal(points[0]!.rates.requests[0]!.value, 10);
+  assert.equal(points[11]!.rates.requests[0]!.value, 40);
+  // Every scrape of the last minute is kept, older ones one per 5 s: ~60 + 48, not 301.
+  assert.ok(c.scrapesKept >= 100 && c.scrapesKept <= 115, String(c.scrapesKept));
+  assert.equal(c.series(60_000).length, 12);
+});

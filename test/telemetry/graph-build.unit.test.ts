@@ -17,30 +17,60 @@ test('prom text parser keeps the wanted families, labels with escapes', () => {
   assert.deepEqual(s, [{ name: 'istio_requests_total', labels: { a: '1', b: 'q"x' }, value: 3 }, { name: 'istio_requests_total', labels: {}, value: 2 }]);
 });
 
-test('graph: caller view for calls, server view for who served, mTLS from the destination reporter', () => {
-  const base = { source_workload: 'frontend-v1', source_workload_namespace: 'default', destination_service: 'ratings.default.svc.cluster.local', destination_service_name: 'ratings', destination_service_namespace: 'default', destination_workload: 'ratings-v1', destination_workload_namespace: 'default' };
+const l = (o: Record<string, string>): Record<string, string> => ({ source_workload_namespace: 'default', destination_workload_namespace: 'default', destination_service_namespace: 'default', ...o });
+const call = (src: string, sv: string, dst: string, dv: string, extra: Record<string, string> = {}): Record<string, string> => l({
+  source_workload: `${src}-${sv}`, source_app: src, source_version: sv, destination_workload: `${dst}-${dv}`, destination_app: dst, destination_version: dv,
+  destination_service: `${dst}.default.svc.cluster.local`, destination_service_name: dst, ...extra,
+});
+
+test('app graph: one node per app with its versions and their share, caller view for calls, mTLS and split from the servers', () => {
   const g = buildGraph([
-    { labels: { ...base, reporter: 'source', response_code: '200', connection_security_policy: 'unknown' }, value: 3 },
-    { labels: { ...base, reporter: 'source', response_code: '503', connection_security_policy: 'unknown' }, value: 1 },
-    { labels: { ...base, reporter: 'destination', response_code: '200', connection_security_policy: 'mutual_tls' }, value: 3 },
-    { labels: { reporter: 'destination', source_workload: 'unknown', destination_service: 'frontend.default.svc.cluster.local', destination_service_name: 'frontend', destination_workload: 'frontend-v1', destination_workload_namespace: 'default', response_code: '200' }, value: 2 },
+    { labels: call('frontend', 'v1', 'reviews', 'v1', { reporter: 'source', response_code: '200' }), value: 6 },
+    { labels: call('frontend', 'v1', 'reviews', 'v2', { reporter: 'source', response_code: '503', response_flags: 'URX,UF' }), value: 2 },
+    { labels: call('frontend', 'v1', 'reviews', 'v1', { reporter: 'destination', response_code: '200', connection_security_policy: 'mutual_tls' }), value: 6 },
+    { labels: call('frontend', 'v1', 'reviews', 'v2', { reporter: 'destination', response_code: '503', connection_security_policy: 'mutual_tls' }), value: 2 },
+    { labels: l({ reporter: 'destination', source_workload: 'unknown', destination_workload: 'frontend-v1', destination_app: 'frontend', destination_version: 'v1', destination_service: 'frontend.default.svc.cluster.local', response_code: '200', connection_security_policy: 'none' }), value: 3 },
+    { labels: call('reviews', 'v1', 'ratings', 'v1', { reporter: 'source', response_code: '200', source_cluster: 'Kubernetes', destination_cluster: 'Kubernetes' }), value: 4 },
+    // Calls that never reached a workload (no endpoints): the service's app, learnt from other rows.
+    { labels: l({ reporter: 'source', source_workload: 'reviews-v2', source_app: 'reviews', source_version: 'v2', destination_service: 'ratings.default.svc.cluster.local', destination_service_name: 'ratings', destination_workload: 'unknown', response_code: '503', response_flags: 'UH' }), value: 1 },
+    // A host outside the mesh.
+    { labels: l({ reporter: 'source', source_workload: 'ratings-v1', source_app: 'ratings', source_version: 'v1', destination_service: 'api.example.com', destination_service_name: 'api.example.com', destination_service_namespace: 'unknown', destination_workload: 'unknown', response_code: '200' }), value: 1 },
   ], [
-    { labels: { ...base, reporter: 'source', le: '10' }, value: 4 },
-    { labels: { ...base, reporter: 'source', le: '+Inf' }, value: 4 },
+    { labels: call('frontend', 'v1', 'reviews', 'v1', { reporter: 'source', le: '10' }), value: 4 },
+    { labels: call('frontend', 'v1', 'reviews', 'v1', { reporter: 'source', le: '100' }), value: 8 },
+    { labels: call('frontend', 'v1', 'reviews', 'v1', { reporter: 'source', le: '+Inf' }), value: 8 },
   ]);
-  const call = g.edges.find((e) => e.source === 'wl:default/frontend-v1' && e.target === 'svc:ratings.default.svc.cluster.local')!;
-  assert.equal(call.rps, 4);
-  assert.equal(call.successRate, 0.75);
-  assert.equal(call.health, 'failing');
-  assert.equal(call.mtls, true);
-  assert.ok(call.p99Ms !== null && call.p99Ms <= 10);
-  const served = g.edges.find((e) => e.source === 'svc:ratings.default.svc.cluster.local')!;
-  assert.equal(served.target, 'wl:default/ratings-v1');
-  assert.equal(served.rps, 3, 'who served: the destination view');
-  const entry = g.edges.find((e) => e.source === 'unknown')!;
-  assert.equal(entry.target, 'svc:frontend.default.svc.cluster.local');
-  assert.equal(entry.rps, 2, 'callers outside the mesh come from the destination reporter');
-  assert.deepEqual(g.nodes.map((n) => n.kind).sort(), ['service', 'service', 'unknown', 'workload', 'workload']);
+  assert.deepEqual(g.nodes.map((n) => `${n.id} ${n.kind} [${n.versions.map((v) => v.version).join(',')}]`), [
+    'app:default/frontend app [v1]', 'app:default/ratings app [v1]', 'app:default/reviews app [v1,v2]', 'ext:api.example.com external []', 'unknown unknown []',
+  ]);
+  const reviews = g.nodes.find((n) => n.id === 'app:default/reviews')!;
+  assert.deepEqual(reviews.versions.map((v) => [v.version, v.share]), [['v1', 0.75], ['v2', 0.25]]);
+  assert.equal(reviews.health, 'failing');
+  assert.equal(reviews.cluster, '', 'one cluster: not shown');
+  const fe = g.edges.find((e) => e.id === 'app:default/frontend>app:default/reviews')!;
+  assert.equal(fe.rps, 8);
+  assert.equal(fe.successRate, 0.75);
+  assert.equal(fe.health, 'failing');
+  assert.equal(fe.mtls, 'full');
+  assert.deepEqual(fe.codes, { 200: 6, 503: 2 });
+  assert.deepEqual(fe.flags, { UF: 2, URX: 2 });
+  assert.deepEqual(fe.split, { v1: 0.75, v2: 0.25 });
+  assert.deepEqual(fe.services, ['reviews.default.svc.cluster.local']);
+  assert.equal(fe.p50, 10);
+  assert.ok(fe.p99 !== null && fe.p99 > 10 && fe.p99 <= 100);
+  assert.equal(g.edges.find((e) => e.source === 'unknown')!.mtls, 'none', 'plaintext from outside');
+  const rr = g.edges.find((e) => e.id === 'app:default/reviews>app:default/ratings')!;
+  assert.equal(rr.rps, 5, 'calls refused before a workload still land on the app');
+  assert.deepEqual(rr.flags, { UH: 1 });
+  assert.equal(rr.mtls, 'unknown', 'no server-side report');
+  assert.equal(g.edges.find((e) => e.target === 'ext:api.example.com')!.rps, 1);
   assert.equal(healthOf(0, 1), 'idle');
   assert.equal(healthOf(10, 0.995), 'degraded');
+});
+
+test('app graph: clusters are named once there are several', () => {
+  const g = buildGraph([
+    { labels: call('a', 'v1', 'b', 'v1', { reporter: 'source', response_code: '200', source_cluster: 'east', destination_cluster: 'west' }), value: 1 },
+  ], []);
+  assert.deepEqual(g.nodes.map((n) => `${n.name}@${n.cluster}`), ['a@east', 'b@west']);
 });

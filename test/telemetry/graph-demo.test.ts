@@ -1,8 +1,11 @@
 /**
  * The service graph page in real headless Chromium against the running local demo
- * (`meshlet local` on a copy of examples/demo, own 127.0.93.x addresses): the demo's nodes
- * and edges appear, and reviews→ratings turns red once the copied YAML makes ratings fail
- * (a 100% abort 503 fault). A screenshot goes to test/artifacts/service-graph-demo.png.
+ * (`meshlet local` on a copy of examples/demo, own 127.0.93.x addresses): each app appears
+ * once with its versions (reviews v1/v2/v3), no boxes or labels overlap, clicking
+ * frontend→reviews opens the panel with the reviews VirtualService, its configured 80/20
+ * split and an explain whose route is one of that VirtualService's routes, and
+ * reviews→ratings turns red once the copied YAML makes ratings fail (a 100% abort 503
+ * fault). Screenshots go to test/artifacts/service-graph-demo*.png.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -13,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import type { Page } from 'playwright-core';
 import { launchHeadless, type HeadlessBrowser } from './harness/browser.ts';
 import { eventually, startLocal, type LocalProcess } from '../cli/helpers/local-process.ts';
+import { edgeSel, layoutProblems, nodeVersions, openEdgePanel, strokeOf as stroke } from './harness/graph-dom.ts';
 
 let dir: string;
 let local: LocalProcess | undefined;
@@ -22,11 +26,8 @@ let stopLoad = false;
 let load: Promise<void> | undefined;
 const artifacts = fileURLToPath(new URL('../artifacts/', import.meta.url));
 
-type Styled = { getComputedStyle(x: unknown): { stroke: string } };
-
-const edge = (from: string, to: string): string => `.edge[data-source="${from}"][data-target="${to}"]`;
-const FE_REVIEWS = edge('wl:default/frontend', 'svc:reviews.default.svc.cluster.local');
-const REVIEWS_RATINGS = edge('wl:default/reviews', 'svc:ratings.default.svc.cluster.local');
+const FE_REVIEWS = edgeSel('app:default/frontend', 'app:default/reviews');
+const REVIEWS_RATINGS = edgeSel('app:default/reviews', 'app:default/ratings');
 
 /** GET the demo frontend app (as the demo's load does); half the calls take the premium (v3) route. */
 async function product(i: number): Promise<void> {
@@ -40,7 +41,10 @@ before(async () => {
   cpSync(new URL('../../examples/demo', import.meta.url).pathname, join(dir, 'demo'), { recursive: true });
   const wl = join(dir, 'demo', 'mesh', 'workloads.yaml');
   writeFileSync(wl, readFileSync(wl, 'utf8').replaceAll('127.0.77.', '127.0.93.'));
+  // The panel links calls to their traces in this Jaeger UI (never fetched here).
+  process.env.MESHLET_TRACING_URL = 'http://127.0.0.1:16686';
   local = await startLocal(join(dir, 'demo', 'mesh'), ['--seed', '7']);
+  delete process.env.MESHLET_TRACING_URL;
   const up = await eventually(async () => (await fetch('http://127.0.93.10:9080/product', { signal: AbortSignal.timeout(5000) })).status === 200, 150, 200);
   assert.ok(up, `the demo frontend never answered:\n${local.output()}`);
   // Bounded background load: at most 4,000 requests, stopped by after().
@@ -62,27 +66,63 @@ after(async () => {
   if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
 });
 
-async function strokeOf(selector: string): Promise<string> {
-  return page.$eval(`${selector} line`, (e) => (globalThis as unknown as Styled).getComputedStyle(e).stroke);
-}
+const strokeOf = (selector: string): Promise<string> => stroke(page, selector);
 
-test('the demo\'s graph shows frontend, reviews and ratings and their calls', async () => {
+test('the demo\'s graph shows each app once with its versions, and nothing overlaps', async () => {
   await page.goto(`${local!.operatorUrl}/ui`);
   await page.waitForSelector(`${REVIEWS_RATINGS}[data-health="healthy"]`, { timeout: 30_000 });
   await page.waitForSelector(`${FE_REVIEWS}[data-health="healthy"]`, { timeout: 30_000 });
-  const nodes = await page.$$eval('.node', (els) => els.map((e) => e.getAttribute('data-id')).sort());
-  for (const id of ['svc:ratings.default.svc.cluster.local', 'svc:reviews.default.svc.cluster.local', 'wl:default/frontend', 'wl:default/ratings', 'wl:default/reviews']) {
-    assert.ok(nodes.includes(id), `node ${id} missing: ${JSON.stringify(nodes)}`);
-  }
+  const nodes = await nodeVersions(page);
+  assert.deepEqual(nodes['app:default/frontend'], ['v1']);
+  assert.deepEqual(nodes['app:default/reviews'], ['v1', 'v2', 'v3'], JSON.stringify(nodes));
+  assert.deepEqual(nodes['app:default/ratings'], ['v1']);
   const edges = await page.$$eval('.edge', (els) => els.map((e) => `${e.getAttribute('data-source')} -> ${e.getAttribute('data-target')}`).sort());
-  for (const e of [
-    'wl:default/frontend -> svc:reviews.default.svc.cluster.local',
-    'svc:reviews.default.svc.cluster.local -> wl:default/reviews',
-    'wl:default/reviews -> svc:ratings.default.svc.cluster.local',
-    'svc:ratings.default.svc.cluster.local -> wl:default/ratings',
-  ]) assert.ok(edges.includes(e), `edge ${e} missing: ${JSON.stringify(edges)}`);
-  assert.match(await page.$eval(REVIEWS_RATINGS, (e) => e.textContent ?? ''), /rps · 100\.0% · p99 [\d.]+ ms/);
+  for (const e of ['app:default/frontend -> app:default/reviews', 'app:default/reviews -> app:default/ratings']) assert.ok(edges.includes(e), `edge ${e} missing: ${JSON.stringify(edges)}`);
+  assert.match(await page.$eval(`${REVIEWS_RATINGS} .label`, (e) => e.textContent ?? ''), /[\d.]+ rps · 100\.0%/);
+  assert.equal(await page.$eval(REVIEWS_RATINGS, (e) => e.getAttribute('data-mtls')), 'full', 'the demo runs mutual TLS');
   assert.equal(await strokeOf(REVIEWS_RATINGS), 'rgb(42, 157, 58)');
+  assert.deepEqual(await layoutProblems(page), []);
+  // The group box is the namespace.
+  assert.deepEqual(await page.$$eval('.group', (els) => els.map((e) => e.getAttribute('data-namespace'))), ['default']);
+});
+
+test('clicking frontend→reviews opens the panel with the reviews VirtualService, its split and an explain of its route', async () => {
+  await openEdgePanel(page, FE_REVIEWS);
+  assert.equal(await page.$eval('#panel-title', (e) => e.textContent), 'frontend.default → reviews.default');
+  const refs = await page.$$eval('#panel a.config-ref', (els) => els.map((e) => `${e.getAttribute('data-kind')} ${e.getAttribute('data-name')}`));
+  assert.ok(refs.includes('VirtualService reviews') && refs.includes('DestinationRule reviews'), JSON.stringify(refs));
+  const route = await page.$eval('#panel code.explain-route', (e) => e.textContent);
+  // No user-tier header: the sample request takes the VirtualService's canary route.
+  assert.equal(route, 'canary');
+  const configured = await page.$$eval('#panel .split-table tr[data-version]', (els) => els.map((e) => `${e.getAttribute('data-version')}: ${e.children[2]?.textContent ?? ''}`));
+  assert.ok(configured.includes('v1: 80% (canary)') && configured.includes('v2: 20% (canary)') && configured.includes('v3: 100% (premium)'), JSON.stringify(configured));
+  const traces = new URL((await page.$eval('#panel a.traces-link', (e) => e.getAttribute('href')))!);
+  assert.equal(`${traces.origin}${traces.pathname}`, 'http://127.0.0.1:16686/search');
+  assert.equal(traces.searchParams.get('service'), 'frontend.default');
+  assert.deepEqual(JSON.parse(traces.searchParams.get('tags')!), { upstream_cluster: 'outbound|9080||reviews.default.svc.cluster.local' });
+  const yamlHref = await page.$eval('#panel a.config-ref[data-kind="VirtualService"]', (e) => e.getAttribute('href'));
+  const yaml = await (await fetch(`${local!.operatorUrl}${yamlHref}`)).text();
+  assert.match(yaml, /kind: VirtualService[\s\S]*name: canary/);
+  mkdirSync(artifacts, { recursive: true });
+  await page.screenshot({ path: join(artifacts, 'service-graph-demo-panel.png'), fullPage: true });
+});
+
+test('a policy aimed at ratings that selects nothing puts an analyze badge on ratings; its panel lists the finding', async () => {
+  writeFileSync(join(dir, 'demo', 'mesh', 'ratings-canary.yaml'), `apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: ratings-canary, namespace: default}
+spec:
+  selector: {matchLabels: {app: ratings, version: v9}}
+  action: DENY
+  rules: [{from: [{source: {principals: [nobody]}}]}]
+`);
+  const ratings = '.node[data-id="app:default/ratings"]';
+  await page.waitForSelector(`${ratings} .badge.finding`, { timeout: 30_000 });
+  assert.equal(await page.$eval(`${ratings} .badge.finding text`, (e) => e.textContent), '1');
+  await page.click(`${ratings} .name`);
+  await page.waitForSelector('#panel[data-kind="node"][data-loaded="true"]', { timeout: 15_000 });
+  assert.match(await page.$eval('#panel li.finding[data-code="MESHLET_ANALYZE_SELECTS_NOTHING"]', (e) => e.textContent ?? ''), /AuthorizationPolicy default\/ratings-canary/);
+  await page.screenshot({ path: join(artifacts, 'service-graph-demo-finding.png'), fullPage: true });
 });
 
 test('reviews→ratings turns red when the copied YAML aborts every ratings call with 503', async () => {

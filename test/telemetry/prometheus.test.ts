@@ -126,18 +126,23 @@ test('mTLS TCP connections: both the seed label (security_policy) and Istio\'s (
   assert.equal(bytes[0]?.value, TCP * 'ping'.length);
 });
 
-test('the service graph from Prometheus: calls, failing edge, mTLS marker', async () => {
+test('the service graph from Prometheus: calls between apps, failing edge, mTLS, chart points', async () => {
   const g = await graphFrom({ prometheusUrl: prom.url, promWindow: '1m' }, undefined);
   assert.equal(g.source, 'prometheus');
   assert.deepEqual(g.errors, []);
   const edge = (s: string, t: string) => g.edges.find((e) => e.source === s && e.target === t);
-  assert.equal(edge('wl:default/frontend-v1', 'svc:ratings.default.svc.cluster.local')?.health, 'failing');
-  assert.equal(edge('wl:default/frontend-v1', 'svc:reviews.default.svc.cluster.local')?.health, 'healthy');
-  assert.ok((edge('unknown', 'svc:frontend.default.svc.cluster.local')?.rps ?? 0) > 0);
-  const db = edge('unknown', 'svc:db.default.svc.cluster.local');
+  assert.equal(edge('app:default/frontend', 'app:default/ratings')?.health, 'failing');
+  assert.equal(edge('app:default/frontend', 'app:default/reviews')?.health, 'healthy');
+  assert.deepEqual(g.nodes.find((n) => n.id === 'app:default/reviews')?.versions.map((v) => v.version), ['v2']);
+  assert.ok((edge('unknown', 'app:default/frontend')?.rps ?? 0) > 0);
+  const db = edge('unknown', 'app:default/db');
   assert.equal(db?.tcp, true, 'TCP services are edges too');
-  assert.equal(db?.mtls, true, 'mTLS marker from connection_security_policy');
-  assert.equal(edge('wl:default/frontend-v1', 'svc:reviews.default.svc.cluster.local')?.mtls, false);
+  assert.equal(db?.mtls, 'full', 'mTLS from connection_security_policy');
+  assert.equal(edge('app:default/frontend', 'app:default/reviews')?.mtls, 'none');
+  // Chart points from query_range: at least one interval of the window has the failing call.
+  const points = g.series?.edges['app:default/frontend>app:default/ratings'] ?? [];
+  assert.ok(points.length >= 1, JSON.stringify(g.series));
+  assert.ok(points.some((p) => p.rps > 0 && p.successRate < 0.5));
   const bad = await graphFrom({ prometheusUrl: 'http://127.0.0.1:1' }, undefined);
   assert.equal(bad.errors[0]?.code, 'MESHLET_TELEMETRY_PROMETHEUS_QUERY');
 });

@@ -46,8 +46,10 @@ const prov = (kind: string, name: string) => ({ kind, namespace: NS, name });
 
 const TRACE_HEADERS = ['traceparent', 'tracestate', 'b3', 'x-b3-traceid', 'x-b3-spanid', 'x-b3-parentspanid', 'x-b3-sampled', 'x-b3-flags', 'x-request-id'];
 
-export function snapshotFor(w: WorkloadSpec, all: { spec: WorkloadSpec; proxyIp: string }[], index: number, telemetry: Telemetry): ProxySnapshot {
-  const clusters: Cluster[] = all.map(({ spec }) => ({
+export function snapshotFor(w: WorkloadSpec, all: { spec: WorkloadSpec; proxyIp: string }[], index: number, telemetry: Telemetry, net = '127.0.12'): ProxySnapshot {
+  // One cluster, virtual host and endpoint set per service; a service's versions are its endpoints.
+  const services = [...new Set(all.map((a) => a.spec.service))].map((service) => ({ spec: all.find((a) => a.spec.service === service)!.spec, members: all.filter((a) => a.spec.service === service) }));
+  const clusters: Cluster[] = services.map(({ spec }) => ({
     name: `outbound|${PORT}||${fqdn(spec.service)}`, service: fqdn(spec.service), port: PORT, protocol: 'http', loadBalancer: { policy: 'ROUND_ROBIN' },
     connectionPool: { maxConnections: 4294967295, connectTimeoutMs: 2000, http1MaxPendingRequests: 4294967295, http2MaxRequests: 4294967295, maxRequestsPerConnection: 0, maxRetries: 4294967295, idleTimeoutMs: 60000, maxConcurrentStreams: 2147483647 },
     tls: { mode: 'DISABLE' }, endpointSet: `outbound|${PORT}||${fqdn(spec.service)}`, provenance: prov('Service', spec.service),
@@ -55,20 +57,20 @@ export function snapshotFor(w: WorkloadSpec, all: { spec: WorkloadSpec; proxyIp:
   const retries = { attempts: 0, perTryTimeoutMs: 0, retryOn: [], retryRemoteLocalities: false, backoffBaseMs: 25 };
   const snap = {
     version: `tel-${w.service}-${JSON.stringify(telemetry).length}-${Date.now()}`,
-    proxy: { id: `${w.service}-${w.version}-0.${NS}`, namespace: NS, workload: `${w.service}-${w.version}`, serviceAccount: w.service, labels: { app: w.service, version: w.version }, ip: `127.0.12.${index + 1}`, spiffeId: `spiffe://cluster.local/ns/${NS}/sa/${w.service}` },
+    proxy: { id: `${w.service}-${w.version}-0.${NS}`, namespace: NS, workload: `${w.service}-${w.version}`, serviceAccount: w.service, labels: { app: w.service, version: w.version }, ip: `${net}.${index + 1}`, spiffeId: `spiffe://cluster.local/ns/${NS}/sa/${w.service}` },
     listeners: [
       { name: `outbound|${PORT}`, direction: 'outbound', address: '0.0.0.0', port: PORT, protocol: 'http', routeTable: String(PORT), provenance: prov('default', String(PORT)) },
       { name: `inbound|${PORT}`, direction: 'inbound', address: '0.0.0.0', port: PORT, protocol: 'http', appPort: PORT, provenance: prov('Service', w.service) },
     ],
-    routes: [{ name: String(PORT), provenance: prov('default', String(PORT)), virtualHosts: all.map(({ spec }) => ({
+    routes: [{ name: String(PORT), provenance: prov('default', String(PORT)), virtualHosts: services.map(({ spec }) => ({
       name: `${fqdn(spec.service)}:${PORT}`, provenance: prov('Service', spec.service),
       domains: [spec.service, `${spec.service}.${NS}`, fqdn(spec.service), `${spec.service}:${PORT}`, `${spec.service}.${NS}:${PORT}`, `${fqdn(spec.service)}:${PORT}`],
       routes: [{ name: 'default', match: [], action: { kind: 'forward', destinations: [{ cluster: `outbound|${PORT}||${fqdn(spec.service)}`, weight: 100 }] }, timeoutMs: 0, retries, provenance: prov('Service', spec.service) }],
     })) }],
     clusters,
-    endpoints: all.map(({ spec, proxyIp }) => ({ name: `outbound|${PORT}||${fqdn(spec.service)}`, provenance: prov('Service', spec.service), endpoints: [
-      { address: proxyIp, port: 15006, labels: { app: spec.service, version: spec.version }, weight: 1, healthy: true, workload: { name: `${spec.service}-${spec.version}`, namespace: NS, app: spec.service, version: spec.version } },
-    ] })),
+    endpoints: services.map(({ spec, members }) => ({ name: `outbound|${PORT}||${fqdn(spec.service)}`, provenance: prov('Service', spec.service), endpoints: members.map((m) => (
+      { address: m.proxyIp, port: 15006, labels: { app: m.spec.service, version: m.spec.version }, weight: 1, healthy: true, workload: { name: `${m.spec.service}-${m.spec.version}`, namespace: NS, app: m.spec.service, version: m.spec.version } }
+    )) })),
     security: { peerAuthentication: { mode: 'PERMISSIVE', ports: {}, provenance: prov('default', 'mesh') }, authorization: [] },
     telemetry,
   };
@@ -123,9 +125,10 @@ export interface Mesh {
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
-export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, base = 1): Promise<Mesh> {
+/** `net`: the first three octets of the addresses (proxies at .<base+i>, apps at .<100+base+i>). */
+export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, base = 1, net = '127.0.12'): Promise<Mesh> {
   const dir = mkdtempSync(join(tmpdir(), 'meshlet-tel-'));
-  const all = specs.map((spec, i) => ({ spec, proxyIp: `127.0.12.${base + i}`, appIp: `127.0.12.${100 + base + i}` }));
+  const all = specs.map((spec, i) => ({ spec, proxyIp: `${net}.${base + i}`, appIp: `${net}.${100 + base + i}` }));
   const workloads: Workload[] = [];
   const seen = new Map<string, IncomingMessage['headers']>();
   const stop = async (): Promise<void> => {
@@ -140,8 +143,8 @@ export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, bas
   };
   try {
     for (const [i, a] of all.entries()) {
-      const file = join(dir, `${a.spec.service}.json`);
-      writeFileSync(file, JSON.stringify(snapshotFor(a.spec, all, base - 1 + i, telemetry)));
+      const file = join(dir, `${a.spec.service}-${a.spec.version}.json`);
+      writeFileSync(file, JSON.stringify(snapshotFor(a.spec, all, base - 1 + i, telemetry, net)));
       const w = { spec: a.spec, proxyIp: a.proxyIp, appIp: a.appIp, statsPort: 15090, lines: [] as string[], status: a.spec.status ?? 200 } as Workload;
       w.app = createServer((req, res) => {
         seen.set(a.spec.service, req.headers);
@@ -180,7 +183,7 @@ export async function startMesh(specs: WorkloadSpec[], telemetry: Telemetry, bas
     seen,
     byService: (s) => workloads.find((w) => w.spec.service === s)!,
     async setTelemetry(t) {
-      for (const [i, a] of all.entries()) writeFileSync(join(dir, `${a.spec.service}.json`), JSON.stringify(snapshotFor(a.spec, all, base - 1 + i, t)));
+      for (const [i, a] of all.entries()) writeFileSync(join(dir, `${a.spec.service}-${a.spec.version}.json`), JSON.stringify(snapshotFor(a.spec, all, base - 1 + i, t, net)));
       // Each proxy answers SIGHUP with one `reloaded: <ApplyResult>` line; only the line
       // written after this signal counts (an earlier reload's success must not), and a
       // proxy that never answers fails the call instead of letting the test run on old config.
