@@ -12,5 +12,11 @@ export const securityErrors = [
   { code: 'MESHLET_SECURITY_PEER_IDENTITY', message: 'upstream presented a certificate for a different identity', hint: 'The endpoint\'s SPIFFE ID does not match the expected service identity; check the endpoint\'s service account.' },
   { code: 'MESHLET_SECURITY_MTLS_REQUIRED', message: 'plaintext connection refused: PeerAuthentication is STRICT', hint: 'Call this workload from a meshed pod, or set the PeerAuthentication to PERMISSIVE.' },
   { code: 'MESHLET_SECURITY_SESSION_EXPIRED', message: 'resumed TLS session refused: a certificate that made it has expired', hint: 'The client reconnects with a full handshake; if that fails too, the certificate was not renewed (check the operator and MESHLET_SECURITY_CERT_FETCH logs).' },
-  { code: 'MESHLET_SECURITY_UNSUPPORTED', message: 'unsupported AuthorizationPolicy feature', hint: 'CUSTOM actions and request.auth.* conditions are not supported yet; the policy is not applied as written.' },
+  { code: 'MESHLET_SECURITY_JWT_INVALID', message: 'Jwt verification fails', hint: 'The token\'s signature does not verify with the issuer\'s keys (or it is malformed); get a fresh token from the issuer named in the RequestAuthentication.' },
+  { code: 'MESHLET_SECURITY_JWT_EXPIRED', message: 'Jwt is expired', hint: 'Get a fresh token; meshlet allows 60 s of clock skew on exp and nbf.' },
+  { code: 'MESHLET_SECURITY_JWT_AUDIENCE', message: 'Audiences in Jwt are not allowed', hint: 'The token\'s aud holds none of the RequestAuthentication\'s audiences; request a token for one of them.' },
+  { code: 'MESHLET_SECURITY_JWT_ISSUER', message: 'Jwt issuer is not configured', hint: 'No RequestAuthentication selecting this workload names the token\'s iss; add a jwtRule for that issuer or send a token from a configured one.' },
+  { code: 'MESHLET_SECURITY_JWT_NO_KEYS', message: 'Jwks remote fetch is failed', hint: 'The operator could not fetch the jwksUri (see its MESHLET_OPERATOR_JWKS_FETCH log), so no token of that issuer can be verified.' },
+  { code: 'MESHLET_SECURITY_JWT_NO_KEY_MATCH', message: 'Jwks doesn\'t have key to match kid or alg from Jwt', hint: 'The token was signed by a key the issuer\'s JWKS does not publish (rotated?); the operator refreshes jwksUri keys periodically (--jwks-refresh).' },
+  { code: 'MESHLET_SECURITY_UNSUPPORTED', message: 'unsupported AuthorizationPolicy feature', hint: 'CUSTOM actions and unknown condition keys are not supported; the policy is not applied as written.' },
 ] as const satisfies readonly ErrorEntry[];

@@ -1471,15 +1471,13 @@ export const defs: Record<string, TableObject> = {
     "t": "a",
     "i": {
      "t": "s"
-    },
-    "u": "meshlet has no RequestAuthentication (JWT) yet; such rules never match"
+    }
    },
    "notRequestPrincipals": {
     "t": "a",
     "i": {
      "t": "s"
-    },
-    "u": "meshlet has no RequestAuthentication (JWT) yet"
+    }
    },
    "namespaces": {
     "t": "a",
@@ -1524,6 +1522,18 @@ export const defs: Record<string, TableObject> = {
     }
    },
    "notServiceAccounts": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "trustDomains": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "notTrustDomains": {
     "t": "a",
     "i": {
      "t": "s"
@@ -1622,6 +1632,130 @@ export const defs: Record<string, TableObject> = {
     "t": "s"
    }
   }
+ },
+ "RequestAuthenticationSpec": {
+  "p": {
+   "selector": {
+    "t": "o",
+    "ref": "WorkloadSelector"
+   },
+   "targetRef": {
+    "t": "o",
+    "ref": "PolicyTargetReference",
+    "u": "meshlet has no gateways/waypoints yet; use selector"
+   },
+   "targetRefs": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "PolicyTargetReference"
+    },
+    "u": "meshlet has no gateways/waypoints yet; use selector"
+   },
+   "jwtRules": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "JWTRule"
+    },
+    "mi": 4096
+   }
+  },
+  "o": [
+   [
+    "selector",
+    "targetRef",
+    "targetRefs"
+   ]
+  ]
+ },
+ "JWTRule": {
+  "p": {
+   "issuer": {
+    "t": "s"
+   },
+   "audiences": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "jwksUri": {
+    "t": "s"
+   },
+   "jwks": {
+    "t": "s"
+   },
+   "fromHeaders": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "JWTHeader"
+    }
+   },
+   "fromParams": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "outputPayloadToHeader": {
+    "t": "s"
+   },
+   "fromCookies": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "forwardOriginalToken": {
+    "t": "b"
+   },
+   "outputClaimToHeaders": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "ClaimToHeader"
+    }
+   },
+   "timeout": {
+    "t": "s",
+    "f": "duration"
+   },
+   "spaceDelimitedClaims": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   }
+  }
+ },
+ "JWTHeader": {
+  "p": {
+   "name": {
+    "t": "s"
+   },
+   "prefix": {
+    "t": "s"
+   }
+  },
+  "r": [
+   "name"
+  ]
+ },
+ "ClaimToHeader": {
+  "p": {
+   "header": {
+    "t": "s"
+   },
+   "claim": {
+    "t": "s"
+   }
+  },
+  "r": [
+   "header",
+   "claim"
+  ]
  }
 };
 
@@ -1642,5 +1776,9 @@ export const roots: Record<string, TableNode> = {
  "AuthorizationPolicy": {
   "t": "o",
   "ref": "AuthorizationPolicySpec"
+ },
+ "RequestAuthentication": {
+  "t": "o",
+  "ref": "RequestAuthenticationSpec"
  }
 };

@@ -75,13 +75,22 @@ export interface AuthorizationPolicy {
   status?: MeshletStatus;
 }
 
+/** security.istio.io RequestAuthentication (served v1beta1, v1; stored v1). */
+export interface RequestAuthentication {
+  apiVersion: 'security.istio.io/v1beta1' | 'security.istio.io/v1';
+  kind: 'RequestAuthentication';
+  metadata: ObjectMeta;
+  spec: RequestAuthenticationSpec;
+  status?: MeshletStatus;
+}
+
 /** Any object of a kind meshlet serves. */
-export type IstioObject = VirtualService | DestinationRule | PeerAuthentication | AuthorizationPolicy;
+export type IstioObject = VirtualService | DestinationRule | PeerAuthentication | AuthorizationPolicy | RequestAuthentication;
 
 /** The kinds meshlet serves. */
 export type IstioKind = IstioObject['kind'];
 
-export const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy'] as const;
+export const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'] as const;
 
 /** API group of each kind. */
 export const KIND_GROUPS = {
@@ -89,6 +98,7 @@ export const KIND_GROUPS = {
   DestinationRule: 'networking.istio.io',
   PeerAuthentication: 'security.istio.io',
   AuthorizationPolicy: 'security.istio.io',
+  RequestAuthentication: 'security.istio.io',
 } as const;
 
 /** Served versions of each kind; the last is the storage version. */
@@ -97,6 +107,7 @@ export const KIND_VERSIONS = {
   DestinationRule: ['v1alpha3', 'v1beta1', 'v1'],
   PeerAuthentication: ['v1beta1', 'v1'],
   AuthorizationPolicy: ['v1beta1', 'v1'],
+  RequestAuthentication: ['v1beta1', 'v1'],
 } as const;
 
 /** Plural resource names (for API paths and informers). */
@@ -105,6 +116,7 @@ export const KIND_PLURALS = {
   DestinationRule: 'destinationrules',
   PeerAuthentication: 'peerauthentications',
   AuthorizationPolicy: 'authorizationpolicies',
+  RequestAuthentication: 'requestauthentications',
 } as const;
 
 /** Describes how to match a given string: exactly one of exact, prefix or regex (RE2 syntax). */
@@ -755,9 +767,9 @@ export interface Source {
   principals?: string[];
   /** A list of negative match of peer identities. */
   notPrincipals?: string[];
-  /** A list of request identities derived from the JWT. (meshlet: not enforced yet: meshlet has no RequestAuthentication (JWT) yet; such rules never match) */
+  /** A list of request identities (`<iss>/<sub>` of a JWT verified by a RequestAuthentication). */
   requestPrincipals?: string[];
-  /** A list of negative match of request identities. (meshlet: not enforced yet: meshlet has no RequestAuthentication (JWT) yet) */
+  /** A list of negative match of request identities. */
   notRequestPrincipals?: string[];
   /** A list of namespaces derived from the peer certificate. */
   namespaces?: string[];
@@ -775,6 +787,10 @@ export interface Source {
   serviceAccounts?: string[];
   /** A list of negative match of service accounts. */
   notServiceAccounts?: string[];
+  /** A list of trust domains derived from the peer certificate. */
+  trustDomains?: string[];
+  /** A list of negative match of trust domains. */
+  notTrustDomains?: string[];
 }
 
 /** From includes a list of sources. */
@@ -849,4 +865,60 @@ export interface AuthorizationPolicySpec {
   action?: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
   /** Specifies detailed configuration of the CUSTOM action. (meshlet: not enforced yet: the CUSTOM action (external authorization) is out of scope for meshlet) */
   provider?: ExtensionProvider;
+}
+
+/** A header from which the token is extracted. */
+export interface JWTHeader {
+  /** The HTTP header name. */
+  name: string;
+  /** The prefix that should be stripped before decoding the token (e.g. "Bearer "). */
+  prefix?: string;
+}
+
+/** A claim copied into a request header after verification. */
+export interface ClaimToHeader {
+  /** The name of the header to be created; it is overridden if it already exists. */
+  header: string;
+  /** The name of the claim to be copied from; nested claims use "." (e.g. "nested.key"). */
+  claim: string;
+}
+
+/** JSON Web Token (JWT) format for authentication (RFC 7519). */
+export interface JWTRule {
+  /** Identifies the issuer that issued the JWT (the `iss` claim). */
+  issuer?: string;
+  /** The list of JWT audiences allowed to access; a token whose `aud` holds none of them is rejected. Empty: any audience. */
+  audiences?: string[];
+  /** URL of the provider's public key set to validate the signature of the JWT; fetched by the operator (not the proxies) and pushed with the config. */
+  jwksUri?: string;
+  /** JSON Web Key Set of public keys to validate the signature of the JWT (inline). */
+  jwks?: string;
+  /** List of header locations from which the JWT is expected. Default: Authorization: Bearer <token>. */
+  fromHeaders?: JWTHeader[];
+  /** List of query parameters from which the JWT is expected. Default: access_token. */
+  fromParams?: string[];
+  /** The header that receives the successfully verified JWT payload (base64url-encoded JSON). */
+  outputPayloadToHeader?: string;
+  /** List of cookie names from which the JWT is expected. */
+  fromCookies?: string[];
+  /** If true, the original token is kept for the upstream request; by default the header carrying it is removed. */
+  forwardOriginalToken?: boolean;
+  /** Copies claims of a verified token into request headers. */
+  outputClaimToHeaders?: ClaimToHeader[];
+  /** How long the operator waits for the jwksUri to answer (default 5s). */
+  timeout?: string;
+  /** Claims whose string value is a space-separated list (e.g. "scope"); in conditions each element matches on its own. */
+  spaceDelimitedClaims?: string[];
+}
+
+/** RequestAuthentication defines what request authentication methods are supported by a workload. */
+export interface RequestAuthenticationSpec {
+  /** Selects the pods (workloads) by their labels, in the namespace of the object. */
+  selector?: WorkloadSelector;
+  /** A reference to a Kubernetes resource the policy attaches to (Gateway API policy attachment). (meshlet: not enforced yet: meshlet has no gateways/waypoints yet; use selector) */
+  targetRef?: PolicyTargetReference;
+  /** Optional. The targetRefs specifies a list of resources the policy should be applied to. (meshlet: not enforced yet: meshlet has no gateways/waypoints yet; use selector) */
+  targetRefs?: PolicyTargetReference[];
+  /** Define the list of JWTs that can be validated at the selected workloads' proxy. */
+  jwtRules?: JWTRule[];
 }

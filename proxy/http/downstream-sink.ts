@@ -27,10 +27,10 @@ export function downstreamSink(ctx: { res: DownstreamResponse; flags: string }):
       res.end();
     },
     fail(f: ProxyFailure, started: boolean) {
-      ctx.flags = ctx.flags === '' ? f.flag : `${ctx.flags},${f.flag}`;
+      if (f.flag !== '') ctx.flags = ctx.flags === '' ? f.flag : `${ctx.flags},${f.flag}`;
       // After the status line went out the only honest signal left is to reset the stream.
       if (started || res.headersSent) res.destroy();
-      else localReply(res, f.status, ctx.flags, f.code);
+      else localReply(res, f.status, ctx.flags, f.code, f.headers);
     },
   };
 }
