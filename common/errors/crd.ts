@@ -2,7 +2,7 @@ import type { ErrorEntry } from './types.ts';
 
 /** Codes of the Istio API validation (crds/): CRD status, webhook denials, `meshlet validate`. */
 export const crdErrors = [
-  { code: 'MESHLET_CRD_NOT_OBJECT', message: 'not a Kubernetes object of a kind meshlet serves', hint: 'Check apiVersion/kind: meshlet serves VirtualService, DestinationRule (networking.istio.io) and PeerAuthentication, AuthorizationPolicy (security.istio.io).' },
+  { code: 'MESHLET_CRD_NOT_OBJECT', message: 'not a Kubernetes object of a kind meshlet serves', hint: 'Check apiVersion/kind: meshlet serves VirtualService, DestinationRule (networking.istio.io) and PeerAuthentication, AuthorizationPolicy, RequestAuthentication (security.istio.io).' },
   { code: 'MESHLET_CRD_BAD_VERSION', message: 'apiVersion is not served for this kind', hint: 'Use networking.istio.io/v1 (or v1beta1, v1alpha3) and security.istio.io/v1 (or v1beta1).' },
   { code: 'MESHLET_CRD_METADATA', message: 'metadata.name is missing or invalid', hint: 'Give the object a DNS-1123 name (lowercase letters, digits, -, .).' },
   { code: 'MESHLET_CRD_YAML', message: 'the file is not valid YAML', hint: 'Fix the YAML syntax at the line shown (indentation, quotes, tabs).' },
@@ -47,7 +47,7 @@ export const crdErrors = [
   { code: 'MESHLET_CRD_AP_NO_RULES', message: 'DENY policy without rules', hint: 'A DENY policy without rules never matches; add rules (an empty rule {} matches every request).' },
   { code: 'MESHLET_CRD_AP_EMPTY', message: 'empty from/to/source/operation', hint: 'Remove the empty entry or give it at least one field; an empty entry is almost always a mistake.' },
   { code: 'MESHLET_CRD_AP_WILDCARD', message: 'invalid wildcard', hint: 'Use "*" at most once, and only at the start or the end of a value (e.g. "*.example.com", "/api/*").' },
-  { code: 'MESHLET_CRD_AP_WHEN_KEY', message: 'unknown condition key', hint: 'Use a known attribute: request.headers[name], source.ip, remote.ip, source.namespace, source.principal, request.auth.*, destination.ip, destination.port, connection.sni.' },
+  { code: 'MESHLET_CRD_AP_WHEN_KEY', message: 'unknown condition key', hint: 'Use a known attribute: request.headers[name], source.ip, remote.ip, source.namespace, source.principal, source.serviceAccount, source.trustDomain, request.auth.principal|audiences|presenter, request.auth.claims[name], destination.ip, destination.port, connection.sni.' },
   { code: 'MESHLET_CRD_AP_VALUE', message: 'invalid condition value', hint: 'Give values (or notValues); IPs must be IPs/CIDRs, ports 1-65535.' },
   { code: 'MESHLET_CRD_STRING_MATCH', message: 'empty string match', hint: 'A prefix (or regex) match must not be empty; to match everything, leave the field out.' },
   { code: 'MESHLET_CRD_DIRECT_RESPONSE', message: 'direct response body too large', hint: 'Keep directResponse bodies under 1 MB (under 100 KB avoids the warning); serve large bodies from a service.' },

@@ -106,6 +106,12 @@ export function claimPath(key: string): string[] | undefined {
   return m === null ? undefined : [...(m[1] as string).matchAll(/\[([^\[\]]+)\]/g)].map((x) => x[1] as string);
 }
 
+// `ns/sa` matches any principal ending in `/ns/<ns>/sa/<sa>` (any trust domain), as Istio matches source.serviceAccount.
+const serviceAccountPrincipal = (sa: string): string => {
+  const i = sa.indexOf('/');
+  return i < 0 ? `*/sa/${sa}` : `*/ns/${sa.slice(0, i)}/sa/${sa.slice(i + 1)}`;
+};
+
 const principal = (r: AuthzRequest): string | undefined => (r.principal === undefined ? undefined : principalOf(r.principal));
 const headerValue = (r: AuthzRequest, name: string): string | undefined => r.header?.(name);
 const hostNoPort = (h: string | undefined): string | undefined => (h === undefined ? undefined : h.replace(/:\d+$/, ''));
@@ -166,6 +172,7 @@ function compileCondition(c: AuthzCondition, ctx: Ctx): Part {
     case 'destination.ip': return and(field(v, nv, (r) => r.destinationIp, ipSet), ctx);
     case 'destination.port': return and(field(v, nv, (r) => String(r.destinationPort), strs), ctx);
     case 'connection.sni': return and(field(v, nv, (r) => r.sni, strs), ctx);
+    case 'source.serviceAccount': return and(field(v, nv, principal, (vs) => anyOf(vs.map((sa) => serviceAccountPrincipal(sa)))), ctx);
     case 'source.trustDomain': return and(field(v, nv, (r) => trustDomainOfPrincipal(principal(r)), strs), ctx);
     case 'request.auth.principal': return and(httpOnly(field(v, nv, (r) => r.auth?.principal, strs), ctx), ctx);
     case 'request.auth.presenter': return and(httpOnly(field(v, nv, (r) => r.auth?.presenter, strs), ctx), ctx);
