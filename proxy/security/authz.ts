@@ -102,8 +102,8 @@ function multiField(values: readonly string[] | undefined, notValues: readonly s
 const NONE: readonly string[] = [];
 /** `request.auth.claims[a][b]` → `["a", "b"]`; undefined when the key is not of that form. */
 export function claimPath(key: string): string[] | undefined {
-  const m = /^request\.auth\.claims((?:\[[^\[\]]+\])+)$/.exec(key);
-  return m === null ? undefined : [...(m[1] as string).matchAll(/\[([^\[\]]+)\]/g)].map((x) => x[1] as string);
+  const m = /^request\.auth\.claims((?:\[[^[\]]+\])+)$/.exec(key);
+  return m === null ? undefined : [...(m[1] as string).matchAll(/\[([^[\]]+)\]/g)].map((x) => x[1] as string);
 }
 
 // `ns/sa` matches any principal ending in `/ns/<ns>/sa/<sa>` (any trust domain), as Istio matches source.serviceAccount.

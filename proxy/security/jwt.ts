@@ -13,8 +13,9 @@
  * `exp`), as Envoy's JWT cache does, so a client reusing its token pays one verification.
  */
 import type { JwtRule, JwtLocation } from '../../common/snapshot.ts';
+import type * as JoseModule from 'jose';
 
-type Jose = typeof import('jose');
+type Jose = typeof JoseModule;
 let jose: Jose | undefined;
 let loading: Promise<Jose> | undefined;
 function loadJose(): Promise<Jose> {
