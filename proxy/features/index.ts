@@ -62,7 +62,10 @@ export function inboundSecurityFeature(authz: CompiledAuthz, opts: InboundSecuri
     };
     const decide: Handler = jwt !== undefined
       ? (ctx) => {
-          void jwt.authenticate(ctx.attrs).then((outcome) => afterJwt(ctx, outcome));
+          // A reused, already verified token (or none) is decided now; only a new token waits for jose.
+          const known = jwt.known(ctx.attrs);
+          if (known !== undefined) afterJwt(ctx, known);
+          else void jwt.authenticate(ctx.attrs).then((outcome) => afterJwt(ctx, outcome));
         }
       : authz.empty
         ? next

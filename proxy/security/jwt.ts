@@ -51,6 +51,12 @@ export interface JwtSource {
 
 export interface CompiledJwt {
   readonly rules: readonly JwtRule[];
+  /**
+   * The outcome without waiting, when it is known already: no token, or a token verified
+   * before and not expired (most requests: clients reuse their token). Undefined otherwise;
+   * then call `authenticate`.
+   */
+  known(src: JwtSource): JwtOutcome | undefined;
   /** Finds and verifies the token; never rejects. */
   authenticate(src: JwtSource): Promise<JwtOutcome>;
 }
@@ -186,25 +192,35 @@ export function compileJwt(rules: readonly JwtRule[] | undefined, opts: JwtOptio
     return first!;
   }
 
+  const NONE: JwtOutcome = { kind: 'none' };
+  const find = (src: JwtSource): { token: string; location: JwtLocation } | undefined => {
+    for (const l of locations) {
+      const token = tokenAt(src, l);
+      if (token !== undefined) return { token, location: l };
+    }
+    return undefined;
+  };
+  const cached = (token: string, location: JwtLocation): JwtOutcome | undefined => {
+    const hit = cache.get(token);
+    if (hit === undefined || !sameLocation(hit.outcome.location, location)) return undefined;
+    if (now() < hit.expMs + CLOCK_SKEW_S * 1000) return hit.outcome;
+    cache.delete(token);
+    return undefined;
+  };
+
   return {
     rules,
+    known(src) {
+      const t = find(src);
+      return t === undefined ? NONE : cached(t.token, t.location);
+    },
     async authenticate(src) {
-      let token: string | undefined;
-      let location: JwtLocation | undefined;
-      for (const l of locations) {
-        token = tokenAt(src, l);
-        if (token !== undefined) {
-          location = l;
-          break;
-        }
-      }
-      if (token === undefined || location === undefined) return { kind: 'none' };
+      const t = find(src);
+      if (t === undefined) return NONE;
+      const { token, location } = t;
       const key = token;
-      const hit = cache.get(key);
-      if (hit !== undefined && sameLocation(hit.outcome.location, location)) {
-        if (now() < hit.expMs + CLOCK_SKEW_S * 1000) return hit.outcome;
-        cache.delete(key);
-      }
+      const hit = cached(token, location);
+      if (hit !== undefined) return hit;
       const out = await verify(token, location);
       if (out.kind === 'ok') {
         if (cache.size >= CACHE_MAX) cache.delete(cache.keys().next().value!);

@@ -172,3 +172,17 @@ describe('AuthorizationPolicy on JWT attributes', () => {
     assert.equal(c.evaluate({ ...base, principal: 'spiffe://corp.example/ns/a/sa/b' }).allowed, true);
   });
 });
+
+describe('JWT step without waiting', () => {
+  it('known(): no token and a cached verified token are decided at once; a new token is not', async () => {
+    const j = compileJwt([rule()], { now: () => clock.ms })!;
+    assert.deepEqual(j.known(src({})), { kind: 'none' });
+    const t = await sign(rsa, { iss: ISS, sub: 'a', aud: 'api' }, { nowS: NOW_S });
+    assert.equal(j.known(bearer(t)), undefined, 'never verified: needs authenticate()');
+    assert.equal((await j.authenticate(bearer(t))).kind, 'ok');
+    assert.equal(j.known(bearer(t))?.kind, 'ok');
+    const bad = await sign(other, { iss: ISS, sub: 'a', aud: 'api' }, { nowS: NOW_S });
+    assert.equal((await j.authenticate(bearer(bad))).kind, 'fail');
+    assert.equal(j.known(bearer(bad)), undefined, 'failures are not cached as successes');
+  });
+});
