@@ -317,6 +317,9 @@ export const defs: Record<string, TableObject> = {
    "uri": {
     "t": "s"
    },
+   "prefixRewrite": {
+    "t": "s"
+   },
    "authority": {
     "t": "s"
    },
@@ -345,6 +348,10 @@ export const defs: Record<string, TableObject> = {
    [
     "port",
     "derivePort"
+   ],
+   [
+    "uri",
+    "prefixRewrite"
    ]
   ]
  },
@@ -724,6 +731,10 @@ export const defs: Record<string, TableObject> = {
    },
    "sourceNamespace": {
     "t": "s"
+   },
+   "sourceSubnet": {
+    "t": "s",
+    "u": "meshlet matches L4 routes by port, source labels and namespace only"
    }
   }
  },
@@ -794,6 +805,11 @@ export const defs: Record<string, TableObject> = {
     "t": "o",
     "ref": "ProxyProtocol",
     "u": "meshlet does not send the PROXY protocol"
+   },
+   "retryBudget": {
+    "t": "o",
+    "ref": "RetryBudget",
+    "u": "retries are capped by connectionPool.http.maxRetries only"
    }
   }
  },
@@ -817,6 +833,11 @@ export const defs: Record<string, TableObject> = {
    "localityLbSetting": {
     "t": "o",
     "ref": "LocalityLoadBalancerSetting",
+    "u": "meshlet does not balance by locality yet"
+   },
+   "zoneAwareLbSetting": {
+    "t": "o",
+    "ref": "ZoneAwareLoadBalancerSetting",
     "u": "meshlet does not balance by locality yet"
    },
    "warmupDurationSecs": {
@@ -994,6 +1015,41 @@ export const defs: Record<string, TableObject> = {
    }
   }
  },
+ "ZoneAwareLoadBalancerSetting": {
+  "p": {
+   "enabled": {
+    "t": "b"
+   },
+   "failover": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "ZoneAwareFailover"
+    }
+   },
+   "failoverPriority": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "minClusterSize": {
+    "t": "i",
+    "min": 0,
+    "max": 9007199254740991
+   }
+  }
+ },
+ "ZoneAwareFailover": {
+  "p": {
+   "from": {
+    "t": "s"
+   },
+   "to": {
+    "t": "s"
+   }
+  }
+ },
  "WarmupConfiguration": {
   "p": {
    "duration": {
@@ -1120,6 +1176,25 @@ export const defs: Record<string, TableObject> = {
     "t": "i",
     "min": -2147483648,
     "max": 2147483647
+   },
+   "http2KeepAlive": {
+    "t": "o",
+    "ref": "ConnectionKeepalive",
+    "u": "upstream HTTP/2 connections are not probed with PINGs; idle ones are closed after the idle timeout"
+   }
+  }
+ },
+ "ConnectionKeepalive": {
+  "p": {
+   "interval": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   },
+   "timeout": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
    }
   }
  },
@@ -1169,6 +1244,15 @@ export const defs: Record<string, TableObject> = {
     "max": 2147483647,
     "u": "use consecutiveGatewayErrors or consecutive5xxErrors",
     "dep": true
+   },
+   "outlierDetectionHttpErrorCodes": {
+    "t": "a",
+    "i": {
+     "t": "i",
+     "min": 100,
+     "max": 599
+    },
+    "u": "outlier detection counts 5xx responses (and gateway errors) only"
    }
   }
  },
@@ -1270,6 +1354,26 @@ export const defs: Record<string, TableObject> = {
      "V1",
      "V2"
     ]
+   }
+  }
+ },
+ "RetryBudget": {
+  "p": {
+   "percent": {
+    "t": "n",
+    "min": 0,
+    "max": 100
+   },
+   "minRetryConcurrency": {
+    "t": "i",
+    "min": 0,
+    "max": 4294967295
+   },
+   "budgetInterval": {
+    "t": "s",
+    "f": "duration",
+    "z": true,
+    "ml": 64
    }
   }
  },

@@ -209,6 +209,8 @@ export interface HTTPRouteDestination {
 export interface HTTPRedirect {
   /** On a redirect, overwrite the Path portion of the URL with this value. */
   uri?: string;
+  /** On a redirect, replace the matched prefix (or the whole path for exact and regex matches) with this value. */
+  prefixRewrite?: string;
   /** On a redirect, overwrite the Authority/Host portion of the URL with this value. */
   authority?: string;
   /** On a redirect, Specifies the port to be used in the redirect response. */
@@ -425,6 +427,8 @@ export interface L4MatchAttributes {
   gateways?: string[];
   /** Source namespace constraining the applicability of a rule to workloads in that namespace. */
   sourceNamespace?: string;
+  /** IPv4 or IPv6 address of the source, with an optional subnet (hidden in Istio's docs). (meshlet: not enforced yet: meshlet matches L4 routes by port, source labels and namespace only) */
+  sourceSubnet?: string;
 }
 
 /** Describes match conditions and actions for routing TCP traffic. */
@@ -529,6 +533,26 @@ export interface LocalityLoadBalancerSetting {
   enabled?: boolean;
 }
 
+/** Traffic from one zone fails over to another. */
+export interface ZoneAwareFailover {
+  /** Originating zone. */
+  from?: string;
+  /** Zone the traffic fails over to. */
+  to?: string;
+}
+
+/** Zone-aware load balancing: prefer endpoints in the caller's zone, with failover between zones. */
+export interface ZoneAwareLoadBalancerSetting {
+  /** Enables zone-aware load balancing. */
+  enabled?: boolean;
+  /** Explicit zone failover order. */
+  failover?: ZoneAwareFailover[];
+  /** Ordered labels sorting endpoints into priority tiers (not the topology labels). */
+  failoverPriority?: string[];
+  /** Smallest number of endpoints in the local region for zone-aware routing to apply (default 6). */
+  minClusterSize?: number;
+}
+
 /** Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces). */
 export interface WarmupConfiguration {
   /** Duration of warmup mode. */
@@ -547,6 +571,8 @@ export interface LoadBalancerSettings {
   consistentHash?: ConsistentHashLB;
   /** Locality-weighted load balancing allows administrators to control the distribution of traffic to endpoints based on the localities. (meshlet: not enforced yet: meshlet does not balance by locality yet) */
   localityLbSetting?: LocalityLoadBalancerSetting;
+  /** Zone-aware load balancing: prefer endpoints in the caller's zone, with failover between zones. (meshlet: not enforced yet: meshlet does not balance by locality yet) */
+  zoneAwareLbSetting?: ZoneAwareLoadBalancerSetting;
   /** Represents the warmup duration of Service (deprecated: use warmup). */
   warmupDurationSecs?: string;
   /** Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces). (meshlet: not enforced yet: meshlet enforces warmupDurationSecs only) */
@@ -577,6 +603,14 @@ export interface TCPSettings {
   idleTimeout?: string;
 }
 
+/** HTTP/2 keep-alive (PING) settings for upstream connections. */
+export interface ConnectionKeepalive {
+  /** The time between keep-alive PINGs. */
+  interval?: string;
+  /** How long to wait for a PING response before closing the connection. */
+  timeout?: string;
+}
+
 /** Settings applicable to HTTP1.1/HTTP2/GRPC connections. */
 export interface HTTPSettings {
   /** Maximum number of requests that will be queued while waiting for a ready connection pool connection. */
@@ -595,6 +629,8 @@ export interface HTTPSettings {
   useClientProtocol?: boolean;
   /** The maximum number of concurrent streams allowed for a peer on one HTTP/2 connection. */
   maxConcurrentStreams?: number;
+  /** HTTP/2 keep-alive (PING) settings for upstream connections. (meshlet: not enforced yet: upstream HTTP/2 connections are not probed with PINGs; idle ones are closed after the idle timeout) */
+  http2KeepAlive?: ConnectionKeepalive;
 }
 
 /** Connection pool settings for an upstream host. */
@@ -625,6 +661,8 @@ export interface OutlierDetection {
   minHealthPercent?: number;
   /** Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors. @deprecated (meshlet: not enforced yet: use consecutiveGatewayErrors or consecutive5xxErrors) */
   consecutiveErrors?: number;
+  /** HTTP status codes (100-599) counted as errors by outlier detection instead of the 5xx default. (meshlet: not enforced yet: outlier detection counts 5xx responses (and gateway errors) only) */
+  outlierDetectionHttpErrorCodes?: number[];
 }
 
 /** SSL/TLS related settings for upstream connections. */
@@ -679,6 +717,16 @@ export interface ProxyProtocol {
   version?: 'V1' | 'V2';
 }
 
+/** Caps concurrent retries to a share of active requests. */
+export interface RetryBudget {
+  /** Percentage of active requests that may be retries (0-100, default 20). */
+  percent?: number;
+  /** Retries always allowed concurrently, whatever the percentage (default 3). */
+  minRetryConcurrency?: number;
+  /** How long new requests count towards the budget (default 0ms: only active ones). */
+  budgetInterval?: string;
+}
+
 /** Traffic policies to apply for a specific destination, across all destination ports. */
 export interface TrafficPolicy {
   /** Load balancing policies to apply for a specific destination. */
@@ -695,6 +743,8 @@ export interface TrafficPolicy {
   tunnel?: TunnelSettings;
   /** The upstream PROXY protocol settings. (meshlet: not enforced yet: meshlet does not send the PROXY protocol) */
   proxyProtocol?: ProxyProtocol;
+  /** Caps concurrent retries to a share of active requests. (meshlet: not enforced yet: retries are capped by connectionPool.http.maxRetries only) */
+  retryBudget?: RetryBudget;
 }
 
 /** A subset of endpoints of a service. */

@@ -5,7 +5,7 @@ import { redirectLocation } from '../routing/rewrite.ts';
 
 export function redirectTerminal(r: Redirect): Handler {
   return (ctx) => {
-    const location = redirectLocation(r, ctx.attrs);
+    const location = redirectLocation(r, ctx.attrs, ctx.match);
     ctx.sink.start(r.redirectCode, { location, 'content-length': '0' });
     ctx.sink.end(undefined);
   };
