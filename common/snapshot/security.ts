@@ -89,6 +89,8 @@ export interface JwtRule {
   jwksError?: string;
   /** Where the token is looked for, in order (Istio's defaults already applied). */
   locations: JwtLocation[];
+  /** presence REQUIRED: a request with no token at all is refused (401 "Jwt is missing"). */
+  required?: boolean;
   /** Keep the header that carried the token (default: removed once verified). */
   forwardOriginalToken: boolean;
   /** Header that receives the verified payload (base64url JSON). */

@@ -127,6 +127,13 @@ export const defs: Record<string, TableObject> = {
     "u": "use mirrorPercentage",
     "dep": true
    },
+   "mirror_percent": {
+    "t": "i",
+    "min": 0,
+    "max": 4294967295,
+    "u": "use mirrorPercentage",
+    "dep": true
+   },
    "corsPolicy": {
     "t": "o",
     "ref": "CorsPolicy"
@@ -835,6 +842,11 @@ export const defs: Record<string, TableObject> = {
     "ref": "LocalityLoadBalancerSetting",
     "u": "meshlet does not balance by locality yet"
    },
+   "backendUtilization": {
+    "t": "o",
+    "ref": "BackendUtilizationLB",
+    "u": "meshlet endpoints report no load; it balances by the simple or consistentHash policy"
+   },
    "zoneAwareLbSetting": {
     "t": "o",
     "ref": "ZoneAwareLoadBalancerSetting",
@@ -854,7 +866,8 @@ export const defs: Record<string, TableObject> = {
   "o": [
    [
     "simple",
-    "consistentHash"
+    "consistentHash",
+    "backendUtilization"
    ],
    [
     "warmupDurationSecs",
@@ -1012,6 +1025,36 @@ export const defs: Record<string, TableObject> = {
    },
    "to": {
     "t": "s"
+   }
+  }
+ },
+ "BackendUtilizationLB": {
+  "p": {
+   "errorUtilizationPenaltyPercent": {
+    "t": "i",
+    "min": 0,
+    "max": 4294967295
+   },
+   "metricNamesForComputingUtilization": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "weightExpirationPeriod": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   },
+   "weightStabilizationPeriod": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   },
+   "weightUpdatePeriod": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
    }
   }
  },
@@ -1787,6 +1830,10 @@ export const defs: Record<string, TableObject> = {
    "jwksUri": {
     "t": "s"
    },
+   "jwks_uri": {
+    "t": "s",
+    "dep": true
+   },
    "jwks": {
     "t": "s"
    },
@@ -1831,6 +1878,13 @@ export const defs: Record<string, TableObject> = {
     "i": {
      "t": "s"
     }
+   },
+   "presence": {
+    "t": "s",
+    "e": [
+     "OPTIONAL",
+     "REQUIRED"
+    ]
    }
   }
  },

@@ -377,6 +377,8 @@ export interface HTTPRoute {
   mirrorPercentage?: Percent;
   /** Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage). @deprecated (meshlet: not enforced yet: use mirrorPercentage) */
   mirrorPercent?: number;
+  /** The legacy spelling of mirrorPercent that Istio's CRD still accepts (deprecated: use mirrorPercentage). @deprecated (meshlet: not enforced yet: use mirrorPercentage) */
+  mirror_percent?: number;
   /** Describes the Cross-Origin Resource Sharing (CORS) policy for a given service. */
   corsPolicy?: CorsPolicy;
   /** Message headers can be manipulated when Envoy forwards requests to, or responses from, a destination service. */
@@ -533,6 +535,20 @@ export interface LocalityLoadBalancerSetting {
   enabled?: boolean;
 }
 
+/** Utilization-based load balancing weighting endpoints by the load they report (ORCA metrics). */
+export interface BackendUtilizationLB {
+  /** Extra penalty for endpoints that return errors, as a percentage of the utilization. */
+  errorUtilizationPenaltyPercent?: number;
+  /** Custom ORCA metric names used to compute utilization. */
+  metricNamesForComputingUtilization?: string[];
+  /** After this long without reports an endpoint reverts to the default weight. */
+  weightExpirationPeriod?: string;
+  /** How long after its first report an endpoint's weight is trusted. */
+  weightStabilizationPeriod?: string;
+  /** How often weights are recomputed. */
+  weightUpdatePeriod?: string;
+}
+
 /** Traffic from one zone fails over to another. */
 export interface ZoneAwareFailover {
   /** Originating zone. */
@@ -571,6 +587,8 @@ export interface LoadBalancerSettings {
   consistentHash?: ConsistentHashLB;
   /** Locality-weighted load balancing allows administrators to control the distribution of traffic to endpoints based on the localities. (meshlet: not enforced yet: meshlet does not balance by locality yet) */
   localityLbSetting?: LocalityLoadBalancerSetting;
+  /** Utilization-based load balancing weighting endpoints by the load they report (ORCA metrics). (meshlet: not enforced yet: meshlet endpoints report no load; it balances by the simple or consistentHash policy) */
+  backendUtilization?: BackendUtilizationLB;
   /** Zone-aware load balancing: prefer endpoints in the caller's zone, with failover between zones. (meshlet: not enforced yet: meshlet does not balance by locality yet) */
   zoneAwareLbSetting?: ZoneAwareLoadBalancerSetting;
   /** Represents the warmup duration of Service (deprecated: use warmup). */
@@ -941,6 +959,8 @@ export interface JWTRule {
   audiences?: string[];
   /** URL of the provider's public key set to validate the signature of the JWT; fetched by the operator (not the proxies) and pushed with the config. */
   jwksUri?: string;
+  /** The legacy spelling of jwksUri that Istio's CRD still accepts; used when jwksUri is not set. @deprecated */
+  jwks_uri?: string;
   /** JSON Web Key Set of public keys to validate the signature of the JWT (inline). */
   jwks?: string;
   /** List of header locations from which the JWT is expected. Default: Authorization: Bearer <token>. */
@@ -959,6 +979,8 @@ export interface JWTRule {
   timeout?: string;
   /** Claims whose string value is a space-separated list (e.g. "scope"); in conditions each element matches on its own. */
   spaceDelimitedClaims?: string[];
+  /** Whether a token must be present: OPTIONAL (default: a request without one passes unauthenticated) or REQUIRED (401 without one). */
+  presence?: 'OPTIONAL' | 'REQUIRED';
 }
 
 /** RequestAuthentication defines what request authentication methods are supported by a workload. */

@@ -46,11 +46,11 @@ function checkJwtRule(r: Obj, path: string, c: Collector): void {
     if (a === '') c.error('MESHLET_CRD_RA_RULE', idx(at(path, 'audiences'), i), 'audience must not be empty');
   });
   const issuer = strAt(r.issuer) ?? '';
-  const uri = strAt(r.jwksUri) ?? '';
+  const uri = strAt(r.jwksUri) ?? strAt(r.jwks_uri) ?? '';
   if (issuer === '' && uri === '') c.error('MESHLET_CRD_RA_RULE', at(path, 'issuer'), 'issuer is empty (set issuer, or at least jwksUri)');
   if (uri !== '') {
     const p = jwksUriProblem(uri);
-    if (p !== undefined) c.error('MESHLET_CRD_RA_JWKS', at(path, 'jwksUri'), p);
+    if (p !== undefined) c.error('MESHLET_CRD_RA_JWKS', at(path, strAt(r.jwksUri) === undefined ? 'jwks_uri' : 'jwksUri'), p);
   }
   const jwks = strAt(r.jwks) ?? '';
   if (jwks !== '') {
@@ -63,6 +63,9 @@ function checkJwtRule(r: Obj, path: string, c: Collector): void {
   });
   list(r.fromParams).forEach((p, i) => {
     if (p === '') c.error('MESHLET_CRD_RA_RULE', idx(at(path, 'fromParams'), i), 'query parameter name is empty');
+  });
+  list(r.spaceDelimitedClaims).forEach((p, i) => {
+    if (p === '') c.error('MESHLET_CRD_RA_RULE', idx(at(path, 'spaceDelimitedClaims'), i), 'claim name is empty');
   });
   list(r.fromCookies).forEach((p, i) => {
     if (p === '') c.error('MESHLET_CRD_RA_RULE', idx(at(path, 'fromCookies'), i), 'cookie name is empty');
@@ -84,5 +87,6 @@ export function checkRequestAuthentication(spec: Obj, c: Collector): void {
   list(spec.targetRefs).forEach((t, i) => checkTargetRef(t, idx('spec.targetRefs', i), c));
   list(spec.jwtRules).forEach((r, i) => {
     if (isObj(r)) checkJwtRule(r, idx('spec.jwtRules', i), c);
+    else if (r === null) c.error('MESHLET_CRD_RA_RULE', idx('spec.jwtRules', i), 'jwtRule is empty (null): it needs at least an issuer');
   });
 }

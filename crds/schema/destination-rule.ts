@@ -37,6 +37,13 @@ const loadBalancer = obj('LoadBalancerSettings', 'Load balancing policies to app
   simple: str('Standard load balancing algorithms that require no tuning.', { enum: ['UNSPECIFIED', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN'] }),
   consistentHash,
   localityLbSetting: localityLb,
+  backendUtilization: obj('BackendUtilizationLB', 'Utilization-based load balancing weighting endpoints by the load they report (ORCA metrics).', {
+    errorUtilizationPenaltyPercent: uint32('Extra penalty for endpoints that return errors, as a percentage of the utilization.', { max: 4294967295 }),
+    metricNamesForComputingUtilization: strings('Custom ORCA metric names used to compute utilization.'),
+    weightExpirationPeriod: duration('After this long without reports an endpoint reverts to the default weight.', { maxLength: 64 }),
+    weightStabilizationPeriod: duration('How long after its first report an endpoint\'s weight is trusted.', { maxLength: 64 }),
+    weightUpdatePeriod: duration('How often weights are recomputed.', { maxLength: 64 }),
+  }, { unenforced: 'meshlet endpoints report no load; it balances by the simple or consistentHash policy' }),
   zoneAwareLbSetting: obj('ZoneAwareLoadBalancerSetting', 'Zone-aware load balancing: prefer endpoints in the caller\'s zone, with failover between zones.', {
     enabled: bool('Enables zone-aware load balancing.'),
     failover: arr('Explicit zone failover order.', obj('ZoneAwareFailover', 'Traffic from one zone fails over to another.', {
@@ -52,7 +59,7 @@ const loadBalancer = obj('LoadBalancerSettings', 'Load balancing policies to app
     minimumPercent: { t: 'number', doc: 'Minimum percentage of the original weight endpoints start at (0-100).', min: 0, max: 100 },
     aggression: { t: 'number', doc: 'The non-linearity of the weight increase; 1.0 is linear.', min: 1 },
   }, { required: ['duration'], unenforced: 'meshlet enforces warmupDurationSecs only' }),
-}, { oneOf: [['simple', 'consistentHash'], ['warmupDurationSecs', 'warmup']] });
+}, { oneOf: [['simple', 'consistentHash', 'backendUtilization'], ['warmupDurationSecs', 'warmup']] });
 
 const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings for an upstream host.', {
   tcp: obj('TCPSettings', 'Settings common to both HTTP and TCP upstream connections.', {

@@ -106,6 +106,7 @@ const jwtRule = obj('JWTRule', 'JSON Web Token (JWT) format for authentication (
   issuer: str('Identifies the issuer that issued the JWT (the `iss` claim).'),
   audiences: strings('The list of JWT audiences allowed to access; a token whose `aud` holds none of them is rejected. Empty: any audience.'),
   jwksUri: str('URL of the provider\'s public key set to validate the signature of the JWT; fetched by the operator (not the proxies) and pushed with the config.'),
+  jwks_uri: str('The legacy spelling of jwksUri that Istio\'s CRD still accepts; used when jwksUri is not set.', { deprecated: true }),
   jwks: str('JSON Web Key Set of public keys to validate the signature of the JWT (inline).'),
   fromHeaders: arr('List of header locations from which the JWT is expected. Default: Authorization: Bearer <token>.', jwtHeader),
   fromParams: strings('List of query parameters from which the JWT is expected. Default: access_token.'),
@@ -115,6 +116,7 @@ const jwtRule = obj('JWTRule', 'JSON Web Token (JWT) format for authentication (
   outputClaimToHeaders: arr('Copies claims of a verified token into request headers.', claimToHeader),
   timeout: duration('How long the operator waits for the jwksUri to answer (default 5s).'),
   spaceDelimitedClaims: strings('Claims whose string value is a space-separated list (e.g. "scope"); in conditions each element matches on its own.'),
+  presence: str('Whether a token must be present: OPTIONAL (default: a request without one passes unauthenticated) or REQUIRED (401 without one).', { enum: ['OPTIONAL', 'REQUIRED'] }),
 });
 
 export const requestAuthenticationSpec = obj('RequestAuthenticationSpec', 'RequestAuthentication defines what request authentication methods are supported by a workload.', {

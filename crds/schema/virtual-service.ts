@@ -135,6 +135,7 @@ const httpRoute = obj('HTTPRoute', 'Describes match conditions and actions for r
   mirrors: arr('Specifies the destinations to mirror HTTP traffic in addition to the original destination.', mirrorPolicy, { maxItems: 64 }),
   mirrorPercentage: percent,
   mirrorPercent: uint32('Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage).', { deprecated: true, max: 4294967295, unenforced: 'use mirrorPercentage' }),
+  mirror_percent: uint32('The legacy spelling of mirrorPercent that Istio\'s CRD still accepts (deprecated: use mirrorPercentage).', { deprecated: true, max: 4294967295, unenforced: 'use mirrorPercentage' }),
   corsPolicy,
   headers,
 }, {

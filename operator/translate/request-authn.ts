@@ -16,9 +16,10 @@ const DEFAULT_LOCATIONS: JwtLocation[] = [{ header: { name: 'authorization', pre
  * The URL whose keys a rule needs from the operator: its jwksUri, else (no inline jwks) the
  * issuer's OpenID discovery document, as istiod does; undefined when there is none to fetch.
  */
-export function jwksSourceOf(rule: Pick<IstioJwtRule, 'jwks' | 'jwksUri' | 'issuer'>): string | undefined {
+export function jwksSourceOf(rule: Pick<IstioJwtRule, 'jwks' | 'jwksUri' | 'jwks_uri' | 'issuer'>): string | undefined {
   if ((rule.jwks ?? '') !== '') return undefined;
   if ((rule.jwksUri ?? '') !== '') return rule.jwksUri;
+  if ((rule.jwks_uri ?? '') !== '') return rule.jwks_uri;
   const iss = rule.issuer ?? '';
   return /^https?:\/\//.test(iss) ? `${iss.replace(/\/+$/, '')}/.well-known/openid-configuration` : undefined;
 }
@@ -63,6 +64,7 @@ export function requestAuthentication(world: World, proxy: ProxyIdentity): JwtRu
         ...keys(world, r),
         locations: locations(r),
         forwardOriginalToken: r.forwardOriginalToken === true,
+        ...(r.presence === 'REQUIRED' ? { required: true } : {}),
         outputClaimToHeaders: (r.outputClaimToHeaders ?? []).map((o) => ({ header: o.header, claim: o.claim })),
         spaceDelimitedClaims: [...(r.spaceDelimitedClaims ?? [])],
         provenance: { kind: 'RequestAuthentication', namespace: ns, name: ra.meta.name },

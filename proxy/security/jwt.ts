@@ -35,7 +35,7 @@ export interface JwtAuth {
   spaceDelimited: ReadonlySet<string>;
 }
 
-export type JwtFailureCode = 'MESHLET_SECURITY_JWT_INVALID' | 'MESHLET_SECURITY_JWT_EXPIRED' | 'MESHLET_SECURITY_JWT_AUDIENCE' | 'MESHLET_SECURITY_JWT_ISSUER' | 'MESHLET_SECURITY_JWT_NO_KEYS' | 'MESHLET_SECURITY_JWT_NO_KEY_MATCH';
+export type JwtFailureCode = 'MESHLET_SECURITY_JWT_MISSING' | 'MESHLET_SECURITY_JWT_INVALID' | 'MESHLET_SECURITY_JWT_EXPIRED' | 'MESHLET_SECURITY_JWT_AUDIENCE' | 'MESHLET_SECURITY_JWT_ISSUER' | 'MESHLET_SECURITY_JWT_NO_KEYS' | 'MESHLET_SECURITY_JWT_NO_KEY_MATCH';
 
 export type JwtOutcome =
   /** No token anywhere the rules look: unauthenticated, not refused. */
@@ -192,7 +192,9 @@ export function compileJwt(rules: readonly JwtRule[] | undefined, opts: JwtOptio
     return first!;
   }
 
-  const NONE: JwtOutcome = { kind: 'none' };
+  // presence REQUIRED on any rule: a request with no token is refused rather than unauthenticated.
+  const required = rules.find((r) => r.required === true);
+  const NONE: JwtOutcome = required === undefined ? { kind: 'none' } : { kind: 'fail', code: 'MESHLET_SECURITY_JWT_MISSING', detail: 'no token in any location the rules read', rule: required };
   const find = (src: JwtSource): { token: string; location: JwtLocation } | undefined => {
     for (const l of locations) {
       const token = tokenAt(src, l);

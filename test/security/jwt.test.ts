@@ -186,3 +186,12 @@ describe('JWT step without waiting', () => {
     assert.equal(j.known(bearer(bad)), undefined, 'failures are not cached as successes');
   });
 });
+
+describe('presence REQUIRED', () => {
+  it('a request without a token is refused with MESHLET_SECURITY_JWT_MISSING; a valid token still passes', async () => {
+    const j = compileJwt([rule({ required: true })], { now: () => clock.ms })!;
+    const none = j.known(src({}));
+    assert.equal(none?.kind === 'fail' && none.code, 'MESHLET_SECURITY_JWT_MISSING');
+    assert.equal((await j.authenticate(bearer(await sign(rsa, { iss: ISS, sub: 'a', aud: 'api' }, { nowS: NOW_S })))).kind, 'ok');
+  });
+});
