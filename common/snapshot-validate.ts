@@ -309,6 +309,7 @@ function checkSecurity(c: Checker, s: Obj): void {
       }
     }
   }
+  c.optional(s.security.requestAuthentication, () => checkJwtRules(c, s.security as Obj));
   if (!c.arr(s.security.authorization, 'security.authorization')) return;
   s.security.authorization.forEach((pol, i) => {
     const p = `security.authorization[${i}]`;
@@ -325,6 +326,41 @@ function checkSecurity(c: Checker, s: Obj): void {
         if (c.arr(rule.when, `${rp}.when`)) rule.when.forEach((w, k) => c.obj(w, `${rp}.when[${k}]`) && c.str(w.key, `${rp}.when[${k}].key`));
       });
     }
+  });
+}
+
+function checkJwtRules(c: Checker, sec: Obj): void {
+  if (!c.arr(sec.requestAuthentication, 'security.requestAuthentication')) return;
+  sec.requestAuthentication.forEach((r, i) => {
+    const p = `security.requestAuthentication[${i}]`;
+    if (!c.obj(r, p)) return;
+    c.provenance(r.provenance, p);
+    c.str(r.issuer, `${p}.issuer`, false);
+    if (c.arr(r.audiences, `${p}.audiences`)) r.audiences.forEach((a, j) => c.str(a, `${p}.audiences[${j}]`));
+    c.optional(r.jwks, () => {
+      if (c.obj(r.jwks, `${p}.jwks`) && c.arr(r.jwks.keys, `${p}.jwks.keys`)) r.jwks.keys.forEach((k, j) => c.obj(k, `${p}.jwks.keys[${j}]`) && c.str(k.kty, `${p}.jwks.keys[${j}].kty`));
+    });
+    if (r.jwks === undefined) c.str(r.jwksError, `${p}.jwksError`);
+    if (c.arr(r.locations, `${p}.locations`)) {
+      r.locations.forEach((l, j) => {
+        const lp = `${p}.locations[${j}]`;
+        if (!c.obj(l, lp)) return;
+        const n = (l.header === undefined ? 0 : 1) + (l.param === undefined ? 0 : 1) + (l.cookie === undefined ? 0 : 1);
+        if (n !== 1) c.fail(lp, 'must have exactly one of header, param, cookie');
+        if (l.header !== undefined && c.obj(l.header, `${lp}.header`)) {
+          c.str(l.header.name, `${lp}.header.name`);
+          c.str(l.header.prefix, `${lp}.header.prefix`, false);
+        }
+        if (l.param !== undefined) c.str(l.param, `${lp}.param`);
+        if (l.cookie !== undefined) c.str(l.cookie, `${lp}.cookie`);
+      });
+    }
+    if (typeof r.forwardOriginalToken !== 'boolean') c.fail(`${p}.forwardOriginalToken`, 'must be a boolean');
+    c.optional(r.outputPayloadToHeader, () => c.str(r.outputPayloadToHeader, `${p}.outputPayloadToHeader`));
+    if (c.arr(r.outputClaimToHeaders, `${p}.outputClaimToHeaders`)) {
+      r.outputClaimToHeaders.forEach((o, j) => c.obj(o, `${p}.outputClaimToHeaders[${j}]`) && c.str(o.header, `${p}.outputClaimToHeaders[${j}].header`) && c.str(o.claim, `${p}.outputClaimToHeaders[${j}].claim`));
+    }
+    if (c.arr(r.spaceDelimitedClaims, `${p}.spaceDelimitedClaims`)) r.spaceDelimitedClaims.forEach((a, j) => c.str(a, `${p}.spaceDelimitedClaims[${j}]`));
   });
 }
 

@@ -52,7 +52,7 @@ export type * from './snapshot/security.ts';
 import type { Protocol, Provenance } from './snapshot/base.ts';
 import type { RouteTable, TcpRoute } from './snapshot/routing.ts';
 import type { Cluster, EndpointSet } from './snapshot/upstream.ts';
-import type { AuthzPolicy, PeerAuthenticationSettings } from './snapshot/security.ts';
+import type { AuthzPolicy, JwtRule, PeerAuthenticationSettings } from './snapshot/security.ts';
 
 /** Telemetry switches for this proxy. */
 export interface Telemetry {
@@ -78,8 +78,11 @@ export interface ProxySnapshot {
   clusters: Cluster[];
   /** Endpoint sets referenced by clusters. */
   endpoints: EndpointSet[];
-  /** mTLS and authorization for inbound traffic. */
-  security: { peerAuthentication: PeerAuthenticationSettings; authorization: AuthzPolicy[] };
+  /**
+   * mTLS and authorization for inbound traffic; `requestAuthentication` (absent when no
+   * RequestAuthentication selects the workload) lists the JWT rules verified before authz.
+   */
+  security: { peerAuthentication: PeerAuthenticationSettings; authorization: AuthzPolicy[]; requestAuthentication?: JwtRule[] };
   /** Metrics, access log and tracing settings. */
   telemetry: Telemetry;
 }

@@ -11,6 +11,7 @@ import { checkStructure } from './structural.ts';
 import { checkVirtualService } from './rules/virtual-service.ts';
 import { checkDestinationRule } from './rules/destination-rule.ts';
 import { checkAuthorizationPolicy, checkPeerAuthentication } from './rules/security.ts';
+import { checkRequestAuthentication } from './rules/request-authentication.ts';
 
 export type { ValidationMessage } from './messages.ts';
 
@@ -19,6 +20,7 @@ const RULES: Record<IstioKind, (spec: Obj, c: Collector, namespace?: string) => 
   DestinationRule: checkDestinationRule,
   PeerAuthentication: checkPeerAuthentication,
   AuthorizationPolicy: checkAuthorizationPolicy,
+  RequestAuthentication: checkRequestAuthentication,
 };
 
 export const isIstioKind = (k: unknown): k is IstioKind => typeof k === 'string' && (ISTIO_KINDS as readonly string[]).includes(k);

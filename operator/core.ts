@@ -17,6 +17,7 @@ import { createOperatorMetrics, type OperatorMetrics } from './metrics.ts';
 import { StaleReporter } from './store/stale-log.ts';
 import type { ReadinessReport } from './kube/readiness.ts';
 import { waitForWake } from './push/wake.ts';
+import { JwksResolver } from './jwks/resolver.ts';
 
 export interface CoreOptions {
   log: Logger;
@@ -34,6 +35,8 @@ export interface CoreOptions {
   localMode?: { inboundPort: number };
   /** SPIFFE trust domain carried into every World (translation's identities and policies). */
   trustDomain?: string;
+  /** How often jwksUri keys are fetched again (20 min); `fetch` is injectable for tests. */
+  jwks?: { refreshMs?: number; fetch?: typeof fetch };
 }
 
 export interface ConfigParams {
@@ -58,6 +61,8 @@ export class OperatorCore {
   private readonly localMode: { inboundPort: number } | undefined;
   private readonly trustDomain: string | undefined;
   private readonly worldListeners: ((w: World) => void)[] = [];
+  /** The RequestAuthentications' fetched keys; a change rebuilds the World. */
+  readonly jwks: JwksResolver;
   private current: World;
   private closed = false;
   /** While gated no World is built and no config is served: the sources' view is partial. */
@@ -77,6 +82,7 @@ export class OperatorCore {
     this.meshTelemetry = opts.meshTelemetry;
     this.localMode = opts.localMode;
     this.trustDomain = opts.trustDomain;
+    this.jwks = new JwksResolver({ log: this.log, timers: this.timers, onChange: () => this.debouncer.trigger(), ...(opts.jwks?.refreshMs === undefined ? {} : { refreshMs: opts.jwks.refreshMs }), ...(opts.jwks?.fetch === undefined ? {} : { fetch: opts.jwks.fetch }) });
     this.current = this.build();
     this.debouncer = new Debouncer((first) => this.rebuild(first), { timers: this.timers, quietMs: opts.debounceQuietMs ?? 100, maxMs: opts.debounceMaxMs ?? 1000 });
     const stale = new StaleReporter(this.store, this.log);
@@ -95,7 +101,7 @@ export class OperatorCore {
   }
 
   private build(): World {
-    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }), ...(this.localMode === undefined ? {} : { localMode: this.localMode }), ...(this.trustDomain === undefined ? {} : { trustDomain: this.trustDomain }) });
+    return buildWorld(this.store.acceptedObjects(), { fingerprint: this.store.fingerprint(), jwks: this.jwks.entries(), ...(this.rootNamespace === undefined ? {} : { rootNamespace: this.rootNamespace }), ...(this.meshTelemetry === undefined ? {} : { meshTelemetry: this.meshTelemetry }), ...(this.localMode === undefined ? {} : { localMode: this.localMode }), ...(this.trustDomain === undefined ? {} : { trustDomain: this.trustDomain }) });
   }
 
   private onStoreChange(c: StoreChange): void {
@@ -144,6 +150,7 @@ export class OperatorCore {
     const world = this.build();
     if (world.hash === this.current.hash) return;
     this.current = world;
+    this.jwks.observe(world);
     this.metrics.services.set(world.services.length);
     this.metrics.virtualServices.set(world.virtualServices.length);
     const t0 = performance.now();
@@ -220,6 +227,7 @@ export class OperatorCore {
 
   close(): void {
     this.closed = true;
+    this.jwks.close();
     this.debouncer.cancel();
     for (const w of [...this.readyWaiters]) w();
     for (const s of this.proxies.states.values()) for (const w of [...s.waiters]) w();

@@ -37,6 +37,8 @@ export interface RunOptions {
   trustDomain?: string;
   authenticate?: ProxyAuthenticator;
   holdMs?: number;
+  /** How often the RequestAuthentications' jwksUri keys are fetched again (default 20 min). */
+  jwksRefreshMs?: number;
   timers?: Clock;
   /** Identity for leader election (defaults to hostname + pid). */
   identity?: string;
@@ -67,7 +69,7 @@ function portOf(app: FastifyInstance): number {
 }
 
 export async function runOperator(opts: RunOptions): Promise<RunningOperator> {
-  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }), ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }) });
+  const core = new OperatorCore({ log: opts.log, ...(opts.timers === undefined ? {} : { timers: opts.timers }), ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }), ...(opts.metrics === undefined ? {} : { metrics: opts.metrics }), ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }), ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }), ...(opts.jwksRefreshMs === undefined ? {} : { jwks: { refreshMs: opts.jwksRefreshMs } }) });
   const stops: (() => Promise<void> | void)[] = [];
   if (opts.local !== undefined) {
     const src = new LocalDirSource(opts.local, core.store, opts.log);

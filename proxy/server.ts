@@ -18,6 +18,7 @@ import type { Feature } from './chain/types.ts';
 import { DEFAULT_TRUST_DOMAIN } from '../common/spiffe.ts';
 import { inboundSecurityFeature } from './features/index.ts';
 import { InboundAuthz } from './security/inbound-authz.ts';
+import { compileJwt } from './security/jwt.ts';
 import { ProxySecurity } from './security/runtime.ts';
 import { REFUSAL_CODES } from './security/inbound-mtls.ts';
 import type { WorkloadCertManager } from './security/workload-cert.ts';
@@ -126,7 +127,7 @@ export async function startProxy(o: ProxyOptions): Promise<RunningProxy> {
     pools, random: o.random, appHost: o.appHost, inboundSource: o.inboundSource,
     ...(o.locality === undefined ? {} : { locality: o.locality }),
     ...(o.features === undefined ? {} : { features: o.features }),
-    security: (s) => inboundSecurityFeature(sec?.applySnapshot(s) ?? authz.apply(s), { localIdentity: s.proxy.spiffeId, onDecision, mtls: sec !== undefined }),
+    security: (s) => inboundSecurityFeature(sec?.applySnapshot(s) ?? authz.apply(s), { localIdentity: s.proxy.spiffeId, onDecision, mtls: sec !== undefined, jwt: compileJwt(s.security.requestAuthentication) }),
   });
   store.onApplied(() => proxyTelemetry.apply(state.current!.snapshot));
   const httpOpts = { state, headersTimeoutMs: o.headersTimeoutMs, keepAliveTimeoutMs: o.keepAliveTimeoutMs };

@@ -1,7 +1,7 @@
 /** `meshlet explain <proxy> <url>`: where a request from that proxy goes, and why. */
 import { parseFlags } from '../args.ts';
 import { MeshletError } from '../../common/errors.ts';
-import { explain } from '../explain/explain.ts';
+import { explainWithJwt } from '../explain/explain.ts';
 import { reportError } from '../explain/fail.ts';
 import { renderExplanation } from '../explain/render.ts';
 import { destinationIndex, snapshotOf, sourceFrom } from '../explain/source.ts';
@@ -12,8 +12,9 @@ Explains what the proxy <proxy> (<pod>.<namespace>) does with a request its app 
 <url>: the listener and virtual host, each route in order with why it did not match (field
 by field) until the one that did, the destinations with weights, subsets and endpoints,
 timeout, retries, fault injection, circuit breaker, the transport (auto mTLS to which
-identity), the destination's mTLS mode and which AuthorizationPolicy allows or denies the
-request. Every fact names the object it came from. The matching is the proxy's own code.
+identity), the destination's mTLS mode, what its RequestAuthentication makes of the token
+in the request (verified with which principal, refused with 401 and why, or no token) and
+which AuthorizationPolicy allows or denies the request. Every fact names the object it came from. The matching is the proxy's own code.
 
 Flags:
   -H, --header <k:v>   request header (repeatable)
@@ -26,6 +27,7 @@ Flags:
 Examples:
   meshlet explain frontend.default http://reviews:9080/reviews/1
   meshlet explain frontend.default http://reviews:9080/ -H user-tier:premium
+  meshlet explain frontend.default http://reviews:9080/ -H "authorization:Bearer $TOKEN"
   meshlet explain frontend.default http://reviews:9080/ -X POST --local examples/demo/mesh -o json
 `;
 
@@ -53,7 +55,7 @@ export async function run(argv: string[]): Promise<number> {
     const src = await sourceFrom(values);
     const snapshot = await snapshotOf(src, proxy);
     const byIp = await destinationIndex(src);
-    const e = explain(snapshot, { url, method: (values.method as string | undefined) ?? 'GET', headers }, (ep) => byIp.get(ep.address));
+    const e = await explainWithJwt(snapshot, { url, method: (values.method as string | undefined) ?? 'GET', headers }, (ep) => byIp.get(ep.address));
     process.stdout.write(output === 'json' ? `${JSON.stringify(e, null, 2)}\n` : renderExplanation(e));
     return 0;
   } catch (err) {

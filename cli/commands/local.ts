@@ -28,8 +28,9 @@ An entry without serviceAccount (or annotated sidecar.meshlet.io/proxy: "false")
 Requests go sidecar to sidecar: a meshed endpoint is its proxy's inbound listener
 (<address>:15006), reached with auto mTLS. Certs come from the operator's CA, which
 checks per-workload token files in a private state dir (removed on exit). The
-destination proxy enforces PeerAuthentication and AuthorizationPolicy, then forwards to
-the app from 127.0.0.6.
+destination proxy enforces PeerAuthentication, RequestAuthentication (JWT) and
+AuthorizationPolicy, then forwards to the app from 127.0.0.6. The operator fetches the
+RequestAuthentications' jwksUri keys itself, every 20m (MESHLET_JWKS_REFRESH=<duration>).
 
 Flags:
   --push-port <n>      operator config push port (default 15012; 0 picks a free one)

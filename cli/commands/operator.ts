@@ -61,6 +61,9 @@ Flags:
   --tracing-url <url>     Jaeger UI the service graph links edges' traces to
                           (default $MESHLET_TRACING_URL; chart value tracing.url)
   --hold <ms>             longest a config request is held before 304 (default 30000)
+  --jwks-refresh <d>      how often the RequestAuthentications' jwksUri keys are fetched
+                          again, e.g. 5m (default $MESHLET_JWKS_REFRESH, else 20m); the
+                          operator fetches them, proxies get them in their config
   --identity <name>       leader-election identity (default: hostname-pid)
   --no-status             never write status (serve proxies only)
   --insecure-proxy-claims DEVELOPMENT ONLY: /v1/config trusts the proxy's stated identity
@@ -115,6 +118,7 @@ export async function run(argv: string[]): Promise<number> {
     'prometheus-url': { type: 'string' },
     'tracing-url': { type: 'string' },
     hold: { type: 'string' },
+    'jwks-refresh': { type: 'string' },
     identity: { type: 'string' },
     'no-status': { type: 'boolean' },
     'insecure-proxy-claims': { type: 'boolean' },
@@ -154,6 +158,13 @@ export async function run(argv: string[]): Promise<number> {
     process.stderr.write(`${formatError('MESHLET_CORE_BAD_FLAG', `--ca-root-ttl ${rootTtlText} is not a duration of at least 24h (e.g. 87600h)`)}\n`);
     return 2;
   }
+  const jwksText = str(values['jwks-refresh']) ?? env('MESHLET_JWKS_REFRESH');
+  const jwksRefreshMs = jwksText === undefined ? undefined : parseDurationMs(jwksText);
+  if (jwksText !== undefined && (jwksRefreshMs === undefined || jwksRefreshMs < 100)) {
+    process.stderr.write(`${formatError('MESHLET_CORE_BAD_FLAG', `--jwks-refresh ${jwksText} is not a duration of at least 100ms (e.g. 20m)`)}
+`);
+    return 2;
+  }
   // An empty value (the chart renders "" when no Secret is named) means the default.
   const userCaSecret = str(values['ca-secret']) ?? env('MESHLET_CA_SECRET');
   let op;
@@ -167,6 +178,7 @@ export async function run(argv: string[]): Promise<number> {
       monitorPort: port(values['monitor-port'], '--monitor-port', 15014),
       caFile,
       holdMs: port(values.hold, '--hold', 30000) || 30000,
+      ...(jwksRefreshMs === undefined ? {} : { jwksRefreshMs }),
       ...(str(values.identity) === undefined ? {} : { identity: str(values.identity) as string }),
       noStatus: values['no-status'] === true,
       ...(trustDomain === undefined ? {} : { trustDomain }),

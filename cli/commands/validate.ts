@@ -5,15 +5,18 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { parseFlags } from '../args.ts';
 import { errorEntry, type ErrorCode } from '../../common/errors.ts';
 import { isIstioKind, validateObject } from '../../crds/validate.ts';
+import { KIND_GROUPS } from '../../crds/generated/types.ts';
 import { lineOf } from '../../crds/yaml-positions.ts';
 
 const HELP = `Usage: meshlet validate -f <file|dir> [-f …] [flags]
 
-Validates VirtualService, DestinationRule, PeerAuthentication and AuthorizationPolicy
+Validates VirtualService, DestinationRule, PeerAuthentication, AuthorizationPolicy and RequestAuthentication
 objects offline, with the same rules the admission webhook applies at kubectl apply.
 Each problem prints as:
   file:line kind/namespace/name path: reason [CODE]
-followed by a hint for errors. Objects of other kinds in the files are skipped.
+followed by a hint for errors. Objects of other kinds in the files are skipped, and so are
+objects of another API group that happen to use an Istio kind name (e.g. a VirtualService of
+some other project's CRD). A "kind: List" is validated item by item, paths as items[N]...
 
 Flags:
   -f, --filename <path>   file or directory (recursively, *.yaml *.yml *.json); "-" reads stdin
@@ -48,6 +51,22 @@ function collectFiles(p: string): string[] {
     .flatMap((e) => (e.isDirectory() ? collectFiles(join(p, e.name)) : /\.(ya?ml|json)$/.test(e.name) ? [join(p, e.name)] : []));
 }
 
+const isList = (o: unknown): o is { items: unknown[] } => typeof o === 'object' && o !== null && (o as { kind?: unknown }).kind === 'List' && Array.isArray((o as { items?: unknown }).items);
+
+/**
+ * An object of a kind meshlet serves, in Istio's API group: a kind of the same name in another
+ * group (a CRD of someone else's) is not Istio's and is skipped, as Kubernetes routes it elsewhere.
+ */
+function isIstios(o: unknown): boolean {
+  if (typeof o !== 'object' || o === null) return false;
+  const kind = (o as { kind?: unknown }).kind;
+  if (!isIstioKind(kind)) return false;
+  const apiVersion = (o as { apiVersion?: unknown }).apiVersion;
+  const group = typeof apiVersion === 'string' && apiVersion.includes('/') ? apiVersion.split('/')[0] : undefined;
+  // Istio's own groups (and typos of them) are validated, so a wrong group is reported, not skipped.
+  return group === undefined || group === KIND_GROUPS[kind] || group.endsWith('istio.io');
+}
+
 /** Validates every object in one file's text. Exported for tests. */
 export function validateText(file: string, text: string, defaultNs: string): { problems: Problem[]; objects: number } {
   const lines = new LineCounter();
@@ -59,12 +78,16 @@ export function validateText(file: string, text: string, defaultNs: string): { p
       for (const e of doc.errors) problems.push({ file, line: lines.linePos(e.pos[0]).line, object: '-', code: 'MESHLET_CRD_YAML', level: 'error', path: '(yaml)', message: e.message.split('\n')[0] as string });
       continue;
     }
-    const obj = doc.toJS() as unknown;
-    if (typeof obj !== 'object' || obj === null || !isIstioKind((obj as { kind?: unknown }).kind)) continue;
-    objects++;
-    const meta = ((obj as { metadata?: { name?: string; namespace?: string } }).metadata ?? {});
-    const id = `${(obj as { kind: string }).kind}/${meta.namespace ?? defaultNs}/${meta.name ?? '?'}`;
-    for (const m of validateObject(obj)) problems.push({ file, line: lineOf(doc, m.path, lines), object: id, ...m });
+    const top = doc.toJS() as unknown;
+    // `kind: List` (kubectl get -o yaml, kustomize): each item is an object of its own, as istioctl validates them.
+    const items: [unknown, string][] = isList(top) ? top.items.map((it, i) => [it, `items[${i}].`]) : [[top, '']];
+    for (const [obj, prefix] of items) {
+      if (!isIstios(obj)) continue;
+      objects++;
+      const meta = ((obj as { metadata?: { name?: string; namespace?: string } }).metadata ?? {});
+      const id = `${(obj as { kind: string }).kind}/${meta.namespace ?? defaultNs}/${meta.name ?? '?'}`;
+      for (const m of validateObject(obj)) problems.push({ file, line: lineOf(doc, `${prefix}${m.path}`, lines), object: id, ...m, path: `${prefix}${m.path}` });
+    }
   }
   return { problems, objects };
 }

@@ -12,6 +12,8 @@ import { plainAttrs } from '../../proxy/routing/attrs.ts';
 import { compileRouteTable } from '../../proxy/routing/compile.ts';
 import { matchRoute } from '../../proxy/routing/match.ts';
 import { compileAuthz } from '../../proxy/security/authz.ts';
+import { compileJwt, type JwtOutcome } from '../../proxy/security/jwt.ts';
+import { errorEntry } from '../../common/errors.ts';
 import { upstreamTransport } from '../../proxy/security/auto-mtls.ts';
 import { describeMatch, failedConditions } from './why.ts';
 
@@ -45,9 +47,32 @@ export interface EndpointExplained {
     mtlsProvenance: Provenance;
     /** Whether the connection is accepted under that mode. */
     accepted: boolean;
+    /** The RequestAuthentication verdict, when one selects the destination. */
+    jwt?: JwtVerdict;
     authz: { allowed: boolean; reason: string; policy?: string; provenance?: Provenance };
   };
 }
+
+/** What the destination's JWT step makes of the request's token. */
+export interface JwtVerdict {
+  result: 'verified' | 'no-token' | 'refused';
+  /** Verified: the request principal; refused: Envoy's text and the catalog code. */
+  principal?: string;
+  reason?: string;
+  code?: string;
+  provenance?: Provenance;
+}
+
+function verdictOf(o: JwtOutcome): JwtVerdict {
+  if (o.kind === 'none') return { result: 'no-token' };
+  if (o.kind === 'ok') return { result: 'verified', principal: o.auth.principal, provenance: o.rule.provenance };
+  const v: JwtVerdict = { result: 'refused', reason: `${errorEntry(o.code).message}: ${o.detail}`, code: o.code };
+  if (o.rule !== undefined) v.provenance = o.rule.provenance;
+  return v;
+}
+
+/** JWT outcomes by destination proxy id (computed ahead: verification is asynchronous). */
+type JwtOutcomes = Map<string, JwtOutcome>;
 
 export interface DestinationExplained {
   cluster: string;
@@ -83,7 +108,7 @@ function outboundListenerFor(s: ProxySnapshot, port: number): Listener | undefin
   return s.listeners.find((l) => l.direction === 'outbound' && (l.address === '0.0.0.0' || l.address === '::') && l.port === port);
 }
 
-function endpointExplained(src: ProxySnapshot, c: Cluster, e: Endpoint, req: Explanation['request'], lookup: DestinationLookup | undefined): EndpointExplained {
+function endpointExplained(src: ProxySnapshot, c: Cluster, e: Endpoint, req: Explanation['request'], lookup: DestinationLookup | undefined, jwt: JwtOutcomes | undefined): EndpointExplained {
   const t = upstreamTransport(c.tls, e);
   const out: EndpointExplained = {
     address: e.address, port: e.port, healthy: e.healthy,
@@ -96,20 +121,44 @@ function endpointExplained(src: ProxySnapshot, c: Cluster, e: Endpoint, req: Exp
     const mode = mtlsModeForPort(dst.security.peerAuthentication, e.port);
     const mtls = t.kind === 'mtls';
     const accepted = mode === 'STRICT' ? mtls : mode === 'DISABLE' ? !mtls : true;
+    const o = jwt?.get(dst.proxy.id);
     const d = compileAuthz(dst.security.authorization).evaluate({
       http: true, sourceIp: src.proxy.ip, destinationIp: e.address, destinationPort: e.port,
       ...(mtls ? { principal: src.proxy.spiffeId } : {}),
+      ...(o?.kind === 'ok' ? { auth: o.auth } : {}),
       method: req.method, path: new URL(req.url).pathname, host: req.authority, header: (n) => req.headers[n.toLowerCase()],
     });
     const authz: NonNullable<EndpointExplained['server']>['authz'] = { allowed: d.allowed, reason: d.reason };
     if (d.policy !== undefined) authz.policy = d.policy;
     if (d.provenance !== undefined) authz.provenance = d.provenance;
     out.server = { proxy: dst.proxy.id, mtlsMode: mode, mtlsProvenance: dst.security.peerAuthentication.provenance, accepted, authz };
+    if (o !== undefined) out.server.jwt = verdictOf(o);
   }
   return out;
 }
 
-export function explain(s: ProxySnapshot, r: ExplainRequest, lookup?: DestinationLookup): Explanation {
+/**
+ * `explain` plus the destinations' RequestAuthentication verdicts: the token in the request
+ * is verified with each destination's own rules (the proxy's jwt.ts) and its principal and
+ * claims feed that destination's AuthorizationPolicy decision.
+ */
+export async function explainWithJwt(s: ProxySnapshot, r: ExplainRequest, lookup?: DestinationLookup): Promise<Explanation> {
+  const first = explain(s, r, lookup);
+  const outcomes: JwtOutcomes = new Map();
+  const headers = first.request.headers;
+  const query = new URL(first.request.url).searchParams;
+  for (const d of first.destinations) {
+    for (const ep of d.endpoints) {
+      const dst = ep.server === undefined ? undefined : lookup?.({ address: ep.address, port: ep.port } as Endpoint);
+      if (dst === undefined || outcomes.has(dst.proxy.id)) continue;
+      const jwt = compileJwt(dst.security.requestAuthentication);
+      if (jwt !== undefined) outcomes.set(dst.proxy.id, await jwt.authenticate({ header: (n) => headers[n], queryParam: (n) => query.get(n) ?? undefined }));
+    }
+  }
+  return outcomes.size === 0 ? first : explain(s, r, lookup, outcomes);
+}
+
+export function explain(s: ProxySnapshot, r: ExplainRequest, lookup?: DestinationLookup, jwt?: JwtOutcomes): Explanation {
   const u = new URL(r.url);
   const scheme = u.protocol === 'https:' ? 'https' : 'http';
   const port = u.port === '' ? (scheme === 'https' ? 443 : 80) : Number(u.port);
@@ -129,7 +178,7 @@ export function explain(s: ProxySnapshot, r: ExplainRequest, lookup?: Destinatio
   if (table === undefined) {
     ex.outcome = 'tcp';
     const tcp = listener.tcpRoutes?.[0];
-    if (tcp !== undefined) ex.destinations = destinations(s, tcp.destinations, request, lookup);
+    if (tcp !== undefined) ex.destinations = destinations(s, tcp.destinations, request, lookup, undefined);
     return ex;
   }
   const attrs = plainAttrs({ method, url: `${u.pathname}${u.search}`, authority: u.host, port, scheme, headers });
@@ -157,13 +206,13 @@ export function explain(s: ProxySnapshot, r: ExplainRequest, lookup?: Destinatio
   ex.outcome = route.action.kind;
   ex.route = { name: route.name, provenance: route.provenance, timeoutMs: route.timeoutMs, retries: route.retries, mirrors: (route.mirrors ?? []).map((m) => `${m.cluster} ${m.percentage}%`), action: route.action.kind };
   if (route.fault !== undefined) ex.route.fault = route.fault;
-  if (route.action.kind === 'forward') ex.destinations = destinations(s, route.action.destinations, request, lookup);
+  if (route.action.kind === 'forward') ex.destinations = destinations(s, route.action.destinations, request, lookup, jwt);
   else if (route.action.kind === 'redirect') ex.reply = `${route.action.redirect.redirectCode} redirect`;
   else ex.reply = `${route.action.status} direct response`;
   return ex;
 }
 
-function destinations(s: ProxySnapshot, ws: { cluster: string; weight: number }[], req: Explanation['request'], lookup: DestinationLookup | undefined): DestinationExplained[] {
+function destinations(s: ProxySnapshot, ws: { cluster: string; weight: number }[], req: Explanation['request'], lookup: DestinationLookup | undefined, jwt: JwtOutcomes | undefined): DestinationExplained[] {
   const live = ws.filter((w) => w.weight > 0);
   const total = live.reduce((n, w) => n + w.weight, 0);
   return ws.map((w) => {
@@ -176,7 +225,7 @@ function destinations(s: ProxySnapshot, ws: { cluster: string; weight: number }[
       provenance: c?.provenance ?? { kind: 'unknown', namespace: '', name: w.cluster },
       loadBalancer: c?.loadBalancer.policy ?? '?',
       connectionPool: c?.connectionPool as ConnectionPool,
-      endpoints: c === undefined ? [] : (set?.endpoints ?? []).map((e) => endpointExplained(s, c, e, req, lookup)),
+      endpoints: c === undefined ? [] : (set?.endpoints ?? []).map((e) => endpointExplained(s, c, e, req, lookup, jwt)),
     };
     if (c?.subset !== undefined) d.subset = c.subset;
     if (c?.outlierDetection !== undefined) d.outlierDetection = c.outlierDetection;

@@ -55,6 +55,11 @@ export function renderExplanation(e: Explanation): string {
       const s = ep.server;
       if (s !== undefined) {
         L.push(`            server mTLS: ${s.mtlsMode}${s.accepted ? '' : ' — this connection would be REFUSED'}  ${prov(s.mtlsProvenance)}`);
+        const j = s.jwt;
+        if (j !== undefined) {
+          const jt = j.result === 'verified' ? `verified, request principal ${j.principal}` : j.result === 'no-token' ? 'no token (passes unauthenticated: no request principal, no claims)' : `REFUSED: 401 ${j.reason} (${j.code})`;
+          L.push(`            JWT: ${jt}  ${prov(j.provenance)}`);
+        }
         const a = s.authz;
         const text = a.reason === 'no-allow-policies' ? 'allowed (no ALLOW policy applies)' : a.reason === 'allowed' ? `allowed by ${a.policy}` : a.reason === 'denied' ? `DENIED by ${a.policy} (403 RBAC: access denied)` : 'DENIED: no ALLOW policy matches (403 RBAC: access denied)';
         L.push(`            authorization: ${text}  ${prov(a.provenance)}`);

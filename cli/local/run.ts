@@ -15,6 +15,14 @@ import { runOperator, type RunningOperator } from '../../operator/run.ts';
 import { readDirectoryObjects } from '../../operator/sources/local-dir.ts';
 import type { Child } from './children.ts';
 import { humanLogLine } from './log-lines.ts';
+import { parseDurationMs } from '../../operator/translate/duration.ts';
+
+/** MESHLET_JWKS_REFRESH (a duration, at least 100ms), as `meshlet operator --jwks-refresh`. */
+function jwksRefreshMs(): number | undefined {
+  const t = process.env.MESHLET_JWKS_REFRESH;
+  const ms = t === undefined || t === '' ? undefined : parseDurationMs(t);
+  return ms !== undefined && ms >= 100 ? ms : undefined;
+}
 import { LOCAL_INBOUND_PORT, planLocal, type LocalPlan } from './plan.ts';
 import { inNetnsRange, NETNS_GATEWAY, NetnsHost, serviceNames } from './netns.ts';
 import { registerUi } from '../../operator/compose/ui.ts';
@@ -91,6 +99,8 @@ export async function runLocal(o: LocalOptions): Promise<RunningLocal> {
     const sec = security;
     operator = await runOperator({
       log, local: dir, address, pushPort: o.pushPort, monitorPort: o.monitorPort, caFile, holdMs: 30_000, noStatus: true,
+      // As `meshlet operator`: how often jwksUri keys are fetched again.
+      ...(jwksRefreshMs() === undefined ? {} : { jwksRefreshMs: jwksRefreshMs() as number }),
       // No capture locally: meshed endpoints are their sidecar's inbound listener (auto mTLS, policy there).
       // With --netns, capture is real: endpoints stay <address>:<targetPort>, as in a cluster.
       ...(netns ? {} : { localMode: { inboundPort } }),

@@ -2,7 +2,7 @@ import type { ErrorEntry } from './types.ts';
 
 /** Codes of the Istio API validation (crds/): CRD status, webhook denials, `meshlet validate`. */
 export const crdErrors = [
-  { code: 'MESHLET_CRD_NOT_OBJECT', status: 400, message: 'not a Kubernetes object of a kind meshlet serves', hint: 'Check apiVersion/kind: meshlet serves VirtualService, DestinationRule (networking.istio.io) and PeerAuthentication, AuthorizationPolicy (security.istio.io).' },
+  { code: 'MESHLET_CRD_NOT_OBJECT', status: 400, message: 'not a Kubernetes object of a kind meshlet serves', hint: 'Check apiVersion/kind: meshlet serves VirtualService, DestinationRule (networking.istio.io) and PeerAuthentication, AuthorizationPolicy, RequestAuthentication (security.istio.io).' },
   { code: 'MESHLET_CRD_BAD_VERSION', status: 400, message: 'apiVersion is not served for this kind', hint: 'Use networking.istio.io/v1 (or v1beta1, v1alpha3) and security.istio.io/v1 (or v1beta1).' },
   { code: 'MESHLET_CRD_METADATA', status: 400, message: 'metadata.name is missing or invalid', hint: 'Give the object a DNS-1123 name (lowercase letters, digits, -, .).' },
   { code: 'MESHLET_CRD_YAML', status: 400, message: 'the file is not valid YAML', hint: 'Fix the YAML syntax at the line shown (indentation, quotes, tabs).' },
@@ -47,7 +47,7 @@ export const crdErrors = [
   { code: 'MESHLET_CRD_AP_NO_RULES', status: 400, message: 'DENY policy without rules', hint: 'A DENY policy without rules never matches; add rules (an empty rule {} matches every request).' },
   { code: 'MESHLET_CRD_AP_EMPTY', status: 400, message: 'empty from/to/source/operation', hint: 'Remove the empty entry or give it at least one field; an empty entry is almost always a mistake.' },
   { code: 'MESHLET_CRD_AP_WILDCARD', status: 400, message: 'invalid wildcard', hint: 'Use "*" at most once, and only at the start or the end of a value (e.g. "*.example.com", "/api/*").' },
-  { code: 'MESHLET_CRD_AP_WHEN_KEY', status: 400, message: 'unknown condition key', hint: 'Use a known attribute: request.headers[name], source.ip, remote.ip, source.namespace, source.principal, request.auth.*, destination.ip, destination.port, connection.sni.' },
+  { code: 'MESHLET_CRD_AP_WHEN_KEY', status: 400, message: 'unknown condition key', hint: 'Use a known attribute: request.headers[name], source.ip, remote.ip, source.namespace, source.principal, source.serviceAccount, source.trustDomain, request.auth.principal|audiences|presenter, request.auth.claims[name], destination.ip, destination.port, connection.sni.' },
   { code: 'MESHLET_CRD_AP_VALUE', status: 400, message: 'invalid condition value', hint: 'Give values (or notValues); IPs must be IPs/CIDRs, ports 1-65535.' },
   { code: 'MESHLET_CRD_STRING_MATCH', status: 400, message: 'empty string match', hint: 'A prefix (or regex) match must not be empty; to match everything, leave the field out.' },
   { code: 'MESHLET_CRD_DIRECT_RESPONSE', status: 400, message: 'direct response body too large', hint: 'Keep directResponse bodies under 1 MB (under 100 KB avoids the warning); serve large bodies from a service.' },
@@ -55,6 +55,9 @@ export const crdErrors = [
   { code: 'MESHLET_CRD_DR_EMPTY', status: 400, message: 'empty traffic policy or connection pool', hint: 'Remove the empty block or give it at least one field.' },
   { code: 'MESHLET_CRD_DR_TUNNEL', status: 400, message: 'invalid tunnel settings', hint: 'tunnel.protocol is CONNECT or POST, targetHost an FQDN or IP, targetPort 1-65535; tunnel and proxyProtocol do not combine.' },
   { code: 'MESHLET_CRD_SELECTOR', status: 400, message: 'invalid workload selector', hint: 'matchLabels keys must be non-empty and neither keys nor values may contain "*"; a selector without labels selects every workload.' },
+  { code: 'MESHLET_CRD_RA_RULE', status: 400, message: 'invalid jwtRules entry', hint: 'Each jwtRule needs an issuer; header, query parameter, cookie, audience and claim names must not be empty.' },
+  { code: 'MESHLET_CRD_RA_JWKS', status: 400, message: 'invalid jwks or jwksUri', hint: 'jwksUri is an http(s) URL the operator can reach; jwks is a JSON Web Key Set like {"keys": [{"kty": "RSA", ...}]}.' },
+  { code: 'MESHLET_CRD_RA_PRIVATE_KEY', status: 400, message: 'jwks holds private key material', hint: 'Publish only the public keys (no "d", no symmetric "oct" keys): anyone who can read the object could sign tokens.' },
   { code: 'MESHLET_CRD_AP_TARGET_REF', status: 400, message: 'invalid targetRef', hint: 'targetRef names a Service, ServiceEntry, Gateway or GatewayClass in the policy\'s own namespace (no namespace field).' },
   { code: 'MESHLET_CRD_AP_SERVICE_ACCOUNT', status: 400, message: 'invalid serviceAccounts', hint: 'Write "name" or "namespace/name", no wildcards, at most 16 values; do not combine serviceAccounts with principals or namespaces.' },
   { code: 'MESHLET_CRD_AP_PATH', status: 400, message: 'invalid path template', hint: 'Path templates use whole segments {*} and {**}; {**} must be the last operator and literal segments use URL path characters.' },

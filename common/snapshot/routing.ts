@@ -89,6 +89,8 @@ export type RouteAction =
 export interface Redirect {
   /** Replacement path. */
   uri?: string;
+  /** Replaces the matched uri prefix (the whole path for exact/regex matches); exclusive with `uri`. */
+  prefixRewrite?: string;
   /** Replacement authority. */
   authority?: string;
   /** Replacement port. */

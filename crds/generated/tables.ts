@@ -127,6 +127,13 @@ export const defs: Record<string, TableObject> = {
     "u": "use mirrorPercentage",
     "dep": true
    },
+   "mirror_percent": {
+    "t": "i",
+    "min": 0,
+    "max": 4294967295,
+    "u": "use mirrorPercentage",
+    "dep": true
+   },
    "corsPolicy": {
     "t": "o",
     "ref": "CorsPolicy"
@@ -317,6 +324,9 @@ export const defs: Record<string, TableObject> = {
    "uri": {
     "t": "s"
    },
+   "prefixRewrite": {
+    "t": "s"
+   },
    "authority": {
     "t": "s"
    },
@@ -345,6 +355,10 @@ export const defs: Record<string, TableObject> = {
    [
     "port",
     "derivePort"
+   ],
+   [
+    "uri",
+    "prefixRewrite"
    ]
   ]
  },
@@ -724,6 +738,10 @@ export const defs: Record<string, TableObject> = {
    },
    "sourceNamespace": {
     "t": "s"
+   },
+   "sourceSubnet": {
+    "t": "s",
+    "u": "meshlet matches L4 routes by port, source labels and namespace only"
    }
   }
  },
@@ -794,6 +812,11 @@ export const defs: Record<string, TableObject> = {
     "t": "o",
     "ref": "ProxyProtocol",
     "u": "meshlet does not send the PROXY protocol"
+   },
+   "retryBudget": {
+    "t": "o",
+    "ref": "RetryBudget",
+    "u": "retries are capped by connectionPool.http.maxRetries only"
    }
   }
  },
@@ -819,6 +842,16 @@ export const defs: Record<string, TableObject> = {
     "ref": "LocalityLoadBalancerSetting",
     "u": "meshlet does not balance by locality yet"
    },
+   "backendUtilization": {
+    "t": "o",
+    "ref": "BackendUtilizationLB",
+    "u": "meshlet endpoints report no load; it balances by the simple or consistentHash policy"
+   },
+   "zoneAwareLbSetting": {
+    "t": "o",
+    "ref": "ZoneAwareLoadBalancerSetting",
+    "u": "meshlet does not balance by locality yet"
+   },
    "warmupDurationSecs": {
     "t": "s",
     "f": "duration",
@@ -833,7 +866,8 @@ export const defs: Record<string, TableObject> = {
   "o": [
    [
     "simple",
-    "consistentHash"
+    "consistentHash",
+    "backendUtilization"
    ],
    [
     "warmupDurationSecs",
@@ -994,6 +1028,71 @@ export const defs: Record<string, TableObject> = {
    }
   }
  },
+ "BackendUtilizationLB": {
+  "p": {
+   "errorUtilizationPenaltyPercent": {
+    "t": "i",
+    "min": 0,
+    "max": 4294967295
+   },
+   "metricNamesForComputingUtilization": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "weightExpirationPeriod": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   },
+   "weightStabilizationPeriod": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   },
+   "weightUpdatePeriod": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   }
+  }
+ },
+ "ZoneAwareLoadBalancerSetting": {
+  "p": {
+   "enabled": {
+    "t": "b"
+   },
+   "failover": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "ZoneAwareFailover"
+    }
+   },
+   "failoverPriority": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "minClusterSize": {
+    "t": "i",
+    "min": 0,
+    "max": 9007199254740991
+   }
+  }
+ },
+ "ZoneAwareFailover": {
+  "p": {
+   "from": {
+    "t": "s"
+   },
+   "to": {
+    "t": "s"
+   }
+  }
+ },
  "WarmupConfiguration": {
   "p": {
    "duration": {
@@ -1120,6 +1219,25 @@ export const defs: Record<string, TableObject> = {
     "t": "i",
     "min": -2147483648,
     "max": 2147483647
+   },
+   "http2KeepAlive": {
+    "t": "o",
+    "ref": "ConnectionKeepalive",
+    "u": "upstream HTTP/2 connections are not probed with PINGs; idle ones are closed after the idle timeout"
+   }
+  }
+ },
+ "ConnectionKeepalive": {
+  "p": {
+   "interval": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
+   },
+   "timeout": {
+    "t": "s",
+    "f": "duration",
+    "ml": 64
    }
   }
  },
@@ -1169,6 +1287,15 @@ export const defs: Record<string, TableObject> = {
     "max": 2147483647,
     "u": "use consecutiveGatewayErrors or consecutive5xxErrors",
     "dep": true
+   },
+   "outlierDetectionHttpErrorCodes": {
+    "t": "a",
+    "i": {
+     "t": "i",
+     "min": 100,
+     "max": 599
+    },
+    "u": "outlier detection counts 5xx responses (and gateway errors) only"
    }
   }
  },
@@ -1270,6 +1397,26 @@ export const defs: Record<string, TableObject> = {
      "V1",
      "V2"
     ]
+   }
+  }
+ },
+ "RetryBudget": {
+  "p": {
+   "percent": {
+    "t": "n",
+    "min": 0,
+    "max": 100
+   },
+   "minRetryConcurrency": {
+    "t": "i",
+    "min": 0,
+    "max": 4294967295
+   },
+   "budgetInterval": {
+    "t": "s",
+    "f": "duration",
+    "z": true,
+    "ml": 64
    }
   }
  },
@@ -1471,15 +1618,13 @@ export const defs: Record<string, TableObject> = {
     "t": "a",
     "i": {
      "t": "s"
-    },
-    "u": "meshlet has no RequestAuthentication (JWT) yet; such rules never match"
+    }
    },
    "notRequestPrincipals": {
     "t": "a",
     "i": {
      "t": "s"
-    },
-    "u": "meshlet has no RequestAuthentication (JWT) yet"
+    }
    },
    "namespaces": {
     "t": "a",
@@ -1524,6 +1669,18 @@ export const defs: Record<string, TableObject> = {
     }
    },
    "notServiceAccounts": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "trustDomains": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "notTrustDomains": {
     "t": "a",
     "i": {
      "t": "s"
@@ -1622,6 +1779,141 @@ export const defs: Record<string, TableObject> = {
     "t": "s"
    }
   }
+ },
+ "RequestAuthenticationSpec": {
+  "p": {
+   "selector": {
+    "t": "o",
+    "ref": "WorkloadSelector"
+   },
+   "targetRef": {
+    "t": "o",
+    "ref": "PolicyTargetReference",
+    "u": "meshlet has no gateways/waypoints yet; use selector"
+   },
+   "targetRefs": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "PolicyTargetReference"
+    },
+    "u": "meshlet has no gateways/waypoints yet; use selector"
+   },
+   "jwtRules": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "JWTRule"
+    },
+    "mi": 4096
+   }
+  },
+  "o": [
+   [
+    "selector",
+    "targetRef",
+    "targetRefs"
+   ]
+  ]
+ },
+ "JWTRule": {
+  "p": {
+   "issuer": {
+    "t": "s"
+   },
+   "audiences": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "jwksUri": {
+    "t": "s"
+   },
+   "jwks_uri": {
+    "t": "s",
+    "dep": true
+   },
+   "jwks": {
+    "t": "s"
+   },
+   "fromHeaders": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "JWTHeader"
+    }
+   },
+   "fromParams": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "outputPayloadToHeader": {
+    "t": "s"
+   },
+   "fromCookies": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "forwardOriginalToken": {
+    "t": "b"
+   },
+   "outputClaimToHeaders": {
+    "t": "a",
+    "i": {
+     "t": "o",
+     "ref": "ClaimToHeader"
+    }
+   },
+   "timeout": {
+    "t": "s",
+    "f": "duration"
+   },
+   "spaceDelimitedClaims": {
+    "t": "a",
+    "i": {
+     "t": "s"
+    }
+   },
+   "presence": {
+    "t": "s",
+    "e": [
+     "OPTIONAL",
+     "REQUIRED"
+    ]
+   }
+  }
+ },
+ "JWTHeader": {
+  "p": {
+   "name": {
+    "t": "s"
+   },
+   "prefix": {
+    "t": "s"
+   }
+  },
+  "r": [
+   "name"
+  ]
+ },
+ "ClaimToHeader": {
+  "p": {
+   "header": {
+    "t": "s"
+   },
+   "claim": {
+    "t": "s"
+   }
+  },
+  "r": [
+   "header",
+   "claim"
+  ]
  }
 };
 
@@ -1642,5 +1934,9 @@ export const roots: Record<string, TableNode> = {
  "AuthorizationPolicy": {
   "t": "o",
   "ref": "AuthorizationPolicySpec"
+ },
+ "RequestAuthentication": {
+  "t": "o",
+  "ref": "RequestAuthenticationSpec"
  }
 };

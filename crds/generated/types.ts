@@ -75,13 +75,22 @@ export interface AuthorizationPolicy {
   status?: MeshletStatus;
 }
 
+/** security.istio.io RequestAuthentication (served v1beta1, v1; stored v1). */
+export interface RequestAuthentication {
+  apiVersion: 'security.istio.io/v1beta1' | 'security.istio.io/v1';
+  kind: 'RequestAuthentication';
+  metadata: ObjectMeta;
+  spec: RequestAuthenticationSpec;
+  status?: MeshletStatus;
+}
+
 /** Any object of a kind meshlet serves. */
-export type IstioObject = VirtualService | DestinationRule | PeerAuthentication | AuthorizationPolicy;
+export type IstioObject = VirtualService | DestinationRule | PeerAuthentication | AuthorizationPolicy | RequestAuthentication;
 
 /** The kinds meshlet serves. */
 export type IstioKind = IstioObject['kind'];
 
-export const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy'] as const;
+export const ISTIO_KINDS = ['VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'] as const;
 
 /** API group of each kind. */
 export const KIND_GROUPS = {
@@ -89,6 +98,7 @@ export const KIND_GROUPS = {
   DestinationRule: 'networking.istio.io',
   PeerAuthentication: 'security.istio.io',
   AuthorizationPolicy: 'security.istio.io',
+  RequestAuthentication: 'security.istio.io',
 } as const;
 
 /** Served versions of each kind; the last is the storage version. */
@@ -97,6 +107,7 @@ export const KIND_VERSIONS = {
   DestinationRule: ['v1alpha3', 'v1beta1', 'v1'],
   PeerAuthentication: ['v1beta1', 'v1'],
   AuthorizationPolicy: ['v1beta1', 'v1'],
+  RequestAuthentication: ['v1beta1', 'v1'],
 } as const;
 
 /** Plural resource names (for API paths and informers). */
@@ -105,6 +116,7 @@ export const KIND_PLURALS = {
   DestinationRule: 'destinationrules',
   PeerAuthentication: 'peerauthentications',
   AuthorizationPolicy: 'authorizationpolicies',
+  RequestAuthentication: 'requestauthentications',
 } as const;
 
 /** Describes how to match a given string: exactly one of exact, prefix or regex (RE2 syntax). */
@@ -197,6 +209,8 @@ export interface HTTPRouteDestination {
 export interface HTTPRedirect {
   /** On a redirect, overwrite the Path portion of the URL with this value. */
   uri?: string;
+  /** On a redirect, replace the matched prefix (or the whole path for exact and regex matches) with this value. */
+  prefixRewrite?: string;
   /** On a redirect, overwrite the Authority/Host portion of the URL with this value. */
   authority?: string;
   /** On a redirect, Specifies the port to be used in the redirect response. */
@@ -363,6 +377,8 @@ export interface HTTPRoute {
   mirrorPercentage?: Percent;
   /** Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage). @deprecated (meshlet: not enforced yet: use mirrorPercentage) */
   mirrorPercent?: number;
+  /** The legacy spelling of mirrorPercent that Istio's CRD still accepts (deprecated: use mirrorPercentage). @deprecated (meshlet: not enforced yet: use mirrorPercentage) */
+  mirror_percent?: number;
   /** Describes the Cross-Origin Resource Sharing (CORS) policy for a given service. */
   corsPolicy?: CorsPolicy;
   /** Message headers can be manipulated when Envoy forwards requests to, or responses from, a destination service. */
@@ -413,6 +429,8 @@ export interface L4MatchAttributes {
   gateways?: string[];
   /** Source namespace constraining the applicability of a rule to workloads in that namespace. */
   sourceNamespace?: string;
+  /** IPv4 or IPv6 address of the source, with an optional subnet (hidden in Istio's docs). (meshlet: not enforced yet: meshlet matches L4 routes by port, source labels and namespace only) */
+  sourceSubnet?: string;
 }
 
 /** Describes match conditions and actions for routing TCP traffic. */
@@ -517,6 +535,40 @@ export interface LocalityLoadBalancerSetting {
   enabled?: boolean;
 }
 
+/** Utilization-based load balancing weighting endpoints by the load they report (ORCA metrics). */
+export interface BackendUtilizationLB {
+  /** Extra penalty for endpoints that return errors, as a percentage of the utilization. */
+  errorUtilizationPenaltyPercent?: number;
+  /** Custom ORCA metric names used to compute utilization. */
+  metricNamesForComputingUtilization?: string[];
+  /** After this long without reports an endpoint reverts to the default weight. */
+  weightExpirationPeriod?: string;
+  /** How long after its first report an endpoint's weight is trusted. */
+  weightStabilizationPeriod?: string;
+  /** How often weights are recomputed. */
+  weightUpdatePeriod?: string;
+}
+
+/** Traffic from one zone fails over to another. */
+export interface ZoneAwareFailover {
+  /** Originating zone. */
+  from?: string;
+  /** Zone the traffic fails over to. */
+  to?: string;
+}
+
+/** Zone-aware load balancing: prefer endpoints in the caller's zone, with failover between zones. */
+export interface ZoneAwareLoadBalancerSetting {
+  /** Enables zone-aware load balancing. */
+  enabled?: boolean;
+  /** Explicit zone failover order. */
+  failover?: ZoneAwareFailover[];
+  /** Ordered labels sorting endpoints into priority tiers (not the topology labels). */
+  failoverPriority?: string[];
+  /** Smallest number of endpoints in the local region for zone-aware routing to apply (default 6). */
+  minClusterSize?: number;
+}
+
 /** Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces). */
 export interface WarmupConfiguration {
   /** Duration of warmup mode. */
@@ -535,6 +587,10 @@ export interface LoadBalancerSettings {
   consistentHash?: ConsistentHashLB;
   /** Locality-weighted load balancing allows administrators to control the distribution of traffic to endpoints based on the localities. (meshlet: not enforced yet: meshlet does not balance by locality yet) */
   localityLbSetting?: LocalityLoadBalancerSetting;
+  /** Utilization-based load balancing weighting endpoints by the load they report (ORCA metrics). (meshlet: not enforced yet: meshlet endpoints report no load; it balances by the simple or consistentHash policy) */
+  backendUtilization?: BackendUtilizationLB;
+  /** Zone-aware load balancing: prefer endpoints in the caller's zone, with failover between zones. (meshlet: not enforced yet: meshlet does not balance by locality yet) */
+  zoneAwareLbSetting?: ZoneAwareLoadBalancerSetting;
   /** Represents the warmup duration of Service (deprecated: use warmup). */
   warmupDurationSecs?: string;
   /** Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces). (meshlet: not enforced yet: meshlet enforces warmupDurationSecs only) */
@@ -565,6 +621,14 @@ export interface TCPSettings {
   idleTimeout?: string;
 }
 
+/** HTTP/2 keep-alive (PING) settings for upstream connections. */
+export interface ConnectionKeepalive {
+  /** The time between keep-alive PINGs. */
+  interval?: string;
+  /** How long to wait for a PING response before closing the connection. */
+  timeout?: string;
+}
+
 /** Settings applicable to HTTP1.1/HTTP2/GRPC connections. */
 export interface HTTPSettings {
   /** Maximum number of requests that will be queued while waiting for a ready connection pool connection. */
@@ -583,6 +647,8 @@ export interface HTTPSettings {
   useClientProtocol?: boolean;
   /** The maximum number of concurrent streams allowed for a peer on one HTTP/2 connection. */
   maxConcurrentStreams?: number;
+  /** HTTP/2 keep-alive (PING) settings for upstream connections. (meshlet: not enforced yet: upstream HTTP/2 connections are not probed with PINGs; idle ones are closed after the idle timeout) */
+  http2KeepAlive?: ConnectionKeepalive;
 }
 
 /** Connection pool settings for an upstream host. */
@@ -613,6 +679,8 @@ export interface OutlierDetection {
   minHealthPercent?: number;
   /** Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors. @deprecated (meshlet: not enforced yet: use consecutiveGatewayErrors or consecutive5xxErrors) */
   consecutiveErrors?: number;
+  /** HTTP status codes (100-599) counted as errors by outlier detection instead of the 5xx default. (meshlet: not enforced yet: outlier detection counts 5xx responses (and gateway errors) only) */
+  outlierDetectionHttpErrorCodes?: number[];
 }
 
 /** SSL/TLS related settings for upstream connections. */
@@ -667,6 +735,16 @@ export interface ProxyProtocol {
   version?: 'V1' | 'V2';
 }
 
+/** Caps concurrent retries to a share of active requests. */
+export interface RetryBudget {
+  /** Percentage of active requests that may be retries (0-100, default 20). */
+  percent?: number;
+  /** Retries always allowed concurrently, whatever the percentage (default 3). */
+  minRetryConcurrency?: number;
+  /** How long new requests count towards the budget (default 0ms: only active ones). */
+  budgetInterval?: string;
+}
+
 /** Traffic policies to apply for a specific destination, across all destination ports. */
 export interface TrafficPolicy {
   /** Load balancing policies to apply for a specific destination. */
@@ -683,6 +761,8 @@ export interface TrafficPolicy {
   tunnel?: TunnelSettings;
   /** The upstream PROXY protocol settings. (meshlet: not enforced yet: meshlet does not send the PROXY protocol) */
   proxyProtocol?: ProxyProtocol;
+  /** Caps concurrent retries to a share of active requests. (meshlet: not enforced yet: retries are capped by connectionPool.http.maxRetries only) */
+  retryBudget?: RetryBudget;
 }
 
 /** A subset of endpoints of a service. */
@@ -755,9 +835,9 @@ export interface Source {
   principals?: string[];
   /** A list of negative match of peer identities. */
   notPrincipals?: string[];
-  /** A list of request identities derived from the JWT. (meshlet: not enforced yet: meshlet has no RequestAuthentication (JWT) yet; such rules never match) */
+  /** A list of request identities (`<iss>/<sub>` of a JWT verified by a RequestAuthentication). */
   requestPrincipals?: string[];
-  /** A list of negative match of request identities. (meshlet: not enforced yet: meshlet has no RequestAuthentication (JWT) yet) */
+  /** A list of negative match of request identities. */
   notRequestPrincipals?: string[];
   /** A list of namespaces derived from the peer certificate. */
   namespaces?: string[];
@@ -775,6 +855,10 @@ export interface Source {
   serviceAccounts?: string[];
   /** A list of negative match of service accounts. */
   notServiceAccounts?: string[];
+  /** A list of trust domains derived from the peer certificate. */
+  trustDomains?: string[];
+  /** A list of negative match of trust domains. */
+  notTrustDomains?: string[];
 }
 
 /** From includes a list of sources. */
@@ -849,4 +933,64 @@ export interface AuthorizationPolicySpec {
   action?: 'ALLOW' | 'DENY' | 'AUDIT' | 'CUSTOM';
   /** Specifies detailed configuration of the CUSTOM action. (meshlet: not enforced yet: the CUSTOM action (external authorization) is out of scope for meshlet) */
   provider?: ExtensionProvider;
+}
+
+/** A header from which the token is extracted. */
+export interface JWTHeader {
+  /** The HTTP header name. */
+  name: string;
+  /** The prefix that should be stripped before decoding the token (e.g. "Bearer "). */
+  prefix?: string;
+}
+
+/** A claim copied into a request header after verification. */
+export interface ClaimToHeader {
+  /** The name of the header to be created; it is overridden if it already exists. */
+  header: string;
+  /** The name of the claim to be copied from; nested claims use "." (e.g. "nested.key"). */
+  claim: string;
+}
+
+/** JSON Web Token (JWT) format for authentication (RFC 7519). */
+export interface JWTRule {
+  /** Identifies the issuer that issued the JWT (the `iss` claim). */
+  issuer?: string;
+  /** The list of JWT audiences allowed to access; a token whose `aud` holds none of them is rejected. Empty: any audience. */
+  audiences?: string[];
+  /** URL of the provider's public key set to validate the signature of the JWT; fetched by the operator (not the proxies) and pushed with the config. */
+  jwksUri?: string;
+  /** The legacy spelling of jwksUri that Istio's CRD still accepts; used when jwksUri is not set. @deprecated */
+  jwks_uri?: string;
+  /** JSON Web Key Set of public keys to validate the signature of the JWT (inline). */
+  jwks?: string;
+  /** List of header locations from which the JWT is expected. Default: Authorization: Bearer <token>. */
+  fromHeaders?: JWTHeader[];
+  /** List of query parameters from which the JWT is expected. Default: access_token. */
+  fromParams?: string[];
+  /** The header that receives the successfully verified JWT payload (base64url-encoded JSON). */
+  outputPayloadToHeader?: string;
+  /** List of cookie names from which the JWT is expected. */
+  fromCookies?: string[];
+  /** If true, the original token is kept for the upstream request; by default the header carrying it is removed. */
+  forwardOriginalToken?: boolean;
+  /** Copies claims of a verified token into request headers. */
+  outputClaimToHeaders?: ClaimToHeader[];
+  /** How long the operator waits for the jwksUri to answer (default 5s). */
+  timeout?: string;
+  /** Claims whose string value is a space-separated list (e.g. "scope"); in conditions each element matches on its own. */
+  spaceDelimitedClaims?: string[];
+  /** Whether a token must be present: OPTIONAL (default: a request without one passes unauthenticated) or REQUIRED (401 without one). */
+  presence?: 'OPTIONAL' | 'REQUIRED';
+}
+
+/** RequestAuthentication defines what request authentication methods are supported by a workload. */
+export interface RequestAuthenticationSpec {
+  /** Selects the pods (workloads) by their labels, in the namespace of the object. */
+  selector?: WorkloadSelector;
+  /** A reference to a Kubernetes resource the policy attaches to (Gateway API policy attachment). (meshlet: not enforced yet: meshlet has no gateways/waypoints yet; use selector) */
+  targetRef?: PolicyTargetReference;
+  /** Optional. The targetRefs specifies a list of resources the policy should be applied to. (meshlet: not enforced yet: meshlet has no gateways/waypoints yet; use selector) */
+  targetRefs?: PolicyTargetReference[];
+  /** Define the list of JWTs that can be validated at the selected workloads' proxy. */
+  jwtRules?: JWTRule[];
 }

@@ -4,7 +4,7 @@ import { at, idx, list, strAt } from '../messages.ts';
 import type { Obj } from '../messages.ts';
 import { cidrProblem } from './values.ts';
 
-const PLAIN_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.serviceAccount', 'source.principal', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni']);
+const PLAIN_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.serviceAccount', 'source.principal', 'source.trustDomain', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni']);
 const MAP_PREFIXES = ['request.headers', 'request.experimental.inline.headers', 'request.auth.claims', 'experimental.envoy.filters.'];
 const IP_KEYS = new Set(['source.ip', 'remote.ip', 'destination.ip']);
 
@@ -33,7 +33,6 @@ export function checkCondition(w: Obj, path: string, c: Collector, action: strin
   const problem = keyProblem(key);
   if (problem !== undefined) c.error('MESHLET_CRD_AP_WHEN_KEY', at(path, 'key'), problem);
   else if (action === 'CUSTOM' && CUSTOM_UNSUPPORTED(key)) c.error('MESHLET_CRD_AP_CUSTOM', at(path, 'key'), `${key} is not supported with action CUSTOM`);
-  else if (key.startsWith('request.auth.')) c.warn('MESHLET_CRD_NOT_ENFORCED', at(path, 'key'), `accepted but not enforced by meshlet yet: ${key} needs RequestAuthentication (JWT), which meshlet does not have; the condition never matches`);
   else if (key.startsWith('experimental.') || key.startsWith('request.experimental.')) c.warn('MESHLET_CRD_NOT_ENFORCED', at(path, 'key'), `accepted but not enforced by meshlet yet: ${key} is an Envoy-specific attribute`);
   const values = list(w.values);
   const notValues = list(w.notValues);

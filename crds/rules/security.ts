@@ -119,7 +119,7 @@ function checkRule(r: Obj, path: string, c: Collector, action: string): void {
 
 const TARGET_KINDS = new Set(['/Service', 'networking.istio.io/ServiceEntry', 'gateway.networking.k8s.io/Gateway', 'gateway.networking.k8s.io/GatewayClass']);
 
-function checkTargetRef(t: unknown, path: string, c: Collector): void {
+export function checkTargetRef(t: unknown, path: string, c: Collector): void {
   const o = objAt(t);
   if (o === undefined) return;
   if ((strAt(o.namespace) ?? '') !== '') c.error('MESHLET_CRD_AP_TARGET_REF', at(path, 'namespace'), 'targetRef namespace must not be set: cross-namespace references are not supported');

@@ -1,5 +1,5 @@
 /** networking.istio.io DestinationRule: Istio's field names and semantics. */
-import { arr, bool, duration, int32, labels, map, obj, str, strings, uint32, uint64 } from './dsl.ts';
+import { arr, bool, duration, int32, labels, map, num, obj, str, strings, uint32, uint64 } from './dsl.ts';
 import type { KindDef } from './dsl.ts';
 import { portSelector, workloadSelector } from './common.ts';
 
@@ -37,13 +37,29 @@ const loadBalancer = obj('LoadBalancerSettings', 'Load balancing policies to app
   simple: str('Standard load balancing algorithms that require no tuning.', { enum: ['UNSPECIFIED', 'RANDOM', 'PASSTHROUGH', 'ROUND_ROBIN', 'LEAST_REQUEST', 'LEAST_CONN'] }),
   consistentHash,
   localityLbSetting: localityLb,
+  backendUtilization: obj('BackendUtilizationLB', 'Utilization-based load balancing weighting endpoints by the load they report (ORCA metrics).', {
+    errorUtilizationPenaltyPercent: uint32('Extra penalty for endpoints that return errors, as a percentage of the utilization.', { max: 4294967295 }),
+    metricNamesForComputingUtilization: strings('Custom ORCA metric names used to compute utilization.'),
+    weightExpirationPeriod: duration('After this long without reports an endpoint reverts to the default weight.', { maxLength: 64 }),
+    weightStabilizationPeriod: duration('How long after its first report an endpoint\'s weight is trusted.', { maxLength: 64 }),
+    weightUpdatePeriod: duration('How often weights are recomputed.', { maxLength: 64 }),
+  }, { unenforced: 'meshlet endpoints report no load; it balances by the simple or consistentHash policy' }),
+  zoneAwareLbSetting: obj('ZoneAwareLoadBalancerSetting', 'Zone-aware load balancing: prefer endpoints in the caller\'s zone, with failover between zones.', {
+    enabled: bool('Enables zone-aware load balancing.'),
+    failover: arr('Explicit zone failover order.', obj('ZoneAwareFailover', 'Traffic from one zone fails over to another.', {
+      from: str('Originating zone.'),
+      to: str('Zone the traffic fails over to.'),
+    })),
+    failoverPriority: strings('Ordered labels sorting endpoints into priority tiers (not the topology labels).'),
+    minClusterSize: uint64('Smallest number of endpoints in the local region for zone-aware routing to apply (default 6).'),
+  }, { unenforced: 'meshlet does not balance by locality yet' }),
   warmupDurationSecs: dur('Represents the warmup duration of Service (deprecated: use warmup).'),
   warmup: obj('WarmupConfiguration', 'Configuration of the slow start (warmup) mode (use warmupDurationSecs for a linear warmup meshlet enforces).', {
     duration: dur('Duration of warmup mode.'),
     minimumPercent: { t: 'number', doc: 'Minimum percentage of the original weight endpoints start at (0-100).', min: 0, max: 100 },
     aggression: { t: 'number', doc: 'The non-linearity of the weight increase; 1.0 is linear.', min: 1 },
   }, { required: ['duration'], unenforced: 'meshlet enforces warmupDurationSecs only' }),
-}, { oneOf: [['simple', 'consistentHash'], ['warmupDurationSecs', 'warmup']] });
+}, { oneOf: [['simple', 'consistentHash', 'backendUtilization'], ['warmupDurationSecs', 'warmup']] });
 
 const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings for an upstream host.', {
   tcp: obj('TCPSettings', 'Settings common to both HTTP and TCP upstream connections.', {
@@ -66,6 +82,10 @@ const connectionPool = obj('ConnectionPoolSettings', 'Connection pool settings f
     h2UpgradePolicy: str('Specify if http1.1 connection should be upgraded to http2 for the associated destination.', { enum: ['DEFAULT', 'DO_NOT_UPGRADE', 'UPGRADE'], unenforced: 'the upstream protocol follows the service port' }),
     useClientProtocol: bool('If set to true, client protocol will be preserved while initiating connection to backend.', { unenforced: 'the upstream protocol follows the service port' }),
     maxConcurrentStreams: int32('The maximum number of concurrent streams allowed for a peer on one HTTP/2 connection.'),
+    http2KeepAlive: obj('ConnectionKeepalive', 'HTTP/2 keep-alive (PING) settings for upstream connections.', {
+      interval: dur('The time between keep-alive PINGs.'),
+      timeout: dur('How long to wait for a PING response before closing the connection.'),
+    }, { unenforced: 'upstream HTTP/2 connections are not probed with PINGs; idle ones are closed after the idle timeout' }),
   }),
 });
 
@@ -79,6 +99,7 @@ const outlierDetection = obj('OutlierDetection', 'A Circuit breaker implementati
   maxEjectionPercent: int32('Maximum % of hosts in the load balancing pool for the upstream service that can be ejected.'),
   minHealthPercent: int32('Outlier detection will be enabled as long as the associated load balancing pool has at least minHealthPercent hosts in healthy mode.'),
   consecutiveErrors: int32('Deprecated: use consecutiveGatewayErrors or consecutive5xxErrors.', { deprecated: true, unenforced: 'use consecutiveGatewayErrors or consecutive5xxErrors' }),
+  outlierDetectionHttpErrorCodes: arr('HTTP status codes (100-599) counted as errors by outlier detection instead of the 5xx default.', uint32('', { min: 100, max: 599 }), { unenforced: 'outlier detection counts 5xx responses (and gateway errors) only' }),
 });
 
 const userCerts = 'meshlet originates TLS with mode and sni only (ISTIO_MUTUAL uses the mesh certificates); user-supplied certificates are not loaded yet';
@@ -112,6 +133,11 @@ const trafficPolicy = obj('TrafficPolicy', 'Traffic policies to apply for a spec
   proxyProtocol: obj('ProxyProtocol', 'The upstream PROXY protocol settings.', {
     version: str('The PROXY protocol version to use.', { enum: ['V1', 'V2'] }),
   }, { unenforced: 'meshlet does not send the PROXY protocol' }),
+  retryBudget: obj('RetryBudget', 'Caps concurrent retries to a share of active requests.', {
+    percent: num('Percentage of active requests that may be retries (0-100, default 20).', { min: 0, max: 100 }),
+    minRetryConcurrency: uint32('Retries always allowed concurrently, whatever the percentage (default 3).', { max: 4294967295 }),
+    budgetInterval: duration('How long new requests count towards the budget (default 0ms: only active ones).', { maxLength: 64, zeroOk: true }),
+  }, { unenforced: 'retries are capped by connectionPool.http.maxRetries only' }),
 });
 
 export const destinationRuleSpec = obj('DestinationRuleSpec', 'DestinationRule defines policies that apply to traffic intended for a service after routing has occurred.', {

@@ -2,6 +2,6 @@
 import type { KindDef } from './dsl.ts';
 import { virtualService } from './virtual-service.ts';
 import { destinationRule } from './destination-rule.ts';
-import { authorizationPolicy, peerAuthentication } from './security.ts';
+import { authorizationPolicy, peerAuthentication, requestAuthentication } from './security.ts';
 
-export const kinds: readonly KindDef[] = [virtualService, destinationRule, peerAuthentication, authorizationPolicy];
+export const kinds: readonly KindDef[] = [virtualService, destinationRule, peerAuthentication, authorizationPolicy, requestAuthentication];

@@ -1,5 +1,5 @@
 /** security.istio.io PeerAuthentication and AuthorizationPolicy: Istio's field names and semantics. */
-import { arr, map, obj, str, strings } from './dsl.ts';
+import { arr, bool, duration, map, obj, str, strings } from './dsl.ts';
 import type { KindDef } from './dsl.ts';
 import { condition, policyTargetReference, workloadSelector } from './common.ts';
 
@@ -14,8 +14,8 @@ export const peerAuthenticationSpec = obj('PeerAuthenticationSpec', 'PeerAuthent
 const source = obj('Source', 'Source specifies the source identities of a request.', {
   principals: strings('A list of peer identities derived from the peer certificate.'),
   notPrincipals: strings('A list of negative match of peer identities.'),
-  requestPrincipals: strings('A list of request identities derived from the JWT.', { unenforced: 'meshlet has no RequestAuthentication (JWT) yet; such rules never match' }),
-  notRequestPrincipals: strings('A list of negative match of request identities.', { unenforced: 'meshlet has no RequestAuthentication (JWT) yet' }),
+  requestPrincipals: strings('A list of request identities (`<iss>/<sub>` of a JWT verified by a RequestAuthentication).'),
+  notRequestPrincipals: strings('A list of negative match of request identities.'),
   namespaces: strings('A list of namespaces derived from the peer certificate.'),
   notNamespaces: strings('A list of negative match of namespaces.'),
   ipBlocks: strings('A list of IP blocks, populated from the source address of the IP packet.'),
@@ -24,6 +24,8 @@ const source = obj('Source', 'Source specifies the source identities of a reques
   notRemoteIpBlocks: strings('A list of negative match of remote IP blocks.'),
   serviceAccounts: strings('A list of service accounts derived from the peer certificate (namespace/name).'),
   notServiceAccounts: strings('A list of negative match of service accounts.'),
+  trustDomains: strings('A list of trust domains derived from the peer certificate.'),
+  notTrustDomains: strings('A list of negative match of trust domains.'),
 });
 
 const operation = obj('Operation', 'Operation specifies the operations of a request.', {
@@ -88,4 +90,51 @@ export const authorizationPolicy: KindDef = {
   printerColumns: [
     { name: 'Action', type: 'string', jsonPath: '.spec.action', description: 'The operation to take.' },
   ],
+};
+
+const jwtHeader = obj('JWTHeader', 'A header from which the token is extracted.', {
+  name: str('The HTTP header name.'),
+  prefix: str('The prefix that should be stripped before decoding the token (e.g. "Bearer ").'),
+}, { required: ['name'] });
+
+const claimToHeader = obj('ClaimToHeader', 'A claim copied into a request header after verification.', {
+  header: str('The name of the header to be created; it is overridden if it already exists.'),
+  claim: str('The name of the claim to be copied from; nested claims use "." (e.g. "nested.key").'),
+}, { required: ['header', 'claim'] });
+
+const jwtRule = obj('JWTRule', 'JSON Web Token (JWT) format for authentication (RFC 7519).', {
+  issuer: str('Identifies the issuer that issued the JWT (the `iss` claim).'),
+  audiences: strings('The list of JWT audiences allowed to access; a token whose `aud` holds none of them is rejected. Empty: any audience.'),
+  jwksUri: str('URL of the provider\'s public key set to validate the signature of the JWT; fetched by the operator (not the proxies) and pushed with the config.'),
+  jwks_uri: str('The legacy spelling of jwksUri that Istio\'s CRD still accepts; used when jwksUri is not set.', { deprecated: true }),
+  jwks: str('JSON Web Key Set of public keys to validate the signature of the JWT (inline).'),
+  fromHeaders: arr('List of header locations from which the JWT is expected. Default: Authorization: Bearer <token>.', jwtHeader),
+  fromParams: strings('List of query parameters from which the JWT is expected. Default: access_token.'),
+  outputPayloadToHeader: str('The header that receives the successfully verified JWT payload (base64url-encoded JSON).'),
+  fromCookies: strings('List of cookie names from which the JWT is expected.'),
+  forwardOriginalToken: bool('If true, the original token is kept for the upstream request; by default the header carrying it is removed.'),
+  outputClaimToHeaders: arr('Copies claims of a verified token into request headers.', claimToHeader),
+  timeout: duration('How long the operator waits for the jwksUri to answer (default 5s).'),
+  spaceDelimitedClaims: strings('Claims whose string value is a space-separated list (e.g. "scope"); in conditions each element matches on its own.'),
+  presence: str('Whether a token must be present: OPTIONAL (default: a request without one passes unauthenticated) or REQUIRED (401 without one).', { enum: ['OPTIONAL', 'REQUIRED'] }),
+});
+
+export const requestAuthenticationSpec = obj('RequestAuthenticationSpec', 'RequestAuthentication defines what request authentication methods are supported by a workload.', {
+  selector: workloadSelector,
+  targetRef: { ...policyTargetReference, unenforced: 'meshlet has no gateways/waypoints yet; use selector' },
+  targetRefs: arr('Optional. The targetRefs specifies a list of resources the policy should be applied to.', policyTargetReference, { unenforced: 'meshlet has no gateways/waypoints yet; use selector' }),
+  jwtRules: arr('Define the list of JWTs that can be validated at the selected workloads\' proxy.', jwtRule, { maxItems: 4096 }),
+}, { oneOf: [['selector', 'targetRef', 'targetRefs']] });
+
+export const requestAuthentication: KindDef = {
+  group: 'security.istio.io',
+  kind: 'RequestAuthentication',
+  plural: 'requestauthentications',
+  singular: 'requestauthentication',
+  shortNames: ['ra'],
+  categories: ['istio-io', 'security-istio-io'],
+  versions: ['v1beta1', 'v1'],
+  storageVersion: 'v1',
+  spec: requestAuthenticationSpec,
+  printerColumns: [],
 };

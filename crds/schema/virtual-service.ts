@@ -30,13 +30,14 @@ const routeDestination = obj('HTTPRouteDestination', 'Each routing rule is assoc
 
 const redirect = obj('HTTPRedirect', 'HTTPRedirect can be used to send a 301 redirect response to the caller.', {
   uri: str('On a redirect, overwrite the Path portion of the URL with this value.'),
+  prefixRewrite: str('On a redirect, replace the matched prefix (or the whole path for exact and regex matches) with this value.'),
   authority: str('On a redirect, overwrite the Authority/Host portion of the URL with this value.'),
   port: uint32('On a redirect, Specifies the port to be used in the redirect response.', { max: 4294967295 }),
   derivePort: str('On a redirect, dynamically set the port.', { enum: ['FROM_PROTOCOL_DEFAULT', 'FROM_REQUEST_PORT'] }),
   scheme: str('On a redirect, overwrite the scheme portion of the URL with this value (http or https).'),
   redirectCode: uint32('On a redirect, Specifies the HTTP status code to use in the redirect response (3xx).', { max: 4294967295 }),
 }, {
-  oneOf: [['port', 'derivePort']],
+  oneOf: [['port', 'derivePort'], ['uri', 'prefixRewrite']],
   cel: [
     { rule: "!has(self.scheme) || self.scheme == 'http' || self.scheme == 'https'", code: 'MESHLET_CRD_REDIRECT', message: 'redirect scheme must be http or https', fieldPath: '.scheme' },
     { rule: '!has(self.redirectCode) || (self.redirectCode >= 300 && self.redirectCode <= 399)', code: 'MESHLET_CRD_REDIRECT', message: 'redirectCode must be 3xx', fieldPath: '.redirectCode' },
@@ -134,6 +135,7 @@ const httpRoute = obj('HTTPRoute', 'Describes match conditions and actions for r
   mirrors: arr('Specifies the destinations to mirror HTTP traffic in addition to the original destination.', mirrorPolicy, { maxItems: 64 }),
   mirrorPercentage: percent,
   mirrorPercent: uint32('Percentage of the traffic to be mirrored (deprecated: use mirrorPercentage).', { deprecated: true, max: 4294967295, unenforced: 'use mirrorPercentage' }),
+  mirror_percent: uint32('The legacy spelling of mirrorPercent that Istio\'s CRD still accepts (deprecated: use mirrorPercentage).', { deprecated: true, max: 4294967295, unenforced: 'use mirrorPercentage' }),
   corsPolicy,
   headers,
 }, {
@@ -153,6 +155,7 @@ const l4Match = obj('L4MatchAttributes', 'L4 connection match attributes.', {
   sourceLabels: labels('One or more labels that constrain the applicability of a rule to workloads with the given labels.'),
   gateways: strings('Names of gateways where the rule should be applied.', { unenforced: 'meshlet has no gateways yet', unenforcedExcept: ['mesh'] }),
   sourceNamespace: str('Source namespace constraining the applicability of a rule to workloads in that namespace.'),
+  sourceSubnet: str('IPv4 or IPv6 address of the source, with an optional subnet (hidden in Istio\'s docs).', { unenforced: subnetsUnenforced }),
 });
 
 const tlsMatch = obj('TLSMatchAttributes', 'TLS connection match attributes.', {

@@ -26,6 +26,8 @@ export interface ComposeOptions {
   monitorPort: number;
   caFile?: string;
   holdMs?: number;
+  /** How often jwksUri keys are fetched again (default 20 min). */
+  jwksRefreshMs?: number;
   identity?: string;
   noStatus?: boolean;
   trustDomain?: string;
@@ -86,6 +88,7 @@ export async function composeOperator(opts: ComposeOptions): Promise<ComposedOpe
     monitorPort: opts.monitorPort,
     ...(opts.caFile === undefined ? {} : { caFile: opts.caFile }),
     ...(opts.holdMs === undefined ? {} : { holdMs: opts.holdMs }),
+    ...(opts.jwksRefreshMs === undefined ? {} : { jwksRefreshMs: opts.jwksRefreshMs }),
     ...(opts.identity === undefined ? {} : { identity: opts.identity }),
     noStatus: opts.noStatus === true,
     metrics,

@@ -12,6 +12,7 @@ export const WATCHED: readonly WatchedResource[] = [
   { kind: 'DestinationRule', group: 'networking.istio.io', versions: ['v1', 'v1beta1'], plural: 'destinationrules' },
   { kind: 'PeerAuthentication', group: 'security.istio.io', versions: ['v1', 'v1beta1'], plural: 'peerauthentications' },
   { kind: 'AuthorizationPolicy', group: 'security.istio.io', versions: ['v1', 'v1beta1'], plural: 'authorizationpolicies' },
+  { kind: 'RequestAuthentication', group: 'security.istio.io', versions: ['v1', 'v1beta1'], plural: 'requestauthentications' },
   { kind: 'WorkloadEntry', group: 'networking.istio.io', versions: ['v1', 'v1beta1'], plural: 'workloadentries' },
   { kind: 'Service', group: '', versions: ['v1'], plural: 'services' },
   { kind: 'EndpointSlice', group: 'discovery.k8s.io', versions: ['v1'], plural: 'endpointslices' },

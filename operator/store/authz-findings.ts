@@ -12,11 +12,11 @@ export interface AuthzFinding {
 }
 
 /** Condition keys the proxy evaluates (request.headers[...] is matched by pattern). */
-export const SUPPORTED_CONDITION_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'destination.ip', 'destination.port', 'connection.sni']);
+export const SUPPORTED_CONDITION_KEYS = new Set(['source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'source.trustDomain', 'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter', 'destination.ip', 'destination.port', 'connection.sni']);
 
 interface SpecLike {
   action?: string;
-  rules?: { from?: { source?: { requestPrincipals?: string[]; notRequestPrincipals?: string[] } }[]; when?: { key: string }[] }[];
+  rules?: { when?: { key: string }[] }[];
 }
 
 export function authorizationPolicyFindings(spec: SpecLike): AuthzFinding[] {
@@ -25,17 +25,9 @@ export function authorizationPolicyFindings(spec: SpecLike): AuthzFinding[] {
     out.push({ code: 'MESHLET_SECURITY_UNSUPPORTED', level: 'Error', path: 'spec.action', message: 'action CUSTOM (external authorization) is not supported: the policy is not enforced' });
   }
   (spec.rules ?? []).forEach((rule, i) => {
-    (rule.from ?? []).forEach((f, j) => {
-      for (const k of ['requestPrincipals', 'notRequestPrincipals'] as const) {
-        if ((f.source?.[k]?.length ?? 0) > 0) {
-          out.push({ code: 'MESHLET_SECURITY_UNSUPPORTED', level: 'Warning', path: `spec.rules[${i}].from[${j}].source.${k}`, message: `${k} needs JWT (RequestAuthentication), not supported yet: requests never carry a request principal` });
-        }
-      }
-    });
     (rule.when ?? []).forEach((c, j) => {
-      if (SUPPORTED_CONDITION_KEYS.has(c.key) || /^request\.headers\[.+\]$/.test(c.key)) return;
-      const jwt = c.key.startsWith('request.auth.');
-      out.push({ code: 'MESHLET_SECURITY_UNSUPPORTED', level: 'Warning', path: `spec.rules[${i}].when[${j}].key`, message: jwt ? `${c.key} needs JWT, not supported yet: the condition never has a value` : `condition key ${c.key} is not supported: it never has a value` });
+      if (SUPPORTED_CONDITION_KEYS.has(c.key) || /^request\.headers\[.+\]$/.test(c.key) || /^request\.auth\.claims(\[[^[\]]+\])+$/.test(c.key)) return;
+      out.push({ code: 'MESHLET_SECURITY_UNSUPPORTED', level: 'Warning', path: `spec.rules[${i}].when[${j}].key`, message: `condition key ${c.key} is not supported: it never has a value` });
     });
   });
   return out;

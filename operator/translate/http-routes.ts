@@ -92,6 +92,7 @@ function action(ctx: Ctx, r: IstioHTTPRoute, ns: string, port: number): RouteAct
     const rd = r.redirect;
     const redirect: Extract<RouteAction, { kind: 'redirect' }>['redirect'] = { redirectCode: rd.redirectCode ?? 301 };
     if (rd.uri !== undefined) redirect.uri = rd.uri;
+    else if (rd.prefixRewrite !== undefined) redirect.prefixRewrite = rd.prefixRewrite;
     if (rd.authority !== undefined) redirect.authority = rd.authority;
     if (rd.port !== undefined) redirect.port = rd.port;
     if (rd.derivePort !== undefined) redirect.derivePort = rd.derivePort;

@@ -18,6 +18,7 @@ import { cachedFragment, clusterSignature } from './fragments.ts';
 import { buildInbound } from './inbound.ts';
 import { findWorkload } from './identity.ts';
 import { authorization, peerAuthentication } from './security.ts';
+import { requestAuthentication } from './request-authn.ts';
 
 export { resolveProxy, parseProxyId, type ProxyClaim } from './identity.ts';
 
@@ -96,12 +97,20 @@ export function translateOutbound(world: World, proxy: ProxyIdentity): OutboundP
   return { listeners: out.listeners, routes: out.routes, clusters: out.clusters, endpoints: out.endpoints, routesTail, clustersTail, hash: hash.digest('hex').slice(0, 16), clustersKey };
 }
 
+function securityOf(world: World, proxy: ProxyIdentity): ProxySnapshot['security'] {
+  const jwt = requestAuthentication(world, proxy);
+  const sec: ProxySnapshot['security'] = { peerAuthentication: peerAuthentication(world, proxy), authorization: authorization(world, proxy) };
+  // Absent (not empty) without RequestAuthentication: snapshots of workloads without JWT are unchanged.
+  if (jwt.length > 0) sec.requestAuthentication = jwt;
+  return sec;
+}
+
 /** The per-proxy rest of a snapshot: identity, inbound listeners, security, telemetry. */
 export function proxyPart(world: World, proxy: ProxyIdentity): { inbound: Listener[]; security: ProxySnapshot['security']; telemetry: ProxySnapshot['telemetry'] } {
   const self = findWorkload(world, proxy.id.slice(0, proxy.id.lastIndexOf('.')), proxy.namespace);
   return {
     inbound: buildInbound(world, proxy, self),
-    security: { peerAuthentication: peerAuthentication(world, proxy), authorization: authorization(world, proxy) },
+    security: securityOf(world, proxy),
     telemetry: effectiveTelemetry(world.meshTelemetry ?? {}, self?.telemetryAnnotations),
   };
 }

@@ -31,3 +31,5 @@ export type PeerAuthenticationSpec = gen.PeerAuthenticationSpec;
 export type IstioAuthzSource = gen.Source;
 export type IstioAuthzOperation = gen.Operation;
 export type AuthorizationPolicySpec = gen.AuthorizationPolicySpec;
+export type RequestAuthenticationSpec = gen.RequestAuthenticationSpec;
+export type IstioJwtRule = gen.JWTRule;

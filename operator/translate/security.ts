@@ -56,7 +56,7 @@ function source(s: IstioAuthzSource, policyNs: string, trustDomain: string): Aut
   const notPrincipals = [...(s.notPrincipals ?? []), ...(s.notServiceAccounts ?? []).map((sa) => saPrincipal(sa, policyNs, trustDomain))];
   if (principals.length > 0) out.principals = principals;
   if (notPrincipals.length > 0) out.notPrincipals = notPrincipals;
-  for (const k of ['requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) {
+  for (const k of ['requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks', 'trustDomains', 'notTrustDomains'] as const) {
     const v = s[k];
     if (v !== undefined && v.length > 0) out[k] = [...v];
   }

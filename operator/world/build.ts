@@ -7,7 +7,7 @@ import type { MeshTelemetryConfig } from '../translate/telemetry-settings.ts';
 import { createHash } from 'node:crypto';
 import type { K8sObject } from './objects.ts';
 import { DOMAIN_SUFFIX, ROOT_NAMESPACE } from './objects.ts';
-import type { MeshConfig, World, WorldEndpoint, WorldMeta, WorldService, WorldWorkload } from './types.ts';
+import type { JwksEntry, MeshConfig, World, WorldEndpoint, WorldMeta, WorldService, WorldWorkload } from './types.ts';
 import { contentHash, deepFreeze, stableStringify } from './hash.ts';
 import { portProtocol } from './protocol.ts';
 import { workloadFromPod, workloadFromWorkloadEntry, labelsMatch, targetPortOn } from './workloads.ts';
@@ -115,6 +115,15 @@ export interface BuildOptions {
   localMode?: { inboundPort: number };
   /** SPIFFE trust domain (default cluster.local); part of the World and its hash when set. */
   trustDomain?: string;
+  /** jwksUri → the keys the operator fetched (part of the World and its hash). */
+  jwks?: Record<string, JwksEntry>;
+}
+
+/** Only the URIs a RequestAuthentication names matter; sorted so the hash ignores fetch order. */
+function sortedJwks(jwks: Record<string, JwksEntry> | undefined): Record<string, JwksEntry> {
+  const out: Record<string, JwksEntry> = {};
+  for (const k of Object.keys(jwks ?? {}).sort()) out[k] = jwks![k]!;
+  return out;
 }
 
 export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {}): World {
@@ -151,11 +160,14 @@ export function buildWorld(objects: readonly K8sObject[], opts: BuildOptions = {
     destinationRules: meshConfigs<World['destinationRules'][number]['spec']>(objs, 'DestinationRule'),
     peerAuthentications: meshConfigs<World['peerAuthentications'][number]['spec']>(objs, 'PeerAuthentication'),
     authorizationPolicies: meshConfigs<World['authorizationPolicies'][number]['spec']>(objs, 'AuthorizationPolicy'),
+    requestAuthentications: meshConfigs<World['requestAuthentications'][number]['spec']>(objs, 'RequestAuthentication'),
+    jwks: sortedJwks(opts.jwks),
     ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }),
     ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }),
     ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }),
   };
   // The World is a pure function of its inputs, so hashing the inputs hashes the World.
   const inputs = opts.fingerprint ?? contentHash(objs.map((o) => stableStringify(o)).sort());
-  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace, ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }), ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }) }), ...content });
+  const jwksPart = Object.keys(content.jwks).length === 0 ? {} : { jwks: content.jwks };
+  return deepFreeze({ hash: contentHash({ inputs, rootNamespace: content.rootNamespace, ...(opts.meshTelemetry === undefined ? {} : { meshTelemetry: opts.meshTelemetry }), ...(opts.localMode === undefined ? {} : { localMode: opts.localMode }), ...(opts.trustDomain === undefined ? {} : { trustDomain: opts.trustDomain }), ...jwksPart }), ...content });
 }

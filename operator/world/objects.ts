@@ -27,8 +27,8 @@ export interface ObjectOrigin {
   line?: number;
 }
 
-/** The four Istio kinds whose status the operator owns. */
-export const MESH_KINDS = ['VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy'] as const;
+/** The Istio kinds whose status the operator owns. */
+export const MESH_KINDS = ['VirtualService', 'DestinationRule', 'PeerAuthentication', 'AuthorizationPolicy', 'RequestAuthentication'] as const;
 export type MeshKind = (typeof MESH_KINDS)[number];
 
 /** Every kind the World is built from. */

@@ -4,7 +4,7 @@
  */
 import type { Protocol } from '../../common/snapshot.ts';
 import type { MeshTelemetryConfig } from '../translate/telemetry-settings.ts';
-import type { AuthorizationPolicySpec, DestinationRuleSpec, PeerAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
+import type { AuthorizationPolicySpec, DestinationRuleSpec, PeerAuthenticationSpec, RequestAuthenticationSpec, VirtualServiceSpec } from '../translate/istio-types.ts';
 
 export interface WorldMeta {
   name: string;
@@ -76,6 +76,12 @@ export interface WorldEndpoint {
   source: { kind: string; namespace: string; name: string };
 }
 
+/** One fetched JSON Web Key Set, or why there is none. */
+export interface JwksEntry {
+  keys?: { keys: Record<string, unknown>[] };
+  error?: string;
+}
+
 export interface World {
   /** Content hash of everything below. */
   hash: string;
@@ -92,6 +98,12 @@ export interface World {
   destinationRules: MeshConfig<DestinationRuleSpec>[];
   peerAuthentications: MeshConfig<PeerAuthenticationSpec>[];
   authorizationPolicies: MeshConfig<AuthorizationPolicySpec>[];
+  requestAuthentications: MeshConfig<RequestAuthenticationSpec>[];
+  /**
+   * The public keys of every `jwksUri` the RequestAuthentications name, as the operator last
+   * fetched them (operator/jwks/); a URI missing here or with `error` has no keys yet.
+   */
+  jwks: Record<string, JwksEntry>;
   /** Mesh-wide telemetry settings (the chart's mesh.yaml), passed in by the operator. */
   meshTelemetry?: MeshTelemetryConfig;
   /**

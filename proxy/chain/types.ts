@@ -35,7 +35,7 @@ export type Headers = Record<string, string | string[]>;
 
 /** Why the proxy failed a request itself: the Envoy response flag and the catalog code. */
 export interface ProxyFailure {
-  /** Envoy response flag: UF, UC, UH, NR, UO, UT, URX, DI, FI, RBAC... */
+  /** Envoy response flag: UF, UC, UH, NR, UO, UT, URX, DI, FI, RBAC... ('' for none, as a JWT 401). */
   flag: string;
   /** `MESHLET_PROXY_*` catalog code, sent as `x-meshlet-error`. */
   code: ErrorCode;
@@ -43,6 +43,8 @@ export interface ProxyFailure {
   status: number;
   /** Underlying error, for debug logs. */
   cause?: Error;
+  /** Extra headers of the local reply (e.g. `www-authenticate` on a 401). */
+  headers?: Headers;
 }
 
 /**

@@ -14,6 +14,8 @@ import { proxyTelemetry, telemetryFeature } from '../telemetry/index.ts';
 import { resilienceFeatures } from '../resilience/index.ts';
 import { httpAuthzRequest, RBAC_CODE, RBAC_FLAG, type AuthzFeatureOptions } from '../security/authz-feature.ts';
 import type { CompiledAuthz } from '../security/authz.ts';
+import type { CompiledJwt, JwtOutcome } from '../security/jwt.ts';
+import { jwtApplied, jwtFailure } from '../security/jwt-feature.ts';
 import { peerInfo } from '../security/peer.ts';
 import { applyXfcc, XFCC } from '../security/xfcc.ts';
 
@@ -40,6 +42,8 @@ export function builtinFeatures(pools: PoolRegistry, random: Random, security?: 
 export interface InboundSecurityOptions extends AuthzFeatureOptions {
   /** Whether the proxy has a workload certificate (so a peer can be verified and named in XFCC). */
   mtls: boolean;
+  /** The RequestAuthentication rules of the snapshot, compiled; undefined when none select the workload (no JWT step at all). */
+  jwt?: CompiledJwt | undefined;
 }
 
 /**
@@ -47,20 +51,38 @@ export interface InboundSecurityOptions extends AuthzFeatureOptions {
  * certificate set to the verified peer; then AuthorizationPolicies decide (as `authzFeature`,
  * but a denial goes through `ctx.sink` so metrics, traces and the access log see the 403
  * RBAC). Without a certificate every caller is plaintext (empty principal), as in Istio.
+ * With RequestAuthentication rules a JWT step runs first: a token that fails verification
+ * is answered 401, a verified one gives authz its principal and claims (security/jwt.ts).
  * Which variant runs is decided here, once per route, not per request.
  */
 export function inboundSecurityFeature(authz: CompiledAuthz, opts: InboundSecurityOptions): Feature {
   const id = opts.localIdentity;
+  const jwt = opts.jwt;
   return (next) => {
-    const decide: Handler = authz.empty
-      ? next
-      : (ctx) => {
-          const r = httpAuthzRequest(ctx, id);
-          const d = authz.evaluate(r);
-          if (!d.allowed || d.audited.length > 0) opts.onDecision?.(d, r);
-          if (d.allowed) next(ctx);
-          else ctx.sink.fail({ flag: RBAC_FLAG, code: RBAC_CODE, status: 403 }, false);
-        };
+    const authorize = (ctx: Parameters<Handler>[0], outcome: JwtOutcome | undefined): void => {
+      const r = httpAuthzRequest(ctx, id);
+      if (outcome?.kind === 'ok') r.auth = outcome.auth;
+      const d = authz.evaluate(r);
+      if (!d.allowed || d.audited.length > 0) opts.onDecision?.(d, r);
+      if (d.allowed) next(ctx);
+      else ctx.sink.fail({ flag: RBAC_FLAG, code: RBAC_CODE, status: 403 }, false);
+    };
+    const afterJwt = (ctx: Parameters<Handler>[0], outcome: JwtOutcome): void => {
+      if (outcome.kind === 'fail') return ctx.sink.fail(jwtFailure(ctx, outcome), false);
+      if (outcome.kind === 'ok') jwtApplied(ctx, outcome);
+      if (authz.empty) next(ctx);
+      else authorize(ctx, outcome);
+    };
+    const decide: Handler = jwt !== undefined
+      ? (ctx) => {
+          // A reused, already verified token (or none) is decided now; only a new token waits for jose.
+          const known = jwt.known(ctx.attrs);
+          if (known !== undefined) afterJwt(ctx, known);
+          else void jwt.authenticate(ctx.attrs).then((outcome) => afterJwt(ctx, outcome));
+        }
+      : authz.empty
+        ? next
+        : (ctx) => authorize(ctx, undefined);
     if (!opts.mtls) {
       return (ctx) => {
         if (ctx.direction !== 'inbound') return next(ctx);

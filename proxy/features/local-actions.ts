@@ -8,7 +8,7 @@ const NOT_PAUSABLE: Resumable = { resume: () => undefined };
 
 export function redirectTerminal(r: Redirect): Handler {
   return (ctx) => {
-    const location = redirectLocation(r, ctx.attrs);
+    const location = redirectLocation(r, ctx.attrs, ctx.match);
     ctx.sink.start(r.redirectCode, { location, 'content-length': '0' });
     ctx.sink.end(undefined);
   };

@@ -31,10 +31,10 @@ class DownstreamSink implements ResponseSink {
   fail(f: ProxyFailure, started: boolean): void {
     const ctx = this.#ctx;
     const res = ctx.res;
-    addFlag(ctx, f.flag);
+    if (f.flag !== '') addFlag(ctx, f.flag);
     // After the status line went out the only honest signal left is to reset the stream.
     if (started || res.headersSent) res.destroy();
-    else localReply(res, f.status, ctx.flags, f.code);
+    else localReply(res, f.status, ctx.flags, f.code, f.headers);
   }
 }
 

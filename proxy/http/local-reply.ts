@@ -13,7 +13,7 @@ export function localReply(res: DownstreamResponse, status: number, flag: string
   }
   const body = `${errorEntry(code).message}\n`;
   const headers: Headers = { 'content-type': 'text/plain; charset=utf-8', 'content-length': String(Buffer.byteLength(body)), 'x-meshlet-error': code, ...extra };
-  headers['x-meshlet-flags'] = flag;
+  if (flag !== '') headers['x-meshlet-flags'] = flag;
   res.writeHead(status, headers);
   res.end(body);
 }

@@ -34,7 +34,15 @@ export function compilePathRewrite(rw: Rewrite | undefined): PathRewriter | unde
 }
 
 /** Location header of a redirect; the query string is kept unless the new path carries one. */
-export function redirectLocation(r: Redirect, req: { scheme: string; authority: string; path: string; query: string; port: number }): string {
+/** The path of a redirect with `prefixRewrite`: the matched prefix replaced (the whole path for other uri matches; `/` without one, as Istio's implicit prefix). */
+function prefixRewritten(prefixRewrite: string, path: string, match: RouteMatch | undefined): string {
+  const uri = match?.uri;
+  if (uri === undefined) return prefixRewrite + path.slice(1);
+  if (uri.type === 'prefix') return prefixRewrite + path.slice(uri.value.length);
+  return prefixRewrite;
+}
+
+export function redirectLocation(r: Redirect, req: { scheme: string; authority: string; path: string; query: string; port: number }, match?: RouteMatch): string {
   const scheme = r.scheme ?? req.scheme;
   const colon = req.authority.lastIndexOf(':');
   const reqHost = colon > 0 && req.authority.indexOf(':') === colon ? req.authority.slice(0, colon) : req.authority;
@@ -49,7 +57,7 @@ export function redirectLocation(r: Redirect, req: { scheme: string; authority: 
   else if (r.derivePort === 'FROM_REQUEST_PORT') port = String(req.port);
   else if (r.derivePort === 'FROM_PROTOCOL_DEFAULT') port = '';
   if ((scheme === 'http' && port === '80') || (scheme === 'https' && port === '443')) port = '';
-  const path = r.uri ?? req.path;
+  const path = r.uri ?? (r.prefixRewrite === undefined ? req.path : prefixRewritten(r.prefixRewrite, req.path, match));
   const query = path.includes('?') || req.query === '' ? '' : `?${req.query}`;
   return `${scheme}://${host}${port === '' ? '' : `:${port}`}${path}${query}`;
 }

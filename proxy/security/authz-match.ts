@@ -55,3 +55,10 @@ export function ipSet(blocks: readonly string[]): StrMatcher {
 export function namespaceOfPrincipal(principal: string | undefined): string | undefined {
   return principal === undefined ? undefined : /\/ns\/([^/]+)\/sa\//.exec(principal)?.[1];
 }
+
+/** `cluster.local/ns/foo/sa/bar` → `cluster.local` (the trust domain of a principal). */
+export function trustDomainOfPrincipal(principal: string | undefined): string | undefined {
+  if (principal === undefined) return undefined;
+  const i = principal.indexOf('/');
+  return i <= 0 ? undefined : principal.slice(0, i);
+}

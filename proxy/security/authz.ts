@@ -10,13 +10,16 @@
  * - TCP traffic: an ALLOW rule using HTTP-only fields (methods, paths, hosts, request
  *   principals, request.headers/request.auth conditions) never matches; in a DENY rule those
  *   fields are dropped, so it denies more — both as documented by Istio.
- * - no JWT support yet: the request principal is always empty, so `requestPrincipals` and
- *   `request.auth.*` values never match and their `not*` forms always do — Istio's behaviour
- *   without a RequestAuthentication; compile() reports them as unsupported.
+ * - the request principal and `request.auth.*` come from a JWT verified by the
+ *   RequestAuthentication step (jwt.ts) before authz; without one (no token, or no
+ *   RequestAuthentication) they are absent, so their values never match and their `not*`
+ *   forms always do, as in Istio. Multi-valued attributes (audiences, list claims) match when
+ *   any element does.
  */
 import type { AuthzCondition, AuthzOperation, AuthzPolicy, AuthzRule, AuthzSource, Provenance } from '../../common/snapshot.ts';
 import { principalOf } from '../../common/spiffe.ts';
-import { anyOf, ipSet, namespaceOfPrincipal, type StrMatcher } from './authz-match.ts';
+import { anyOf, ipSet, namespaceOfPrincipal, trustDomainOfPrincipal, type StrMatcher } from './authz-match.ts';
+import { claimValues, type JwtAuth } from './jwt.ts';
 
 /** What evaluation needs to know about a request (HTTP) or a connection (TCP). */
 export interface AuthzRequest {
@@ -36,6 +39,8 @@ export interface AuthzRequest {
   host?: string;
   /** Header value by lower-case name (repeated headers joined with `,`). */
   header?: (name: string) => string | undefined;
+  /** The verified JWT of the request, when it carried one. */
+  auth?: JwtAuth;
 }
 
 export interface AuthzDecision {
@@ -80,6 +85,33 @@ function field(values: readonly string[] | undefined, notValues: readonly string
   return out;
 }
 
+/** Like field(), for attributes with several values: `values` match if any value does, `notValues` if none does. */
+function multiField(values: readonly string[] | undefined, notValues: readonly string[] | undefined, get: (r: AuthzRequest) => readonly string[]): Pred[] {
+  const out: Pred[] = [];
+  if (values !== undefined && values.length > 0) {
+    const m = anyOf(values);
+    out.push((r) => get(r).some((v) => m(v)));
+  }
+  if (notValues !== undefined && notValues.length > 0) {
+    const m = anyOf(notValues);
+    out.push((r) => !get(r).some((v) => m(v)));
+  }
+  return out;
+}
+
+const NONE: readonly string[] = [];
+/** `request.auth.claims[a][b]` → `["a", "b"]`; undefined when the key is not of that form. */
+export function claimPath(key: string): string[] | undefined {
+  const m = /^request\.auth\.claims((?:\[[^[\]]+\])+)$/.exec(key);
+  return m === null ? undefined : [...(m[1] as string).matchAll(/\[([^[\]]+)\]/g)].map((x) => x[1] as string);
+}
+
+// `ns/sa` matches any principal ending in `/ns/<ns>/sa/<sa>` (any trust domain), as Istio matches source.serviceAccount.
+const serviceAccountPrincipal = (sa: string): string => {
+  const i = sa.indexOf('/');
+  return i < 0 ? `*/sa/${sa}` : `*/ns/${sa.slice(0, i)}/sa/${sa.slice(i + 1)}`;
+};
+
 const principal = (r: AuthzRequest): string | undefined => (r.principal === undefined ? undefined : principalOf(r.principal));
 const headerValue = (r: AuthzRequest, name: string): string | undefined => r.header?.(name);
 const hostNoPort = (h: string | undefined): string | undefined => (h === undefined ? undefined : h.replace(/:\d+$/, ''));
@@ -100,13 +132,13 @@ function httpOnly(preds: Pred[], ctx: Ctx): Part[] {
 }
 
 function compileSource(s: AuthzSource, ctx: Ctx): Part {
-  if ((s.requestPrincipals?.length ?? 0) + (s.notRequestPrincipals?.length ?? 0) > 0) ctx.warn('requestPrincipals (needs JWT)');
   const parts: Part[] = [
     ...field(s.principals, s.notPrincipals, principal, strs),
     ...field(s.namespaces, s.notNamespaces, (r) => namespaceOfPrincipal(principal(r)), strs),
     ...field(s.ipBlocks, s.notIpBlocks, (r) => r.sourceIp, ipSet),
     ...field(s.remoteIpBlocks, s.notRemoteIpBlocks, (r) => r.remoteIp ?? r.sourceIp, ipSet),
-    ...httpOnly(field(s.requestPrincipals, s.notRequestPrincipals, () => undefined, strs), ctx),
+    ...field(s.trustDomains, s.notTrustDomains, (r) => trustDomainOfPrincipal(principal(r)), strs),
+    ...httpOnly(field(s.requestPrincipals, s.notRequestPrincipals, (r) => r.auth?.principal, strs), ctx),
   ];
   return and(parts, ctx);
 }
@@ -140,9 +172,16 @@ function compileCondition(c: AuthzCondition, ctx: Ctx): Part {
     case 'destination.ip': return and(field(v, nv, (r) => r.destinationIp, ipSet), ctx);
     case 'destination.port': return and(field(v, nv, (r) => String(r.destinationPort), strs), ctx);
     case 'connection.sni': return and(field(v, nv, (r) => r.sni, strs), ctx);
+    case 'source.serviceAccount': return and(field(v, nv, principal, (vs) => anyOf(vs.map((sa) => serviceAccountPrincipal(sa)))), ctx);
+    case 'source.trustDomain': return and(field(v, nv, (r) => trustDomainOfPrincipal(principal(r)), strs), ctx);
+    case 'request.auth.principal': return and(httpOnly(field(v, nv, (r) => r.auth?.principal, strs), ctx), ctx);
+    case 'request.auth.presenter': return and(httpOnly(field(v, nv, (r) => r.auth?.presenter, strs), ctx), ctx);
+    case 'request.auth.audiences': return and(httpOnly(multiField(v, nv, (r) => r.auth?.audiences ?? NONE), ctx), ctx);
   }
+  const claim = claimPath(c.key);
+  if (claim !== undefined) return and(httpOnly(multiField(v, nv, (r) => (r.auth === undefined ? NONE : claimValues(r.auth, claim))), ctx), ctx);
   ctx.warn(`condition key ${c.key}`);
-  // Unsupported keys (request.auth.*, ...): no value is ever present.
+  // Unsupported keys (experimental.*, ...): no value is ever present.
   if (c.key.startsWith('request.')) return and(httpOnly(field(v, nv, () => undefined, strs), ctx), ctx);
   return and(field(v, nv, () => undefined, strs), ctx);
 }

@@ -39,15 +39,15 @@ const FLAG_SETS = (process.env.BENCH_PROXY_FLAG_SETS ?? '').split(';').filter((x
 
 interface Variant {
   name: string;
-  /** Starts the proxies (none for direct); returns where to send load and which pids to measure. */
-  start: () => Promise<{ url: string; host?: string; procs: Running[] }>;
+  /** Starts the proxies (none for direct); returns where to send load, extra request headers and which pids to measure. */
+  start: () => Promise<{ url: string; host?: string; headers?: Record<string, string>; procs: Running[] }>;
 }
 
-async function waitListening(url: string, host?: string): Promise<void> {
+async function waitListening(url: string, host?: string, extra: Record<string, string> = {}): Promise<void> {
   for (let i = 0; i < 100; i++) {
     try {
       // undici's request, not fetch: fetch drops a caller-set Host header.
-      const res = await request(url, { headers: host === undefined ? {} : { host } });
+      const res = await request(url, { headers: { ...extra, ...(host === undefined ? {} : { host }) } });
       await res.body.dump();
       if (res.statusCode === 200) return;
     } catch {
@@ -104,6 +104,25 @@ const variants: Variant[] = [
       return { url: client.url, host: client.host, procs: [client.running, server.running] };
     },
   },
+  {
+    // The server-side sidecar alone (inbound → app), no policy: the baseline of meshlet-jwt.
+    name: 'meshlet-inbound',
+    start: async () => {
+      const p = await startMeshletProxy({ cpu: PROXY_CPU, bind: '127.0.60.12', upstream: UPSTREAM, asServer: true });
+      return { url: p.url, host: p.host, procs: [p.running] };
+    },
+  },
+  {
+    // The same request with a bearer JWT (RS256) verified by a RequestAuthentication and an
+    // AuthorizationPolicy on its principal and a claim: the cost of end-user authentication.
+    name: 'meshlet-jwt',
+    start: async () => {
+      const { jwtBenchSecurity } = await import('./lib/jwt-security.ts');
+      const j = await jwtBenchSecurity();
+      const p = await startMeshletProxy({ cpu: PROXY_CPU, bind: '127.0.60.13', upstream: UPSTREAM, asServer: true, security: j.security });
+      return { url: p.url, host: p.host, headers: { authorization: `Bearer ${j.token}` }, procs: [p.running] };
+    },
+  },
   ...FLAG_SETS.map((f, i): Variant => ({
     name: `meshlet@${f.label}`,
     start: async () => {
@@ -129,10 +148,11 @@ async function measure(name: string, started: Awaited<ReturnType<Variant['start'
   figures[`${name}_loadavg_1m`] = loadavg()[0] ?? 0;
   figures[`${name}_rss_idle_mb`] = rssMiBAll(pids());
   figures[`${name}_anon_idle_mb`] = anonMiBAll(pids());
-  await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: 1000, ...host }); // warm-up
+  const extra = started.headers === undefined ? {} : { headers: started.headers };
+  await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: 1000, ...host, ...extra }); // warm-up
   const procCpu0 = started.procs.map((p) => cpuMicrosAll(p.pids()));
   const t0 = performance.now();
-  const lat = await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: FIXED_COUNT, ...host });
+  const lat = await runFixedRate(started.url, { cpu: LOAD_CPU, rate: 1000, count: FIXED_COUNT, ...host, ...extra });
   const wallUs = (performance.now() - t0) * 1000;
   figures[`${name}_p50_ms`] = lat.p50 / 1000;
   figures[`${name}_p90_ms`] = lat.p90 / 1000;
@@ -149,7 +169,7 @@ async function measure(name: string, started: Awaited<ReturnType<Variant['start'
     figures[`${name}_proc${i + 1}_vcpu_at_1k_rps`] = ((cpuMicrosAll(p.pids()) - (procCpu0[i] ?? 0)) / wallUs) * (1000 / achieved);
   });
   // wrk adds its own Host header unless ours is spelled exactly `Host`.
-  const headers = started.host === undefined ? undefined : { Host: started.host };
+  const headers = started.host === undefined && started.headers === undefined ? undefined : { ...started.headers, ...(started.host === undefined ? {} : { Host: started.host }) };
   await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: 1, ...(headers && { headers }) }); // warm-up
   const cpu0 = cpuMicrosAll(pids());
   const wrk = await runWrk(started.url, { cpu: LOAD_CPU, connections: 32, seconds: WRK_SECONDS, ...(headers && { headers }) });
@@ -179,7 +199,7 @@ export async function bench(): Promise<BenchResult> {
       let started: Awaited<ReturnType<Variant['start']>>;
       try {
         started = await v.start();
-        await waitListening(started.url, started.host);
+        await waitListening(started.url, started.host, started.headers);
       } catch (err) {
         notes.push(`${v.name}: not measured (${(err as Error).message})`);
         continue;
@@ -210,6 +230,12 @@ export async function bench(): Promise<BenchResult> {
     if (rps !== undefined) ratios[`${v}_rps_vs_direct`] = rps / figures.direct_max_rps;
   }
   Object.assign(ratios, meshHopRatios(figures));
+  // End-user authentication: the JWT-verified, claim-authorized request against the same request without.
+  for (const [k, unit] of [['cpu_us_per_req', 'cpu'], ['max_rps', 'rps'], ['p50_ms', 'p50'], ['p99_ms', 'p99']] as const) {
+    const a = figures[`meshlet-jwt_${k}`];
+    const b = figures[`meshlet-inbound_${k}`];
+    if (a !== undefined && b !== undefined && b > 0) ratios[`meshlet-jwt_${unit}_vs_meshlet-inbound`] = a / b;
+  }
   for (const v of ['meshlet', 'meshlet-x2', ...flagVariants]) {
     for (const k of ['rss_idle', 'rss_1k', 'rss_load']) {
       const rss = figures[`${v}_${k}_mb`];

@@ -290,7 +290,7 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
     const core = cluster.kubeConfig().makeApiClient(CoreV1Api);
     await eventually(() => core.createNamespacedPod({ namespace: MESH_NS, body: pod('after-uninstall') }));
     const crds = await cluster.kubectl(['get', 'crd', '-o', 'name']);
-    for (const name of ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io', 'peerauthentications.security.istio.io', 'authorizationpolicies.security.istio.io']) {
+    for (const name of ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io', 'peerauthentications.security.istio.io', 'authorizationpolicies.security.istio.io', 'requestauthentications.security.istio.io']) {
       assert.match(crds.stdout, new RegExp(`customresourcedefinition.apiextensions.k8s.io/${name.replace(/\./g, '\\.')}`));
     }
     const objects = cluster.kubeConfig().makeApiClient(CustomObjectsApi);

@@ -14,7 +14,7 @@ export interface Permission {
   why: string;
 }
 
-const MESH = ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io', 'peerauthentications.security.istio.io', 'authorizationpolicies.security.istio.io'];
+const MESH = ['virtualservices.networking.istio.io', 'destinationrules.networking.istio.io', 'peerauthentications.security.istio.io', 'authorizationpolicies.security.istio.io', 'requestauthentications.security.istio.io'];
 
 export const NEEDED: Permission[] = [
   ...MESH.flatMap((r): Permission[] => [

@@ -77,7 +77,7 @@ describe('rendered objects', () => {
       'ClusterRole/meshlet-operator', 'ClusterRoleBinding/meshlet-operator',
       'ConfigMap/meshlet-mesh', 'ConfigMap/meshlet-sidecar-injector',
       'CustomResourceDefinition/authorizationpolicies.security.istio.io', 'CustomResourceDefinition/destinationrules.networking.istio.io',
-      'CustomResourceDefinition/peerauthentications.security.istio.io', 'CustomResourceDefinition/virtualservices.networking.istio.io',
+      'CustomResourceDefinition/peerauthentications.security.istio.io', 'CustomResourceDefinition/requestauthentications.security.istio.io', 'CustomResourceDefinition/virtualservices.networking.istio.io',
       'Deployment/meshlet-operator', 'MutatingWebhookConfiguration/meshlet-sidecar-injector', 'PeerAuthentication/default', 'PodDisruptionBudget/meshlet-operator',
       'Role/meshlet-operator', 'RoleBinding/meshlet-operator', 'Service/meshlet', 'ServiceAccount/meshlet-operator',
       'ValidatingWebhookConfiguration/meshlet-validator',
@@ -198,7 +198,7 @@ describe('rendered objects', () => {
   test('crds.install=false renders no CRD; crds.keep adds helm.sh/resource-policy: keep', async () => {
     assert.equal((await render({ set: ['crds.install=false'] })).filter((d) => d.kind === 'CustomResourceDefinition').length, 0);
     const kept = (await render()).filter((d) => d.kind === 'CustomResourceDefinition');
-    assert.equal(kept.length, 4);
+    assert.equal(kept.length, 5);
     for (const c of kept) assert.equal(c.metadata.annotations?.['helm.sh/resource-policy'], 'keep');
     for (const c of (await render({ set: ['crds.keep=false'] })).filter((d) => d.kind === 'CustomResourceDefinition')) {
       assert.equal(c.metadata.annotations?.['helm.sh/resource-policy'], undefined);

@@ -174,5 +174,5 @@ test('the production ValidatingWebhookConfiguration is accepted by the apiserver
   const got = JSON.parse(r.stdout) as { webhooks: { clientConfig: { service: { path: string; port: number } }; rules: { resources: string[] }[] }[] };
   assert.equal(got.webhooks[0]?.clientConfig.service.path, '/validate');
   assert.equal(got.webhooks[0]?.clientConfig.service.port, 15017);
-  assert.deepEqual(got.webhooks[0]?.rules.flatMap((x) => x.resources).sort(), ['authorizationpolicies', 'destinationrules', 'peerauthentications', 'virtualservices']);
+  assert.deepEqual(got.webhooks[0]?.rules.flatMap((x) => x.resources).sort(), ['authorizationpolicies', 'destinationrules', 'peerauthentications', 'requestauthentications', 'virtualservices']);
 });

@@ -109,3 +109,39 @@ test('every invalid fixture: meshlet validate reports its code and path at the l
   }
   assert.deepEqual(failures, []);
 });
+
+test('kind: List is validated item by item (items[N] paths, real lines); a foreign group with an Istio kind name is skipped', async () => {
+  const { validateText } = await import('../../cli/commands/validate.ts');
+  const text = `apiVersion: v1
+kind: List
+items:
+- apiVersion: networking.istio.io/v1
+  kind: VirtualService
+  metadata: {name: ok}
+  spec: {hosts: [a], http: [{route: [{destination: {host: a}}]}]}
+- apiVersion: security.istio.io/v1
+  kind: RequestAuthentication
+  metadata: {name: bad}
+  spec:
+    jwtRules:
+    - issuer: x
+      jwksUri: ftp://keys
+---
+apiVersion: networking.example.com/v1
+kind: VirtualService
+metadata: {name: foreign}
+spec: {anything: goes}
+---
+apiVersion: networking.istio.io/v9
+kind: VirtualService
+metadata: {name: typo}
+spec: {hosts: [a], http: [{route: [{destination: {host: a}}]}]}
+`;
+  const r = validateText('list.yaml', text, 'default');
+  assert.equal(r.objects, 3, 'two List items and the Istio-group typo; the foreign group is not counted');
+  const errors = r.problems.filter((p) => p.level === 'error').map((p) => `${p.line} ${p.object} ${p.path} ${p.code}`);
+  assert.deepEqual(errors, [
+    '14 RequestAuthentication/default/bad items[1].spec.jwtRules[0].jwksUri MESHLET_CRD_RA_JWKS',
+    '21 VirtualService/default/typo apiVersion MESHLET_CRD_BAD_VERSION',
+  ]);
+});

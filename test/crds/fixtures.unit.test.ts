@@ -29,10 +29,10 @@ for (const f of fixtures) {
 
 test('every rule code in the CRD catalog is exercised by an invalid fixture', () => {
   // Codes that are not rules about a field value (or are only warnings, covered by valid fixtures).
-  const notRules = new Set(['MESHLET_CRD_NOT_OBJECT', 'MESHLET_CRD_BAD_VERSION', 'MESHLET_CRD_METADATA', 'MESHLET_CRD_YAML', 'MESHLET_CRD_REVIEW_MALFORMED', 'MESHLET_CRD_NOT_ENFORCED', 'MESHLET_CRD_DEPRECATED', 'MESHLET_CRD_MATCH_UNREACHABLE', 'MESHLET_CRD_MATCH_DUPLICATE', 'MESHLET_CRD_VS_NO_HOSTS', 'MESHLET_CRD_RANGE', 'MESHLET_CRD_TOO_MANY', 'MESHLET_CRD_DIRECT_RESPONSE', 'MESHLET_CRD_MATCH_SHADOWED', 'MESHLET_CRD_AP_TCP_DENY']);
+  const notRules = new Set(['MESHLET_CRD_NOT_OBJECT', 'MESHLET_CRD_BAD_VERSION', 'MESHLET_CRD_METADATA', 'MESHLET_CRD_YAML', 'MESHLET_CRD_REVIEW_MALFORMED', 'MESHLET_CRD_NOT_ENFORCED', 'MESHLET_CRD_DEPRECATED', 'MESHLET_CRD_MATCH_UNREACHABLE', 'MESHLET_CRD_MATCH_DUPLICATE', 'MESHLET_CRD_VS_NO_HOSTS', 'MESHLET_CRD_RANGE', 'MESHLET_CRD_TOO_MANY', 'MESHLET_CRD_DIRECT_RESPONSE', 'MESHLET_CRD_MATCH_SHADOWED', 'MESHLET_CRD_AP_TCP_DENY', 'MESHLET_CRD_RA_PRIVATE_KEY']);
   const covered = new Set(fixtures.flatMap((f) => f.expect.map((e) => e.code)));
   const missing = crdErrors.map((e) => e.code as string).filter((c) => !notRules.has(c) && !covered.has(c));
   assert.deepEqual(missing, []);
   const warned = new Set(fixtures.flatMap((f) => f.warn.map((e) => e.code)));
-  for (const c of ['MESHLET_CRD_NOT_ENFORCED', 'MESHLET_CRD_MATCH_UNREACHABLE', 'MESHLET_CRD_MATCH_DUPLICATE', 'MESHLET_CRD_MATCH_SHADOWED', 'MESHLET_CRD_AP_TCP_DENY']) assert.ok(warned.has(c), `no fixture expects warning ${c}`);
+  for (const c of ['MESHLET_CRD_NOT_ENFORCED', 'MESHLET_CRD_MATCH_UNREACHABLE', 'MESHLET_CRD_MATCH_DUPLICATE', 'MESHLET_CRD_MATCH_SHADOWED', 'MESHLET_CRD_AP_TCP_DENY', 'MESHLET_CRD_RA_PRIVATE_KEY']) assert.ok(warned.has(c), `no fixture expects warning ${c}`);
 });

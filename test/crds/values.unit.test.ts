@@ -38,8 +38,11 @@ test('apiVersion, kind and name are checked before the spec', () => {
 
 test('unenforcedWarnings returns only the accepted-but-unenforced fields that are set', () => {
   const ap = { apiVersion: 'security.istio.io/v1', kind: 'AuthorizationPolicy', metadata: { name: 'x' }, spec: { action: 'CUSTOM', provider: { name: 'ext' }, rules: [{ from: [{ source: { requestPrincipals: ['*'] } }] }] } };
-  assert.deepEqual(unenforcedWarnings(ap).map((m) => m.path), ['spec.provider', 'spec.rules[0].from[0].source.requestPrincipals']);
+  // requestPrincipals are enforced since RequestAuthentication is: no warning for them.
+  assert.deepEqual(unenforcedWarnings(ap).map((m) => m.path), ['spec.provider']);
   assert.deepEqual(unenforcedWarnings({ ...ap, spec: { action: 'ALLOW' } }), []);
+  const ra = { apiVersion: 'security.istio.io/v1', kind: 'RequestAuthentication', metadata: { name: 'x' }, spec: { targetRefs: [{ kind: 'Gateway', group: 'gateway.networking.k8s.io', name: 'gw' }], jwtRules: [{ issuer: 'i' }] } };
+  assert.deepEqual(unenforcedWarnings(ra).map((m) => m.path), ['spec.targetRefs']);
 });
 
 test('validation paths map to YAML lines, down to the deepest node present', () => {

@@ -44,7 +44,8 @@ let kubeconfig = '';
 let pushPort = 0;
 
 function clusterRole(withPolicies: boolean): string {
-  const security = withPolicies ? ['peerauthentications', 'peerauthentications/status', 'authorizationpolicies', 'authorizationpolicies/status'] : ['peerauthentications', 'peerauthentications/status'];
+  const always = ['peerauthentications', 'peerauthentications/status', 'requestauthentications', 'requestauthentications/status'];
+  const security = withPolicies ? [...always, 'authorizationpolicies', 'authorizationpolicies/status'] : always;
   return JSON.stringify({
     apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'meshlet-op-test' },
     rules: [

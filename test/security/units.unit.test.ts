@@ -109,12 +109,10 @@ test('cert manager: a failed renewal keeps the current cert and retries with dou
   mgr.stop();
 });
 
-test('AuthorizationPolicy findings: CUSTOM is an error, JWT attributes and unknown keys warnings', () => {
-  const f = authorizationPolicyFindings({ action: 'CUSTOM', rules: [{ from: [{ source: { requestPrincipals: ['*'] } }], when: [{ key: 'request.auth.claims[iss]' }, { key: 'source.ip' }, { key: 'request.headers[x]' }, { key: 'experimental.foo' }] }] });
+test('AuthorizationPolicy findings: CUSTOM is an error, unknown keys warnings; JWT attributes are enforced now', () => {
+  const f = authorizationPolicyFindings({ action: 'CUSTOM', rules: [{ when: [{ key: 'request.auth.claims[iss]' }, { key: 'source.ip' }, { key: 'request.headers[x]' }, { key: 'experimental.foo' }, { key: 'request.auth.claims[a][b]' }, { key: 'request.auth.audiences' }] }] });
   assert.deepEqual(f.map((x) => [x.level, x.path]), [
     ['Error', 'spec.action'],
-    ['Warning', 'spec.rules[0].from[0].source.requestPrincipals'],
-    ['Warning', 'spec.rules[0].when[0].key'],
     ['Warning', 'spec.rules[0].when[3].key'],
   ]);
   assert.deepEqual(authorizationPolicyFindings({ action: 'ALLOW', rules: [{ when: [{ key: 'destination.port' }] }] }), []);

@@ -10,9 +10,10 @@ export interface FixedRateResult {
   count: number;
 }
 
-export async function runFixedRate(url: string, o: { cpu: number; rate: number; count: number; host?: string }): Promise<FixedRateResult> {
+export async function runFixedRate(url: string, o: { cpu: number; rate: number; count: number; host?: string; headers?: Record<string, string> }): Promise<FixedRateResult> {
   const script = fileURLToPath(new URL('./fixed-rate.ts', import.meta.url));
-  const args = ['-c', String(o.cpu), process.execPath, script, url, String(o.rate), String(o.count), ...(o.host === undefined ? [] : [o.host])];
+  const extra = Object.entries(o.headers ?? {}).map(([k, v]) => `${k}:${v}`);
+  const args = ['-c', String(o.cpu), process.execPath, script, url, String(o.rate), String(o.count), ...(o.host === undefined && extra.length === 0 ? [] : [o.host ?? '']), ...extra];
   const child = spawn('taskset', args, { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   child.stdout.on('data', (c: Buffer) => (out += c.toString()));

@@ -1,7 +1,7 @@
 /**
  * Open-loop load at a fixed rate (default 1,000 req/s) over a few keep-alive connections,
  * recording each response's latency in microseconds (not a rounded histogram). Run as a
- * child process pinned to the load CPU: `node fixed-rate.ts <url> <rate> <count> [host]`.
+ * child process pinned to the load CPU: `node fixed-rate.ts <url> <rate> <count> [host] [name:value]...`.
  * Prints one JSON line {p50, p90, p99, errors, count}. Bounded by count and a deadline.
  *
  * Raw sockets and one pre-built request, no HTTP client library: the generator's own
@@ -10,12 +10,15 @@
  */
 import { connect, type Socket } from 'node:net';
 
-const [url = '', rateArg = '1000', countArg = '5000', host] = process.argv.slice(2);
+const [url = '', rateArg = '1000', countArg = '5000', hostArg, ...extra] = process.argv.slice(2);
+const host = hostArg === '' ? undefined : hostArg;
+// Extra request headers (e.g. a JWT), `name:value` each, sent with every request.
+const extraLines = extra.map((h) => `${h.slice(0, h.indexOf(':'))}: ${h.slice(h.indexOf(':') + 1)}\r\n`).join('');
 const rate = Number(rateArg);
 const count = Number(countArg);
 const target = new URL(url);
 const CONNECTIONS = 16;
-const request = Buffer.from(`GET ${target.pathname} HTTP/1.1\r\nHost: ${host ?? target.host}\r\n\r\n`, 'latin1');
+const request = Buffer.from(`GET ${target.pathname} HTTP/1.1\r\nHost: ${host ?? target.host}\r\n${extraLines}\r\n`, 'latin1');
 const latencies = new Float64Array(count);
 let recorded = 0;
 let errors = 0;

@@ -41,6 +41,8 @@ export interface MeshletProxyOptions {
   env?: Record<string, string>;
   /** Mesh mTLS: this proxy's workload cert flags, and the server identity its upstream must present (client side). */
   mtls?: { proxyArgs: string[]; identity: string; peerIdentity?: string };
+  /** Replaces parts of the snapshot's inbound security (e.g. RequestAuthentication + AuthorizationPolicy). */
+  security?: Partial<ProxySnapshot['security']>;
 }
 
 export interface StartedProxy {
@@ -80,7 +82,9 @@ export function benchSnapshot(upstream: string, mtls?: { identity: string; peerI
 export async function startMeshletProxy(o: MeshletProxyOptions & { asServer?: boolean }): Promise<StartedProxy> {
   const dir = mkdtempSync(join(tmpdir(), 'meshlet-bench-proxy-'));
   const file = join(dir, 'snapshot.json');
-  writeFileSync(file, JSON.stringify(benchSnapshot(o.upstream, o.mtls)));
+  const snap = benchSnapshot(o.upstream, o.mtls);
+  if (o.security !== undefined) snap.security = { ...snap.security, ...o.security };
+  writeFileSync(file, JSON.stringify(snap));
   const [appHost = '127.0.0.1'] = o.upstream.split(':');
   const args = ['-c', String(o.cpu), process.execPath, ...(o.nodeFlags ?? []), bin, 'proxy', '--config-file', file, '--bind', o.bind, '--admin-address', o.bind,
     '--outbound-port', '15001', '--inbound-port', '15006', '--admin-port', '15000', '--ready-port', '15021', '--stats-port', '15090',
