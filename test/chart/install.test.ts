@@ -112,7 +112,7 @@ describe('helm install / operator RBAC / upgrade / uninstall', { concurrency: fa
     const rendered = await template();
     assert.equal(rendered.code, 0, rendered.stderr);
     const docs = parseDocs(rendered.stdout);
-    assert.equal(docs.length, 17);
+    assert.equal(docs.length, 18);
     const api = KubernetesObjectApi.makeApiClient(cluster.kubeConfig());
     for (const d of docs) {
       const live = await api.read({ apiVersion: d.apiVersion, kind: d.kind, metadata: { name: d.metadata.name, ...(d.metadata.namespace === undefined ? {} : { namespace: d.metadata.namespace }) } });
