@@ -128,11 +128,11 @@ test('when: source.ip, source.namespace, source.principal, request.headers, dest
   assert.equal(allowed(w('connection.sni', ['*.svc.cluster.local']), req()), false);
 });
 
-test('request.auth.* and requestPrincipals: reported unsupported, never present (no JWT)', () => {
+test('request.auth.* and requestPrincipals: supported (RequestAuthentication), never present on a request without a JWT', () => {
   const c = compileAuthz([pol('ALLOW', [{ when: [{ key: 'request.auth.claims[iss]', values: ['x'] }] }, { from: [{ requestPrincipals: ['*'] }] }])]);
-  assert.deepEqual(c.warnings.map((w) => w.code), ['MESHLET_SECURITY_UNSUPPORTED', 'MESHLET_SECURITY_UNSUPPORTED']);
+  assert.deepEqual(c.warnings.map((w) => w.code), []);
   assert.equal(c.evaluate(req()).allowed, false);
-  // notRequestPrincipals ["*"] in DENY = "deny requests without a JWT": every request, today.
+  // notRequestPrincipals ["*"] in DENY = "deny requests without a JWT": this one has none.
   assert.equal(allowed([pol('DENY', [{ from: [{ notRequestPrincipals: ['*'] }] }])], req()), false);
 });
 
